@@ -1,0 +1,132 @@
+# lua-names: the Makefile is the only list of sources.
+#
+#   make              build build/names/core.so (the checkout is usable in place)
+#   make test         install what is missing, start the test servers, run every test
+#   make check        run the tests against servers that are already up
+#   make asan         C tests and the hostile corpus under ASan + UBSan
+#   make valgrind     C tests under valgrind
+#   make fuzz         run every libFuzzer target for a bounded time
+#   make bench        print the benchmark table
+#   make lint         cppcheck + luacheck
+#   make install PREFIX=DIR   LuaRocks-style tree under DIR
+#   make clean
+
+LUA_VERSION ?= 5.4
+LUA         ?= lua$(LUA_VERSION)
+PKG_CONFIG  ?= pkg-config
+CC          ?= cc
+
+# LuaRocks passes these; the defaults serve a plain `make`.
+LUA_INCDIR  ?= $(shell $(PKG_CONFIG) --variable=includedir lua$(LUA_VERSION) 2>/dev/null)/lua$(LUA_VERSION)
+UV_CFLAGS   ?= $(shell $(PKG_CONFIG) --cflags libuv 2>/dev/null)
+UV_LIBS     ?= $(shell $(PKG_CONFIG) --libs libuv 2>/dev/null || echo -luv)
+LIBFLAG     ?= -shared
+
+PREFIX      ?= /usr/local
+LUADIR      ?= $(PREFIX)/share/lua/$(LUA_VERSION)
+LIBDIR      ?= $(PREFIX)/lib/lua/$(LUA_VERSION)
+BINDIR      ?= $(PREFIX)/bin
+
+WARNINGS    = -Wall -Wextra -Werror -Wshadow -Wpointer-arith -Wcast-align \
+              -Wstrict-prototypes -Wmissing-prototypes -Wwrite-strings \
+              -Wvla -Wformat=2 -Wundef
+OPTFLAGS    ?= -O2 -g
+CFLAGS      ?= $(OPTFLAGS)
+ALL_CFLAGS  = -std=c99 -D_GNU_SOURCE -fPIC $(WARNINGS) $(CFLAGS) $(UV_CFLAGS) -Icsrc -MMD -MP
+
+BUILD       = build
+
+# The core: plain C, no Lua headers (checked by `make lint`).
+CORE_SRC    = csrc/wire.c csrc/name.c csrc/rrtype.c csrc/rdata.c csrc/message.c \
+              csrc/rdata_text.c csrc/edns.c
+# The binding: the only files that include lua.h.
+BIND_SRC    = csrc/lua_core.c csrc/lua_dns.c
+
+CORE_OBJ    = $(CORE_SRC:csrc/%.c=$(BUILD)/obj/%.o)
+BIND_OBJ    = $(BIND_SRC:csrc/%.c=$(BUILD)/obj/%.o)
+MODULE      = $(BUILD)/names/core.so
+CORE_LIB    = $(BUILD)/libnames.a
+
+LUA_MODULES = $(wildcard lua/names/*.lua)
+BIN_SCRIPTS = $(wildcard bin/*)
+
+# C unit tests: spec/c/test_*.c, each a program linked with the core.
+CTEST_SRC   = $(wildcard spec/c/test_*.c)
+CTEST_BIN   = $(CTEST_SRC:spec/c/%.c=$(BUILD)/ctest/%)
+# Test support programs (misbehaving servers, corpus replay).
+SUPPORT_SRC = $(wildcard spec/support/*.c)
+SUPPORT_BIN = $(SUPPORT_SRC:spec/support/%.c=$(BUILD)/support/%)
+
+.PHONY: all test check asan valgrind fuzz bench lint install clean ctest support
+
+all: $(MODULE)
+
+$(BUILD)/obj/lua_%.o: csrc/lua_%.c
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -I$(LUA_INCDIR) -c $< -o $@
+
+$(BUILD)/obj/%.o: csrc/%.c
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -c $< -o $@
+
+$(CORE_LIB): $(CORE_OBJ)
+	@mkdir -p $(dir $@)
+	$(AR) rcs $@ $^
+
+$(MODULE): $(BIND_OBJ) $(CORE_LIB)
+	@mkdir -p $(dir $@)
+	$(CC) $(LIBFLAG) -o $@ $(BIND_OBJ) $(CORE_LIB) $(UV_LIBS) $(LDFLAGS)
+
+$(BUILD)/ctest/%: spec/c/%.c $(CORE_LIB) spec/c/ctest.h
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -Ispec/c -o $@ $< $(CORE_LIB) $(UV_LIBS) $(LDFLAGS)
+
+$(BUILD)/support/%: spec/support/%.c $(CORE_LIB)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -o $@ $< $(CORE_LIB) $(UV_LIBS) $(LDFLAGS)
+
+ctest: $(CTEST_BIN)
+support: $(SUPPORT_BIN)
+
+# Everything, on a fresh Debian machine too: packages, servers, tests.
+test:
+	@sh spec/support/deps.sh
+	@$(MAKE) --no-print-directory all ctest support
+	@sh spec/support/run-tests.sh
+
+# The tests alone, for a machine already set up.
+check: all ctest support
+	@sh spec/support/run-tests.sh
+
+asan:
+	@$(MAKE) --no-print-directory BUILD=build/asan CC=clang \
+	    OPTFLAGS="-O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=all" \
+	    LDFLAGS="-fsanitize=address,undefined" all ctest support
+	@sh spec/support/run-sanitized.sh build/asan
+
+valgrind: ctest support
+	@sh spec/support/run-valgrind.sh $(BUILD)
+
+fuzz:
+	@sh fuzz/run.sh
+
+bench: all
+	@sh bench/run.sh
+
+lint:
+	@! grep -l 'include *[<"]l\(ua\|auxlib\|ualib\)\.h' $(CORE_SRC) csrc/names_core.h 2>/dev/null \
+	  || (echo "a core file includes Lua headers" >&2; false)
+	cppcheck --quiet --error-exitcode=1 --enable=warning,performance,portability \
+	  --std=c99 -Icsrc --suppress=missingIncludeSystem csrc
+	luacheck lua spec examples bin
+
+install: all
+	install -d $(DESTDIR)$(LUADIR)/names $(DESTDIR)$(LIBDIR)/names $(DESTDIR)$(BINDIR)
+	install -m 644 $(LUA_MODULES) $(DESTDIR)$(LUADIR)/names/
+	install -m 755 $(MODULE) $(DESTDIR)$(LIBDIR)/names/
+	$(if $(BIN_SCRIPTS),install -m 755 $(BIN_SCRIPTS) $(DESTDIR)$(BINDIR)/)
+
+clean:
+	rm -rf build
+
+-include $(wildcard $(BUILD)/obj/*.d $(BUILD)/ctest/*.d $(BUILD)/support/*.d)

@@ -1,0 +1,106 @@
+/* Whole DNS messages: a validating parser that indexes a message in place,
+ * and the builder pieces the encoder and the resolver share. */
+#ifndef NAMES_MESSAGE_H
+#define NAMES_MESSAGE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "rdata.h"
+#include "rrtype.h"
+#include "wire.h"
+
+#define NM_HEADER_LEN 12
+
+/* Header flag bits (the second 16-bit word). */
+#define NM_QR 0x8000
+#define NM_AA 0x0400
+#define NM_TC 0x0200
+#define NM_RD 0x0100
+#define NM_RA 0x0080
+#define NM_AD 0x0020
+#define NM_CD 0x0010
+#define NM_OPCODE(flags) (((flags) >> 11) & 0xF)
+#define NM_RCODE(flags) ((flags) & 0xF)
+
+#define NM_TYPE_OPT 41
+#define NM_EDNS_DO 0x8000
+
+enum nm_section { NM_QUESTION, NM_ANSWER, NM_AUTHORITY, NM_ADDITIONAL };
+
+typedef struct nm_question {
+    uint16_t name; /* offset of the (possibly compressed) name */
+    uint16_t type, cls;
+} nm_question;
+
+typedef struct nm_rr {
+    uint16_t owner; /* offset of the owner name */
+    uint16_t type, cls;
+    uint16_t rdata, rdlen;
+    uint32_t ttl;
+    uint8_t section;
+} nm_rr;
+
+typedef struct nm_edns {
+    int present;
+    uint16_t udp_size;
+    uint8_t ext_rcode; /* the high 8 bits of the rcode */
+    uint8_t version;
+    uint16_t flags;    /* NM_EDNS_DO and the rest */
+    uint16_t rdata, rdlen; /* the options, in place */
+} nm_edns;
+
+#define NM_INLINE_RRS 24
+#define NM_INLINE_QS 2
+
+typedef struct nm_msg {
+    const uint8_t *wire;
+    size_t len;
+    uint16_t id, flags;
+    int rcode;          /* with EDNS, the 12-bit extended rcode */
+    int nq, nrr;        /* questions and records held (the OPT is not a record) */
+    int count[4];       /* records per section, as parsed */
+    nm_question *q;
+    nm_rr *rr;          /* answer, authority, additional, in order */
+    nm_edns edns;
+    /* where a parse failed */
+    int err_section;
+    int err_index;
+    size_t err_offset;
+    nm_question q_inline[NM_INLINE_QS];
+    nm_rr rr_inline[NM_INLINE_RRS];
+} nm_msg;
+
+/* Indexes and checks a whole message (every name, every rdata against its
+ * type).  The message bytes must outlive m.  On failure m->err_* say where.
+ * Always call nm_msg_release afterwards. */
+int nm_msg_parse(nm_msg *m, const uint8_t *wire, size_t len);
+void nm_msg_release(nm_msg *m);
+/* "truncated record 2 of the answer section at offset 45" */
+void nm_msg_describe_error(const nm_msg *m, int err, char *buf, size_t cap);
+const char *nm_section_name(int section);
+
+/* The rdata description to walk a parsed record with. */
+static inline const nm_rrtype *nm_rr_type(const nm_rr *rr)
+{
+    if (rr->rdlen == 0 && (rr->cls == 254 || rr->cls == 255)) return NULL; /* UPDATE deletes */
+    return nm_rrtype_for(rr->type, rr->cls);
+}
+
+/* Building.  Counts are patched by nm_msg_end. */
+void nm_wr_header(nm_writer *w, uint16_t id, uint16_t flags);
+void nm_wr_question(nm_writer *w, const uint8_t *name, uint16_t type, uint16_t cls);
+/* Starts a record; returns where its rdlength sits, for nm_wr_rr_end. */
+size_t nm_wr_rr_begin(nm_writer *w, const uint8_t *owner, uint16_t type, uint16_t cls,
+                      uint32_t ttl);
+void nm_wr_rr_end(nm_writer *w, size_t at);
+/* The OPT pseudo-record: options is its rdata, already encoded. */
+void nm_wr_opt(nm_writer *w, uint16_t udp_size, uint8_t ext_rcode, uint8_t version,
+               uint16_t flags, const uint8_t *options, size_t optlen);
+void nm_wr_counts(nm_writer *w, int qd, int an, int ns, int ar);
+
+/* A whole query: one question, RD as asked, EDNS when udp_size > 0. */
+int nm_build_query(nm_writer *w, uint16_t id, const uint8_t *name, uint16_t type,
+                   uint16_t cls, int rd, uint16_t udp_size, int dnssec_ok);
+
+#endif

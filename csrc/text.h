@@ -1,0 +1,43 @@
+/* Presentation text, as dig prints it: rdata per type and whole records
+ * laid out in BIND's columns. */
+#ifndef NAMES_TEXT_H
+#define NAMES_TEXT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "rrtype.h"
+
+typedef struct nm_text {
+    char *buf;
+    size_t len, cap;
+    int err; /* sticky, like the writer's */
+} nm_text;
+
+void nm_text_init(nm_text *t);
+void nm_text_free(nm_text *t);
+void nm_text_putc(nm_text *t, char c);
+void nm_text_put(nm_text *t, const char *s, size_t n);
+void nm_text_puts(nm_text *t, const char *s);
+void nm_text_printf(nm_text *t, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+/* Encodings used by the text forms. */
+void nm_text_hex(nm_text *t, const uint8_t *p, size_t n, int upper);
+void nm_text_base64(nm_text *t, const uint8_t *p, size_t n);
+void nm_text_base32hex(nm_text *t, const uint8_t *p, size_t n);
+/* A quoted character-string with BIND's escapes ("a\"b\\c\255"). */
+void nm_text_quoted(nm_text *t, const uint8_t *p, size_t n);
+/* RFC 3597's generic form: \# length hex. */
+void nm_text_opaque(nm_text *t, const uint8_t *p, size_t n);
+/* A wire name, absolute (with the final dot). */
+void nm_text_name(nm_text *t, const uint8_t *wire);
+
+/* The rdata of one record of a message as dig prints it. */
+int nm_text_rdata(nm_text *t, const uint8_t *wire, size_t rdata, size_t rdlen,
+                  uint16_t type, uint16_t cls);
+/* A whole record line: owner, ttl, class, type, rdata in dig's columns. */
+int nm_text_rr(nm_text *t, const uint8_t *wire, size_t owner, uint32_t ttl, uint16_t type,
+               uint16_t cls, size_t rdata, size_t rdlen);
+
+#endif
