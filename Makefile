@@ -40,7 +40,7 @@ BUILD       = build
 CORE_SRC    = csrc/wire.c csrc/name.c csrc/rrtype.c csrc/rdata.c csrc/message.c \
               csrc/rdata_text.c csrc/edns.c
 # The binding: the only files that include lua.h.
-BIND_SRC    = csrc/lua_core.c csrc/lua_dns.c
+BIND_SRC    = csrc/lua_core.c csrc/lua_dns.c csrc/lua_loop.c
 
 CORE_OBJ    = $(CORE_SRC:csrc/%.c=$(BUILD)/obj/%.o)
 BIND_OBJ    = $(BIND_SRC:csrc/%.c=$(BUILD)/obj/%.o)

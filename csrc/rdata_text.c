@@ -225,10 +225,14 @@ static void text_bitmap(nm_text *t, const nm_value *v)
     }
 }
 
-static void text_ports(nm_text *t, const nm_value *v)
+/* The WKS ports, each after a space when `lead`, else space separated. */
+static void text_ports(nm_text *t, const nm_value *v, int lead)
 {
-    for (size_t i = 0; i < v->len * 8; i++)
-        if (v->data[i / 8] & (0x80 >> (i % 8))) nm_text_printf(t, " %zu", i);
+    for (size_t i = 0; i < v->len * 8; i++) {
+        if (!(v->data[i / 8] & (0x80 >> (i % 8)))) continue;
+        nm_text_printf(t, lead ? " %zu" : "%zu", i);
+        lead = 1;
+    }
 }
 
 void nm_text_opaque(nm_text *t, const uint8_t *p, size_t n)
@@ -342,7 +346,7 @@ static const char *tsig_error(uint16_t e)
     }
 }
 
-static void text_field(nm_text *t, const nm_field *f, const nm_value *v)
+int nm_text_field(nm_text *t, const nm_field *f, const nm_value *v)
 {
     switch ((enum nm_field_kind)f->kind) {
     case NM_FK_U8:
@@ -416,11 +420,13 @@ static void text_field(nm_text *t, const nm_field *f, const nm_value *v)
         text_bitmap(t, v);
         break;
     case NM_FK_PORTS:
-        break; /* written by the caller after the protocol */
+        text_ports(t, v, 0);
+        break;
     case NM_FK_PARAMS:
         text_params(t, v);
         break;
     }
+    return t->err;
 }
 
 int nm_text_rdata(nm_text *t, const uint8_t *wire, size_t rdata, size_t rdlen, uint16_t type,
@@ -436,7 +442,7 @@ int nm_text_rdata(nm_text *t, const uint8_t *wire, size_t rdata, size_t rdlen, u
     nm_rdata_begin(&it, wire, rdata, rdlen, d);
     while ((rc = nm_rdata_next(&it, &f, &v)) == 1) {
         if (f->kind == NM_FK_PORTS) {
-            text_ports(t, &v);
+            text_ports(t, &v, 1);
             continue;
         }
         if (f->kind == NM_FK_A6PREFIX && v.namelen == 0) continue;
@@ -450,7 +456,7 @@ int nm_text_rdata(nm_text *t, const uint8_t *wire, size_t rdata, size_t rdlen, u
             continue;
         }
         if (n++) nm_text_putc(t, ' ');
-        text_field(t, f, &v);
+        nm_text_field(t, f, &v);
     }
     if (rc < 0) return rc;
     return t->err;

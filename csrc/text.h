@@ -33,6 +33,11 @@ void nm_text_opaque(nm_text *t, const uint8_t *p, size_t n);
 /* A wire name, absolute (with the final dot). */
 void nm_text_name(nm_text *t, const uint8_t *wire);
 
+/* One field's value (nm_rdata_next's) as dig prints it. */
+struct nm_field;
+struct nm_value;
+int nm_text_field(nm_text *t, const struct nm_field *f, const struct nm_value *v);
+
 /* The rdata of one record of a message as dig prints it. */
 int nm_text_rdata(nm_text *t, const uint8_t *wire, size_t rdata, size_t rdlen,
                   uint16_t type, uint16_t cls);

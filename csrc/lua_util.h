@@ -1,0 +1,39 @@
+/* Helpers shared by the binding files (the only files that include Lua). */
+#ifndef NAMES_LUA_UTIL_H
+#define NAMES_LUA_UTIL_H
+
+#include <lauxlib.h>
+#include <lua.h>
+
+#include "names_core.h"
+
+/* Registration of each binding file's functions into the core table at -1. */
+void nm_lua_open_dns(lua_State *L);
+void nm_lua_open_loop(lua_State *L);
+void nm_lua_open_resolver(lua_State *L);
+void nm_lua_open_sys(lua_State *L);
+
+/* Pushes a decoded message as a names.dns Message; returns 1, or 0 and
+ * pushes nothing when names.dns has not registered its classes yet. */
+int nm_lua_push_message(lua_State *L, const nm_msg *m);
+
+/* Sets t[k] = v for the table at the top of the stack. */
+static inline void nm_lua_setint(lua_State *L, const char *k, lua_Integer v)
+{
+    lua_pushinteger(L, v);
+    lua_setfield(L, -2, k);
+}
+
+static inline void nm_lua_setbool(lua_State *L, const char *k, int v)
+{
+    lua_pushboolean(L, v);
+    lua_setfield(L, -2, k);
+}
+
+static inline void nm_lua_setstr(lua_State *L, const char *k, const char *s, size_t n)
+{
+    lua_pushlstring(L, s, n);
+    lua_setfield(L, -2, k);
+}
+
+#endif

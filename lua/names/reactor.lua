@@ -1,0 +1,306 @@
+--- The reactor: twisted.internet.reactor on a libuv loop.
+--
+-- The loop is the module's own unless `useLuv` moves it onto luv's. Timed
+-- calls live in a heap here and share one libuv timer, as Twisted keeps
+-- them; `run()` holds the loop open until `stop()`, as Twisted's does.
+--
+--    local reactor = require "names.reactor"
+--    reactor.callLater(0.5, function() print("later") reactor.stop() end)
+--    reactor.run()
+--
+-- Embedding: `useLuv(require "luv")` before any I/O shares luv's loop, so
+-- `uv.run()` serves both. For any other loop the module is a cqueues
+-- pollable (`pollfd`, `events`, `timeout`) and `step()` runs what is ready
+-- without blocking.
+-- @module names.reactor
+
+local core = require "names.core"
+
+local M = {}
+
+local pack, unpack = table.pack, table.unpack
+local floor = math.floor
+
+local function report(err)
+  io.stderr:write("Unhandled Error\n", tostring(err), "\n")
+end
+
+local function protectedCall(f, args)
+  local ok, err = xpcall(f, debug.traceback, unpack(args, 1, args.n))
+  if not ok then
+    report(err)
+  end
+end
+
+-- The heap of delayed calls ---------------------------------------------------
+
+local heap = {}     -- heap[1] is the earliest call
+local sequence = 0  -- ties run in the order they were scheduled
+
+local function earlier(a, b)
+  if a.time ~= b.time then
+    return a.time < b.time
+  end
+  return a.seq < b.seq
+end
+
+local function swap(i, j)
+  heap[i], heap[j] = heap[j], heap[i]
+  heap[i].slot, heap[j].slot = i, j
+end
+
+local function siftUp(i)
+  while i > 1 do
+    local parent = floor(i / 2)
+    if not earlier(heap[i], heap[parent]) then
+      break
+    end
+    swap(i, parent)
+    i = parent
+  end
+end
+
+local function siftDown(i)
+  local n = #heap
+  while true do
+    local l, r, best = 2 * i, 2 * i + 1, i
+    if l <= n and earlier(heap[l], heap[best]) then best = l end
+    if r <= n and earlier(heap[r], heap[best]) then best = r end
+    if best == i then
+      return
+    end
+    swap(i, best)
+    i = best
+  end
+end
+
+local function insert(call)
+  sequence = sequence + 1
+  call.seq = sequence
+  heap[#heap + 1] = call
+  call.slot = #heap
+  siftUp(#heap)
+end
+
+local function remove(call)
+  local i, n = call.slot, #heap
+  call.slot = nil
+  if i ~= n then
+    heap[i] = heap[n]
+    heap[i].slot = i
+    heap[n] = nil
+    siftDown(i)
+    siftUp(i)
+  else
+    heap[n] = nil
+  end
+end
+
+local armedFor -- the time the libuv timer is set for, or nil
+
+local function arm()
+  local first = heap[1]
+  if not first then
+    if armedFor then
+      core.set_timer(nil)
+      armedFor = nil
+    end
+    return
+  end
+  if armedFor ~= first.time then
+    armedFor = first.time
+    core.set_timer(first.time - core.now())
+  end
+end
+
+-- Runs every call that is due, then re-arms the timer.
+local function runUntilCurrent()
+  armedFor = nil
+  local now = core.now()
+  while heap[1] and heap[1].time <= now do
+    local call = heap[1]
+    remove(call)
+    call.called = true
+    protectedCall(call.f, call.args)
+  end
+  arm()
+end
+
+core.on_timer(runUntilCurrent)
+
+-- DelayedCall -------------------------------------------------------------------
+
+local DelayedCall = { __name = "names.reactor.DelayedCall" }
+DelayedCall.__index = DelayedCall
+
+function DelayedCall.__tostring(self)
+  return ("<DelayedCall %s [%.3fs] called=%s cancelled=%s>"):format(
+    tostring(self.f), self.time - core.now(), self.called, self.cancelled)
+end
+
+--- The time (reactor.seconds()) at which the call will run.
+-- @treturn number
+function DelayedCall:getTime()
+  return self.time
+end
+
+--- Whether the call has neither run nor been cancelled.
+-- @treturn boolean
+function DelayedCall:active()
+  return not (self.called or self.cancelled)
+end
+
+local function checkActive(self, what)
+  if self.cancelled then
+    error("AlreadyCancelled: cannot " .. what .. " a cancelled call", 3)
+  elseif self.called then
+    error("AlreadyCalled: cannot " .. what .. " a call that has run", 3)
+  end
+end
+
+--- Cancels the call; raises if it has already run or been cancelled.
+function DelayedCall:cancel()
+  checkActive(self, "cancel")
+  self.cancelled = true
+  remove(self)
+  arm()
+end
+
+--- Moves the call to `seconds` from now.
+-- @tparam number seconds
+function DelayedCall:reset(seconds)
+  checkActive(self, "reset")
+  remove(self)
+  self.time = core.now() + seconds
+  insert(self)
+  arm()
+end
+
+--- Postpones the call by `seconds`.
+-- @tparam number seconds
+function DelayedCall:delay(seconds)
+  checkActive(self, "delay")
+  remove(self)
+  self.time = self.time + seconds
+  insert(self)
+  arm()
+end
+
+-- The reactor's functions ---------------------------------------------------------
+
+--- The loop's clock: seconds on a monotonic clock, with sub-millisecond
+-- precision.
+-- @treturn number
+function M.seconds()
+  return core.now()
+end
+
+--- Calls `f(...)` after `delay` seconds.
+-- @tparam number delay
+-- @tparam function f
+-- @treturn DelayedCall with `cancel`, `reset`, `delay`, `active`, `getTime`
+function M.callLater(delay, f, ...)
+  if type(delay) ~= "number" or delay ~= delay then
+    error("bad argument #1 to 'callLater' (number expected, got " .. type(delay) .. ")", 2)
+  end
+  if type(f) ~= "function" and not (getmetatable(f) or {}).__call then
+    error("bad argument #2 to 'callLater' (function expected, got " .. type(f) .. ")", 2)
+  end
+  if delay < 0 then
+    delay = 0
+  end
+  local call = setmetatable({ time = core.now() + delay, f = f, args = pack(...),
+    called = false, cancelled = false }, DelayedCall)
+  insert(call)
+  arm()
+  return call
+end
+
+--- The delayed calls that have not run yet.
+-- @treturn {DelayedCall,...}
+function M.getDelayedCalls()
+  local out = {}
+  for i, call in ipairs(heap) do
+    out[i] = call
+  end
+  return out
+end
+
+local startup = {}
+
+--- Calls `f(...)` once the reactor runs (at once if it is running).
+-- @tparam function f
+function M.callWhenRunning(f, ...)
+  if core.running() then
+    f(...)
+    return
+  end
+  startup[#startup + 1] = { f = f, args = pack(...) }
+end
+
+--- Runs the loop until `stop()` is called.
+function M.run()
+  local calls = startup
+  startup = {}
+  for _, c in ipairs(calls) do
+    M.callLater(0, c.f, unpack(c.args, 1, c.args.n))
+  end
+  core.run()
+end
+
+--- Stops the running loop; raises if it is not running, as Twisted.
+function M.stop()
+  if not core.running() then
+    error("ReactorNotRunning: can't stop reactor that isn't running.", 2)
+  end
+  core.stop()
+end
+
+--- Whether `run()` is in progress.
+-- @treturn boolean
+function M.isRunning()
+  return core.running()
+end
+
+--- Runs what is ready without blocking (or, with `wait`, blocks for one
+-- round of the loop).
+-- @tparam[opt] boolean wait
+-- @treturn boolean whether anything is still pending
+function M.step(wait)
+  if wait == M then -- called as reactor:step()
+    wait = nil
+  end
+  return core.step(wait)
+end
+
+--- The descriptor that becomes readable when the loop has work: for
+-- cqueues.poll and poll/select loops. Callable as a method.
+-- @treturn integer
+function M.pollfd()
+  return core.pollfd()
+end
+
+--- The events to wait for on `pollfd()`: always "r".
+-- @treturn string
+function M.events()
+  return "r"
+end
+
+--- Seconds until the next timer is due, or nil when nothing is timed.
+-- @treturn number|nil
+function M.timeout()
+  return core.backend_timeout()
+end
+
+--- Moves the module onto luv's loop. Call it before any I/O.
+-- @tparam table luv the luv module
+function M.useLuv(luv)
+  if type(luv) ~= "table" then
+    error("bad argument #1 to 'useLuv' (the luv module expected, got " .. type(luv) .. ")", 2)
+  end
+  core.use_luv(luv)
+  armedFor = nil
+  arm()
+end
+
+return M
