@@ -38,7 +38,7 @@ BUILD       = build
 
 # The core: plain C, no Lua headers (checked by `make lint`).
 CORE_SRC    = csrc/wire.c csrc/name.c csrc/rrtype.c csrc/rdata.c csrc/message.c \
-              csrc/rdata_text.c csrc/edns.c
+              csrc/rdata_text.c csrc/edns.c csrc/addr.c csrc/random.c
 # The binding: the only files that include lua.h.
 BIND_SRC    = csrc/lua_core.c csrc/lua_dns.c csrc/lua_loop.c
 
