@@ -1,0 +1,38 @@
+-- busted helper, loaded before the specs (see the root .busted): put the
+-- checkout's lua/ and build/ on package.path and package.cpath, as absolute
+-- paths, so the modules in place are found whatever the current directory.
+-- The checkout is NAMES_TEST_ROOT, else the directory above spec/.
+
+local function checkout_root()
+  local env = os.getenv("NAMES_TEST_ROOT")
+  if env and env ~= "" then return env end
+  local src = debug.getinfo(1, "S").source
+  local dir = src:match("^@(.*)/spec/support/helper%.lua$")
+  if not dir or dir == "" then dir = "." end
+  if dir:sub(1, 1) ~= "/" then
+    local pwd = os.getenv("PWD")
+    if pwd then dir = (dir == "." and pwd or pwd .. "/" .. dir) end
+  end
+  return dir
+end
+
+local function prepend(current, entries)
+  local add = {}
+  for _, e in ipairs(entries) do
+    if not (";" .. current .. ";"):find(";" .. e .. ";", 1, true) then
+      add[#add + 1] = e
+    end
+  end
+  if #add == 0 then return current end
+  return table.concat(add, ";") .. ";" .. current
+end
+
+local root = checkout_root()
+package.path = prepend(package.path, {
+  root .. "/lua/?.lua",
+  root .. "/lua/?/init.lua",
+  root .. "/spec/support/?.lua",
+})
+package.cpath = prepend(package.cpath, {
+  root .. "/build/?.so",
+})
