@@ -16,7 +16,8 @@
 #      failed
 #
 # Exported to every stage: NAMES_TEST_PORT (53535), NAMES_TEST_BAD_BASE
-# (53600), NAMES_TEST_ROOT (the checkout), NAMES_TEST_IPV6 (1 when ::1 exists).
+# (53600), NAMES_TEST_ROOT (the checkout), NAMES_TEST_IPV6 (1 when ::1 exists;
+# set it to 0 to test IPv4 only).
 # NAMES_TEST_SERVERS=0 skips starting and stopping the servers (they are
 # already up); NAMES_TEST_ONLY=ctest,busted,stages picks stages.
 #
@@ -33,7 +34,9 @@ cd "$root" || exit 1
 NAMES_TEST_PORT=${NAMES_TEST_PORT:-53535}
 NAMES_TEST_BAD_BASE=${NAMES_TEST_BAD_BASE:-53600}
 NAMES_TEST_ROOT=$root
-if grep -qi '^00000000000000000000000000000001 ' /proc/net/if_inet6 2>/dev/null; then
+if [ "${NAMES_TEST_IPV6:-}" = 0 ]; then
+    NAMES_TEST_IPV6=0
+elif grep -qi '^00000000000000000000000000000001 ' /proc/net/if_inet6 2>/dev/null; then
     NAMES_TEST_IPV6=1
 else
     NAMES_TEST_IPV6=0

@@ -16,7 +16,8 @@
 # Environment: NAMES_TEST_PORT, NAMES_TEST_BAD_BASE, NAMES_BADSERVER (a
 # prebuilt badserver; default build/support/badserver, built here with cc if
 # missing or older than its source), NAMES_TEST_BAD_ARGS (extra badserver
-# options, e.g. "--slow-ms 500"), CC.
+# options, e.g. "--slow-ms 500"), NAMES_TEST_IPV6=0 (serve 127.0.0.1 only, as
+# on a machine without ::1), CC.
 
 set -u
 
@@ -51,7 +52,8 @@ is_port() {
 }
 
 have_ipv6() {
-    # ::1 configured on lo
+    # ::1 configured on lo (NAMES_TEST_IPV6=0 forces IPv4 only)
+    [ "${NAMES_TEST_IPV6:-}" = 0 ] && return 1
     grep -qi '^00000000000000000000000000000001 ' /proc/net/if_inet6 2>/dev/null
 }
 
@@ -105,6 +107,13 @@ named_answers() { dig_ok "$1" "$PORT" example.test SOA; }
 
 bad_answers() { # bad_answers ADDR PORT
     "$DIG" @"$1" -p "$2" stats. TXT +time=1 +tries=1 +short 2>/dev/null | grep -q '^"[0-9][0-9]*"$'
+}
+
+apparmor_hint() {
+    if grep -q named /sys/kernel/security/apparmor/profiles 2>/dev/null; then
+        echo "servers: AppArmor confines /usr/sbin/named here, which keeps it out of" >&2
+        echo "servers: build/testenv; try: aa-complain /usr/sbin/named" >&2
+    fi
 }
 
 log_tail() {
@@ -179,6 +188,7 @@ start_named() {
             log_tail "$STATE/named.out"
             log_tail "$STATE/named.log"
             rm -f "$STATE/named.pid"
+            apparmor_hint
             die "named exited during start-up"
         fi
         i=$((i + 1))
