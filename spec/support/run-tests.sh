@@ -7,9 +7,12 @@
 #   2. every C unit test program build/ctest/* (last line "N passed, N failed";
 #      a crash, a hang (NAMES_TEST_CTEST_TIMEOUT, 300 s) or a missing count
 #      line counts as 1 failed, beside what its count line said)
-#   3. busted: lua5.4 /usr/bin/busted with the root .busted, plus BUSTED_ARGS;
-#      spec/support/counting_output.lua writes its counts to NAMES_TEST_COUNTS
-#   4. every extra stage spec/support/stages.d/*.sh, in name order: each is run
+#   3. busted: lua5.4 /usr/bin/busted with the root .busted, plus BUSTED_ARGS
+#      (split on spaces; NAMES_TEST_LUA and NAMES_TEST_BUSTED override the
+#      two paths); spec/support/counting_output.lua writes its counts to
+#      NAMES_TEST_COUNTS
+#   4. every extra stage spec/support/stages.d/*.sh, in name order (to add a
+#      stage, drop a script there; zone-data.sh is an example): each is run
 #      with sh from the checkout root, with the environment below, and must end
 #      its output with "N passed, N failed" (", N skipped" may follow); a stage
 #      without that line, or that fails with no failure counted, counts as 1
@@ -43,8 +46,8 @@ else
 fi
 export NAMES_TEST_PORT NAMES_TEST_BAD_BASE NAMES_TEST_ROOT NAMES_TEST_IPV6
 
-LUA=${LUA:-lua5.4}
-BUSTED=${BUSTED:-/usr/bin/busted}
+LUA=${NAMES_TEST_LUA:-lua5.4}
+BUSTED=${NAMES_TEST_BUSTED:-/usr/bin/busted}
 CTEST_TIMEOUT=${NAMES_TEST_CTEST_TIMEOUT:-300}
 ONLY=${NAMES_TEST_ONLY:-ctest,busted,stages}
 
