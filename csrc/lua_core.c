@@ -9,5 +9,6 @@ int luaopen_names_core(lua_State *L)
     lua_newtable(L);
     nm_lua_open_dns(L);
     nm_lua_open_loop(L);
+    nm_lua_open_resolver(L);
     return 1;
 }

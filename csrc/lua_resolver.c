@@ -1,0 +1,526 @@
+/* The resolver's binding: queries from Lua, results back as Lua tables.
+ *
+ * Lifetime: the resolver and each query live in malloc'd structs (libuv
+ * touches them); the userdata boxes only point at them.  A pending query
+ * holds one registry reference to its Lua callback, released in its
+ * completion (which nm_query_cancel also runs); the resolver pins its own
+ * box while queries are pending, so that it is collected only when idle.
+ * close, __gc and __close share one path: nm_resolver_close, which cancels
+ * the queries and frees the struct when libuv is done. */
+#include <stdlib.h>
+
+#include "lua_loop.h"
+
+#define RESOLVER_MT "names.resolver"
+#define QUERY_MT "names.query"
+
+typedef struct lresolver {
+    nm_resolver *r;
+    lua_State *L;   /* the main thread */
+    int pending;    /* queries not yet completed */
+    int self;       /* registry ref pinning the box while pending > 0 */
+    int finalizing; /* closed from __gc: never call Lua again */
+    struct lresolver **box;
+} lresolver;
+
+typedef struct lquery {
+    nm_query *q;
+    lresolver *owner;
+    int cb;                /* registry ref of the Lua callback */
+    struct lquery **box;   /* NULL once the handle was collected */
+} lquery;
+
+/* ------------------------------------------------------------- results */
+
+static const char *const outcome_names[] = {
+    "pending", "answer", "timeout", "rcode", "truncated", "noedns", "error", "late"
+};
+
+static const char *status_name(int status)
+{
+    switch (status) {
+    case NM_OK: return "ok";
+    case NM_ERCODE: return "rcode";
+    case NM_ETIMEOUT: return "timeout";
+    case NM_ECANCELLED: return "cancelled";
+    case NM_ENOSERVER: return "noserver";
+    case NM_ENOMEM: return "nomem";
+    default: return "error";
+    }
+}
+
+static void push_attempts(lua_State *L, nm_resolver *r, const nm_result *res)
+{
+    lua_createtable(L, res->nattempts, 0);
+    for (int i = 0; i < res->nattempts; i++) {
+        const nm_attempt *a = &res->attempts[i];
+        const nm_addr *server = r ? nm_resolver_server(r, a->server) : NULL;
+        char buf[80];
+        lua_createtable(L, 0, 9);
+        if (server) {
+            lua_pushstring(L, nm_addr_text(server, buf, sizeof buf));
+            lua_setfield(L, -2, "server");
+        }
+        lua_pushstring(L, a->transport == NM_TCP ? "tcp" : "udp");
+        lua_setfield(L, -2, "transport");
+        lua_pushstring(L, a->outcome < sizeof outcome_names / sizeof *outcome_names
+                              ? outcome_names[a->outcome] : "?");
+        lua_setfield(L, -2, "outcome");
+        if (a->rcode >= 0) nm_lua_setint(L, "rcode", a->rcode);
+        if (a->err) {
+            lua_pushstring(L, uv_strerror(a->err));
+            lua_setfield(L, -2, "error");
+        }
+        nm_lua_setbool(L, "edns", a->edns);
+        lua_pushnumber(L, a->sent_ms / 1000.0);
+        lua_setfield(L, -2, "sent");
+        lua_pushnumber(L, a->took_ms / 1000.0);
+        lua_setfield(L, -2, "took");
+        nm_lua_setint(L, "ignored", a->ignored);
+        lua_rawseti(L, -2, i + 1);
+    }
+}
+
+/* Runs protected: pushes (message | nil, error | nil, attempts) and calls
+ * the callback below them. */
+static int l_deliver(lua_State *L)
+{
+    const nm_result *res = lua_touserdata(L, 1);
+    nm_resolver *r = lua_touserdata(L, 2);
+    lua_settop(L, 3); /* the callback */
+    if (res->status == NM_OK && res->nmessages > 0) {
+        lua_createtable(L, res->nmessages, 0);
+        for (int i = 0; i < res->nmessages; i++) {
+            if (!nm_lua_push_message(L, res->messages[i])) return luaL_error(L, "names.dns is not loaded");
+            lua_rawseti(L, -2, i + 1);
+        }
+        lua_pushnil(L);
+    } else if (res->status == NM_OK) {
+        if (!nm_lua_push_message(L, res->msg)) return luaL_error(L, "names.dns is not loaded");
+        lua_pushnil(L);
+    } else {
+        lua_pushnil(L);
+        lua_createtable(L, 0, 4);
+        lua_pushstring(L, status_name(res->status));
+        lua_setfield(L, -2, "status");
+        lua_pushstring(L, nm_strerror(res->status));
+        lua_setfield(L, -2, "reason");
+        if (res->msg && nm_lua_push_message(L, res->msg)) lua_setfield(L, -2, "message");
+    }
+    push_attempts(L, r, res);
+    lua_call(L, 3, 0);
+    return 0;
+}
+
+static void unpin(lresolver *lr)
+{
+    if (--lr->pending == 0 && lr->self != LUA_NOREF && !lr->finalizing) {
+        luaL_unref(lr->L, LUA_REGISTRYINDEX, lr->self);
+        lr->self = LUA_NOREF;
+    }
+}
+
+static void on_done(void *arg, const nm_result *res)
+{
+    lquery *lq = arg;
+    lresolver *lr = lq->owner;
+    lua_State *L = lr->L;
+    int cb = lq->cb;
+
+    /* the query leaves every Lua-side index before Lua runs */
+    lq->q = NULL;
+    lq->cb = LUA_NOREF;
+    if (lq->box) *lq->box = NULL;
+    free(lq);
+    unpin(lr);
+    if (lr->finalizing) return;
+
+    lua_pushcfunction(L, l_deliver);
+    lua_pushlightuserdata(L, (void *)(uintptr_t)res);
+    lua_pushlightuserdata(L, lr->r);
+    lua_rawgeti(L, LUA_REGISTRYINDEX, cb);
+    luaL_unref(L, LUA_REGISTRYINDEX, cb);
+    nm_lua_pcall(L, 3, 0);
+}
+
+/* ------------------------------------------------------------ resolvers */
+
+static lresolver *check_resolver(lua_State *L, int idx)
+{
+    lresolver **box = luaL_checkudata(L, idx, RESOLVER_MT);
+    if (!*box) luaL_error(L, "the resolver is closed");
+    return *box;
+}
+
+static void on_resolver_freed(void *arg)
+{
+    free(arg);
+}
+
+static void resolver_close(lua_State *L, lresolver **box, int finalizing)
+{
+    lresolver *lr = *box;
+    if (!lr) return;
+    *box = NULL;
+    lr->box = NULL;
+    lr->finalizing = finalizing;
+    nm_resolver_close(lr->r, on_resolver_freed, lr);
+    if (lr->self != LUA_NOREF) {
+        if (!finalizing) luaL_unref(L, LUA_REGISTRYINDEX, lr->self);
+        lr->self = LUA_NOREF;
+    }
+}
+
+static int l_resolver_close(lua_State *L)
+{
+    resolver_close(L, luaL_checkudata(L, 1, RESOLVER_MT), 0);
+    return 0;
+}
+
+static int l_resolver_gc(lua_State *L)
+{
+    resolver_close(L, luaL_checkudata(L, 1, RESOLVER_MT), 1);
+    return 0;
+}
+
+static double opt_number(lua_State *L, int t, const char *k, double dflt)
+{
+    double v;
+    lua_getfield(L, t, k);
+    v = lua_isnil(L, -1) ? dflt : luaL_checknumber(L, -1);
+    lua_pop(L, 1);
+    return v;
+}
+
+static int opt_bool(lua_State *L, int t, const char *k, int dflt)
+{
+    int v;
+    lua_getfield(L, t, k);
+    v = lua_isnil(L, -1) ? dflt : lua_toboolean(L, -1);
+    lua_pop(L, 1);
+    return v;
+}
+
+/* Reads a list of timeouts at idx into out; returns the count. */
+static int check_timeouts(lua_State *L, int idx, double *out, const char *what)
+{
+    int n = 0;
+    if (lua_type(L, idx) == LUA_TNUMBER) {
+        out[0] = lua_tonumber(L, idx);
+        if (!(out[0] > 0)) luaL_error(L, "%s: timeouts must be positive numbers", what);
+        return 1;
+    }
+    if (!lua_istable(L, idx)) luaL_error(L, "%s: a list of seconds expected, got %s", what, luaL_typename(L, idx));
+    for (lua_Integer i = 1; n < NM_MAX_TIMEOUTS; i++) {
+        int isnum;
+        double v;
+        if (lua_geti(L, idx, i) == LUA_TNIL) {
+            lua_pop(L, 1);
+            break;
+        }
+        v = lua_tonumberx(L, -1, &isnum);
+        lua_pop(L, 1);
+        if (!isnum || !(v > 0)) luaL_error(L, "%s: timeouts must be positive numbers", what);
+        out[n++] = v;
+    }
+    if (n == 0) luaL_error(L, "%s: the timeout list is empty", what);
+    return n;
+}
+
+/* resolver_new{timeout=, edns=, tcp=, rotate=, dns0x20=, recurse=,
+ *              maxInflight=, udpMaxQueries=, tcpIdle=} */
+static int l_resolver_new(lua_State *L)
+{
+    nm_resolver_options o;
+    lresolver **box, *lr;
+    uv_loop_t *loop = nm_lua_loop(L);
+
+    nm_resolver_options_default(&o);
+    if (lua_istable(L, 1)) {
+        lua_getfield(L, 1, "timeout");
+        if (!lua_isnil(L, -1)) o.ntimeouts = check_timeouts(L, lua_gettop(L), o.timeouts, "timeout");
+        lua_pop(L, 1);
+        lua_getfield(L, 1, "edns");
+        if (lua_isboolean(L, -1)) o.edns_size = lua_toboolean(L, -1) ? 1232 : 0;
+        else if (!lua_isnil(L, -1)) {
+            lua_Integer size = luaL_checkinteger(L, -1);
+            luaL_argcheck(L, size == 0 || (size >= 512 && size <= 65535), 1, "edns: 0 or 512..65535 expected");
+            o.edns_size = (uint16_t)size;
+        }
+        lua_pop(L, 1);
+        o.use_tcp = (uint8_t)opt_bool(L, 1, "tcp", 0);
+        o.rotate = (uint8_t)opt_bool(L, 1, "rotate", 0);
+        o.dns0x20 = (uint8_t)opt_bool(L, 1, "dns0x20", 0);
+        o.recurse = (uint8_t)opt_bool(L, 1, "recurse", 1);
+        o.max_inflight = (int)opt_number(L, 1, "maxInflight", o.max_inflight);
+        o.udp_max_queries = (int)opt_number(L, 1, "udpMaxQueries", o.udp_max_queries);
+        o.tcp_idle_ms = (int)(opt_number(L, 1, "tcpIdle", o.tcp_idle_ms / 1000.0) * 1000);
+        luaL_argcheck(L, o.max_inflight > 0 && o.max_inflight <= 65536, 1, "maxInflight: 1..65536 expected");
+        luaL_argcheck(L, o.udp_max_queries > 0 && o.udp_max_queries <= 65536, 1, "udpMaxQueries: 1..65536 expected");
+    }
+    box = lua_newuserdatauv(L, sizeof *box, 0);
+    *box = NULL;
+    luaL_setmetatable(L, RESOLVER_MT);
+    if (!(lr = calloc(1, sizeof *lr))) return luaL_error(L, "out of memory");
+    if (!(lr->r = nm_resolver_new(loop, &o))) {
+        free(lr);
+        return luaL_error(L, "out of memory");
+    }
+    lr->L = nm_lua_main(nm_lua_reactor(L));
+    lr->self = LUA_NOREF;
+    lr->box = box;
+    *box = lr;
+    nm_lua_io_started(L);
+    return 1;
+}
+
+/* Reads a server: "addr", "[addr]:port", or {host, port}. */
+static void check_server(lua_State *L, int idx, nm_addr *out, int n)
+{
+    int err;
+    if (lua_istable(L, idx)) {
+        const char *host;
+        lua_Integer port;
+        lua_geti(L, idx, 1);
+        lua_geti(L, idx, 2);
+        host = lua_tostring(L, -2);
+        port = lua_isnil(L, -1) ? 53 : lua_tointeger(L, -1);
+        if (!host || port < 1 || port > 65535)
+            luaL_error(L, "server %d: {host, port} with a port in 1..65535 expected", n);
+        err = nm_addr_from_host(host, (uint16_t)port, out);
+        if (err) luaL_error(L, "server %d: bad address '%s'", n, host);
+        lua_pop(L, 2);
+    } else if (lua_type(L, idx) == LUA_TSTRING) {
+        size_t len;
+        const char *s = lua_tolstring(L, idx, &len);
+        if (nm_addr_parse(s, len, 53, out)) luaL_error(L, "server %d: bad address '%s'", n, s);
+    } else {
+        luaL_error(L, "server %d: an address string or {host, port} expected, got %s", n, luaL_typename(L, idx));
+    }
+}
+
+/* resolver:set_servers({server, ...}) */
+static int l_set_servers(lua_State *L)
+{
+    lresolver *lr = check_resolver(L, 1);
+    nm_addr addrs[NM_MAX_SERVERS_ASKED];
+    int n = 0;
+    luaL_checktype(L, 2, LUA_TTABLE);
+    for (lua_Integer i = 1;; i++) {
+        if (lua_geti(L, 2, i) == LUA_TNIL) {
+            lua_pop(L, 1);
+            break;
+        }
+        if (n == NM_MAX_SERVERS_ASKED) return luaL_error(L, "at most %d servers", NM_MAX_SERVERS_ASKED);
+        check_server(L, -1, &addrs[n], (int)i);
+        n++;
+        lua_pop(L, 1);
+    }
+    if (nm_resolver_set_servers(lr->r, addrs, n)) return luaL_error(L, "out of memory");
+    return 0;
+}
+
+/* resolver:servers() -> {"127.0.0.1:53", ...} */
+static int l_servers(lua_State *L)
+{
+    lresolver *lr = check_resolver(L, 1);
+    int n = nm_resolver_nservers(lr->r);
+    lua_createtable(L, n, 0);
+    for (int i = 0; i < n; i++) {
+        char buf[80];
+        lua_pushstring(L, nm_addr_text(nm_resolver_server(lr->r, i), buf, sizeof buf));
+        lua_rawseti(L, -2, i + 1);
+    }
+    return 1;
+}
+
+/* The handle of a query that has started (its callback never runs before
+ * the core returns it). */
+static int push_query(lua_State *L, lquery *lq, nm_query *q)
+{
+    lquery **box = lua_newuserdatauv(L, sizeof *box, 0);
+    luaL_setmetatable(L, QUERY_MT);
+    lq->q = q;
+    lq->box = box;
+    *box = lq;
+    return 1;
+}
+
+static lquery *new_lquery(lua_State *L, lresolver *lr, int cbidx)
+{
+    lquery *lq = calloc(1, sizeof *lq);
+    if (!lq) luaL_error(L, "out of memory");
+    lq->owner = lr;
+    lua_pushvalue(L, cbidx);
+    lq->cb = luaL_ref(L, LUA_REGISTRYINDEX);
+    if (lr->pending == 0 && lr->box) {
+        /* pinned while it has queries: collected only when idle */
+        lua_pushvalue(L, 1);
+        lr->self = luaL_ref(L, LUA_REGISTRYINDEX);
+    }
+    lr->pending++;
+    return lq;
+}
+
+static void drop_lquery(lua_State *L, lquery *lq)
+{
+    luaL_unref(L, LUA_REGISTRYINDEX, lq->cb);
+    unpin(lq->owner);
+    free(lq);
+}
+
+/* resolver:query(name, type, class, timeouts|nil, flags, callback) -> handle
+ * flags: a string of letters: t (TCP), d (DO bit), n (no recursion),
+ * c (CD), x (zone transfer), a (alone: never shared) */
+static int l_query(lua_State *L)
+{
+    lresolver *lr = check_resolver(L, 1);
+    size_t n, wl;
+    const char *name = luaL_checklstring(L, 2, &n);
+    lua_Integer type = luaL_checkinteger(L, 3), cls = luaL_optinteger(L, 4, 1);
+    const char *flags = luaL_optstring(L, 6, "");
+    double timeouts[NM_MAX_TIMEOUTS];
+    nm_query_options o = { NULL, 0, 0 };
+    uint8_t wire[NM_NAME_MAX];
+    lquery *lq;
+    nm_query *q;
+    int err;
+
+    luaL_argcheck(L, type >= 0 && type <= 65535, 3, "type out of range");
+    luaL_argcheck(L, cls >= 0 && cls <= 65535, 4, "class out of range");
+    luaL_checktype(L, 7, LUA_TFUNCTION);
+    if ((err = nm_name_from_text(name, n, wire, &wl)) != NM_OK)
+        return luaL_argerror(L, 2, lua_pushfstring(L, "%s: '%s'", nm_strerror(err), name));
+    if (!lua_isnoneornil(L, 5)) {
+        o.ntimeouts = check_timeouts(L, 5, timeouts, "timeout");
+        o.timeouts = timeouts;
+    }
+    for (const char *f = flags; *f; f++) {
+        switch (*f) {
+        case 't': o.flags |= NM_Q_TCP; break;
+        case 'd': o.flags |= NM_Q_DNSSEC; break;
+        case 'n': o.flags |= NM_Q_NORECURSE; break;
+        case 'c': o.flags |= NM_Q_CD; break;
+        case 'x': o.flags |= NM_Q_XFR; break;
+        case 'a': o.flags |= NM_Q_ALONE; break;
+        default: return luaL_argerror(L, 6, "unknown flag");
+        }
+    }
+    lq = new_lquery(L, lr, 7);
+    q = nm_resolver_query(lr->r, wire, (uint16_t)type, (uint16_t)cls, &o, on_done, lq);
+    if (!q) {
+        drop_lquery(L, lq);
+        return luaL_error(L, "cannot start the query (out of memory)");
+    }
+    return push_query(L, lq, q);
+}
+
+/* resolver:exchange(bytes, server, transport ("udp"|"tcp"), timeout, callback [, via])
+ * One message to one server; the reply whatever it says. */
+static int l_exchange(lua_State *L)
+{
+    lresolver *lr = check_resolver(L, 1);
+    size_t len;
+    const char *msg = luaL_checklstring(L, 2, &len);
+    nm_addr server;
+    nm_exchange_options o;
+    lquery *lq;
+    nm_query *q;
+
+    memset(&o, 0, sizeof o);
+    luaL_argcheck(L, len >= NM_HEADER_LEN && len <= NM_MAX_MESSAGE, 2, "not a DNS message");
+    check_server(L, 3, &server, 1);
+    o.server = &server;
+    o.transport = strcmp(luaL_optstring(L, 4, "udp"), "tcp") == 0 ? NM_TCP : NM_UDP;
+    o.timeout = luaL_optnumber(L, 5, 10);
+    luaL_checktype(L, 6, LUA_TFUNCTION);
+    lq = new_lquery(L, lr, 6);
+    q = nm_resolver_exchange(lr->r, (const uint8_t *)msg, len, &o, on_done, lq);
+    if (!q) {
+        drop_lquery(L, lq);
+        return luaL_error(L, "cannot start the exchange");
+    }
+    return push_query(L, lq, q);
+}
+
+static int l_stats(lua_State *L)
+{
+    lresolver *lr = check_resolver(L, 1);
+    nm_resolver_stats s;
+    nm_resolver_stats_get(lr->r, &s);
+    lua_createtable(L, 0, 10);
+    nm_lua_setint(L, "queries", (lua_Integer)s.queries);
+    nm_lua_setint(L, "exchanges", (lua_Integer)s.exchanges);
+    nm_lua_setint(L, "shared", (lua_Integer)s.shared);
+    nm_lua_setint(L, "sentUDP", (lua_Integer)s.sent_udp);
+    nm_lua_setint(L, "sentTCP", (lua_Integer)s.sent_tcp);
+    nm_lua_setint(L, "queued", (lua_Integer)s.queued_now);
+    nm_lua_setint(L, "inflight", (lua_Integer)s.inflight_now);
+    nm_lua_setint(L, "socketsOpen", (lua_Integer)s.sockets_open);
+    nm_lua_setint(L, "socketsOpened", (lua_Integer)s.sockets_opened);
+    nm_lua_setint(L, "tcpOpened", (lua_Integer)s.tcp_opened);
+    nm_lua_setint(L, "pending", lr->pending);
+    return 1;
+}
+
+/* --------------------------------------------------------------- queries */
+
+static int l_query_cancel(lua_State *L)
+{
+    lquery **box = luaL_checkudata(L, 1, QUERY_MT);
+    lquery *lq = *box;
+    if (lq && lq->q) nm_query_cancel(lq->q); /* runs on_done, which clears *box */
+    return 0;
+}
+
+static int l_query_active(lua_State *L)
+{
+    lquery **box = luaL_checkudata(L, 1, QUERY_MT);
+    lua_pushboolean(L, *box != NULL);
+    return 1;
+}
+
+static int l_query_gc(lua_State *L)
+{
+    lquery **box = luaL_checkudata(L, 1, QUERY_MT);
+    /* a collected handle does not stop the query: its callback still runs */
+    if (*box) (*box)->box = NULL;
+    *box = NULL;
+    return 0;
+}
+
+void nm_lua_open_resolver(lua_State *L)
+{
+    static const luaL_Reg resolver_methods[] = {
+        { "set_servers", l_set_servers },
+        { "servers", l_servers },
+        { "query", l_query },
+        { "exchange", l_exchange },
+        { "stats", l_stats },
+        { "close", l_resolver_close },
+        { NULL, NULL },
+    };
+    static const luaL_Reg query_methods[] = {
+        { "cancel", l_query_cancel },
+        { "active", l_query_active },
+        { NULL, NULL },
+    };
+    if (luaL_newmetatable(L, RESOLVER_MT)) {
+        lua_pushcfunction(L, l_resolver_gc);
+        lua_setfield(L, -2, "__gc");
+        lua_pushcfunction(L, l_resolver_close);
+        lua_setfield(L, -2, "__close");
+        luaL_newlib(L, resolver_methods);
+        lua_setfield(L, -2, "__index");
+    }
+    lua_pop(L, 1);
+    if (luaL_newmetatable(L, QUERY_MT)) {
+        lua_pushcfunction(L, l_query_gc);
+        lua_setfield(L, -2, "__gc");
+        luaL_newlib(L, query_methods);
+        lua_setfield(L, -2, "__index");
+    }
+    lua_pop(L, 1);
+    lua_pushcfunction(L, l_resolver_new);
+    lua_setfield(L, -2, "resolver_new");
+}

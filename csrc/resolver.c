@@ -1,0 +1,1118 @@
+#include "resolver.h"
+
+#include <stdlib.h>
+
+#include "name.h"
+#include "random.h"
+
+/* ------------------------------------------------------------------ types */
+
+typedef struct server {
+    nm_addr addr;
+    nm_udp *udp;      /* the socket new queries go out on; NULL until needed */
+    nm_tcp *tcp;      /* the connection, while it lasts */
+    uint8_t no_edns;  /* it refused EDNS once: ask it plainly from now on */
+    int refs;         /* live exchanges that may still ask it */
+    int retired;      /* replaced by set_servers: freed when refs drop to 0 */
+} server;
+
+typedef struct exchange exchange;
+
+/* One try: a query on one transport to one server, listening until the
+ * exchange ends. */
+typedef struct attempt {
+    nm_attempt pub;
+    nm_pending pending;
+    exchange *ex;
+    server *srv;
+    uint8_t wire[NM_HEADER_LEN + NM_NAME_MAX + 4 + 11]; /* the query as sent */
+} attempt;
+
+enum { QUEUED, ACTIVE };
+
+struct exchange {
+    nm_resolver *r;
+    int state;
+    /* the question, as asked (lower case) and as sent (0x20 case) */
+    uint8_t qname[NM_NAME_MAX];
+    uint8_t sendname[NM_NAME_MAX];
+    uint16_t qtype, qcls;
+    int flags;
+    double timeouts[NM_MAX_TIMEOUTS];
+    int ntimeouts;
+    /* policy */
+    server *servers[NM_MAX_SERVERS_ASKED]; /* the servers, in the order to ask */
+    uint8_t dead[NM_MAX_SERVERS_ASKED];    /* answered SERVFAIL/REFUSED/NOTIMP */
+    int nservers;
+    int round, pos;
+    attempt *tries;    /* fixed capacity: pending structs must not move */
+    int ntries, maxtries;
+    attempt *current;  /* the try whose timeout runs */
+    uint64_t start_ms, deadline;
+    int heap_slot;     /* -1 when not in the heap */
+    int finish_later;  /* a status to report from the timer (never from inside the API) */
+    uint8_t *last_error; /* the last SERVFAIL-like reply, kept for the end */
+    size_t last_error_len;
+    /* low-level exchanges: one message, one server, any reply */
+    uint8_t *direct;
+    size_t directlen;
+    nm_udp *via_udp;
+    nm_tcp *via_tcp;
+    /* zone transfers */
+    uint8_t **xfr;
+    size_t *xfrlen;
+    int nxfr, capxfr, soas;
+    /* who waits */
+    nm_query *subs;
+    uint32_t hash;
+    exchange *hnext;            /* sharing index chain */
+    exchange *qnext;            /* the queue of exchanges waiting to start */
+    exchange *anext, *aprev;    /* every exchange, for close */
+};
+
+struct nm_query {
+    exchange *ex;
+    nm_query_cb cb;
+    void *arg;
+    nm_query *next, *prev;
+};
+
+struct nm_resolver {
+    uv_loop_t *loop;
+    nm_resolver_options opt;
+    nm_random rnd;
+    nm_rxbuf rx;
+    uv_timer_t timer;
+    server **servers;
+    int nservers, next_server;
+    server **retired;   /* replaced servers still in use by exchanges */
+    int nretired, capretired;
+    exchange **heap;
+    int nheap, capheap;
+    exchange **index;   /* sharing: open hash of chains */
+    uint32_t index_mask;
+    uint32_t nindex;
+    exchange *queue_head, *queue_tail;
+    exchange *all;
+    int inflight;
+    int handles;        /* open libuv handles: freed when 0 after close */
+    int closing;
+    int in_api;         /* inside nm_resolver_query/exchange: no callbacks now */
+    void (*on_closed)(void *);
+    void *on_closed_arg;
+    nm_transport_hooks hooks;
+    nm_resolver_stats stats;
+};
+
+static void finish(exchange *ex, int status, const nm_msg *msg);
+static void advance(exchange *ex);
+static void give_up(exchange *ex);
+static void send_try(exchange *ex, server *s, int transport, int edns);
+
+/* ------------------------------------------------------------ the options */
+
+void nm_resolver_options_default(nm_resolver_options *o)
+{
+    static const double twisted[] = { 1, 3, 11, 45 };
+    memset(o, 0, sizeof *o);
+    memcpy(o->timeouts, twisted, sizeof twisted);
+    o->ntimeouts = 4;
+    o->edns_size = 1232;
+    o->recurse = 1;
+    o->max_inflight = 512;
+    o->udp_max_queries = 256;
+    o->tcp_idle_ms = 10000;
+}
+
+/* ------------------------------------------------- handles and closing */
+
+static void maybe_freed(nm_resolver *r)
+{
+    void (*cb)(void *);
+    void *arg;
+    if (!r->closing || r->handles > 0) return;
+    cb = r->on_closed;
+    arg = r->on_closed_arg;
+    free(r->servers);
+    free(r->retired);
+    free(r->heap);
+    free(r->index);
+    free(r);
+    if (cb) cb(arg);
+}
+
+static void on_handle_closed(void *owner)
+{
+    nm_resolver *r = owner;
+    r->handles--;
+    r->stats.sockets_open--;
+    maybe_freed(r);
+}
+
+static void on_timer_closed(uv_handle_t *h)
+{
+    nm_resolver *r = h->data;
+    r->handles--;
+    maybe_freed(r);
+}
+
+/* ------------------------------------------------------------ the heap */
+
+static int heap_less(exchange *a, exchange *b)
+{
+    return a->deadline < b->deadline;
+}
+
+static void heap_swap(nm_resolver *r, int i, int j)
+{
+    exchange *t = r->heap[i];
+    r->heap[i] = r->heap[j];
+    r->heap[j] = t;
+    r->heap[i]->heap_slot = i;
+    r->heap[j]->heap_slot = j;
+}
+
+static void heap_up(nm_resolver *r, int i)
+{
+    while (i > 0 && heap_less(r->heap[i], r->heap[(i - 1) / 2])) {
+        heap_swap(r, i, (i - 1) / 2);
+        i = (i - 1) / 2;
+    }
+}
+
+static void heap_down(nm_resolver *r, int i)
+{
+    for (;;) {
+        int l = 2 * i + 1, rr = l + 1, best = i;
+        if (l < r->nheap && heap_less(r->heap[l], r->heap[best])) best = l;
+        if (rr < r->nheap && heap_less(r->heap[rr], r->heap[best])) best = rr;
+        if (best == i) return;
+        heap_swap(r, i, best);
+        i = best;
+    }
+}
+
+static void heap_remove(nm_resolver *r, exchange *ex)
+{
+    int i = ex->heap_slot;
+    if (i < 0) return;
+    ex->heap_slot = -1;
+    r->nheap--;
+    if (i == r->nheap) return;
+    r->heap[i] = r->heap[r->nheap];
+    r->heap[i]->heap_slot = i;
+    heap_down(r, i);
+    heap_up(r, i);
+}
+
+static void on_timer(uv_timer_t *t);
+
+static void arm_timer(nm_resolver *r)
+{
+    uint64_t now;
+    if (r->closing) return;
+    if (!r->nheap) {
+        uv_timer_stop(&r->timer);
+        return;
+    }
+    now = uv_now(r->loop);
+    uv_timer_start(&r->timer, on_timer,
+                   r->heap[0]->deadline > now ? r->heap[0]->deadline - now : 0, 0);
+}
+
+static int heap_set(nm_resolver *r, exchange *ex, uint64_t deadline)
+{
+    ex->deadline = deadline;
+    if (ex->heap_slot >= 0) {
+        heap_down(r, ex->heap_slot);
+        heap_up(r, ex->heap_slot);
+    } else {
+        if (r->nheap == r->capheap) {
+            int cap = r->capheap ? r->capheap * 2 : 64;
+            exchange **h = realloc(r->heap, (size_t)cap * sizeof *h);
+            if (!h) return NM_ENOMEM;
+            r->heap = h;
+            r->capheap = cap;
+        }
+        ex->heap_slot = r->nheap;
+        r->heap[r->nheap++] = ex;
+        heap_up(r, ex->heap_slot);
+    }
+    arm_timer(r);
+    return NM_OK;
+}
+
+/* ---------------------------------------------- the index of sharing */
+
+static uint32_t key_hash(const uint8_t *qname, uint16_t type, uint16_t cls, int flags)
+{
+    uint32_t h = 2166136261u;
+    size_t n = nm_name_len(qname);
+    for (size_t i = 0; i < n; i++) h = (h ^ qname[i]) * 16777619u;
+    h = (h ^ type) * 16777619u;
+    h = (h ^ cls) * 16777619u;
+    return (h ^ (uint32_t)flags) * 16777619u;
+}
+
+static int shares(const exchange *ex, const uint8_t *qname, uint16_t type, uint16_t cls,
+                  int flags, const double *timeouts, int ntimeouts)
+{
+    return ex->qtype == type && ex->qcls == cls && ex->flags == flags &&
+           ex->ntimeouts == ntimeouts &&
+           memcmp(ex->timeouts, timeouts, (size_t)ntimeouts * sizeof *timeouts) == 0 &&
+           nm_name_equal(ex->qname, qname);
+}
+
+static void index_add(nm_resolver *r, exchange *ex)
+{
+    if ((r->nindex + 1) * 2 > r->index_mask + 1) {
+        uint32_t cap = r->index_mask ? (r->index_mask + 1) * 2 : 64;
+        exchange **bigger = calloc(cap, sizeof *bigger);
+        if (!bigger) return; /* not shared: harmless */
+        for (uint32_t i = 0; r->index && i <= r->index_mask; i++) {
+            exchange *e = r->index[i];
+            while (e) {
+                exchange *next = e->hnext;
+                e->hnext = bigger[e->hash & (cap - 1)];
+                bigger[e->hash & (cap - 1)] = e;
+                e = next;
+            }
+        }
+        free(r->index);
+        r->index = bigger;
+        r->index_mask = cap - 1;
+    }
+    ex->hnext = r->index[ex->hash & r->index_mask];
+    r->index[ex->hash & r->index_mask] = ex;
+    r->nindex++;
+}
+
+static void index_remove(nm_resolver *r, exchange *ex)
+{
+    exchange **pp;
+    if (!r->index) return;
+    for (pp = &r->index[ex->hash & r->index_mask]; *pp; pp = &(*pp)->hnext) {
+        if (*pp == ex) {
+            *pp = ex->hnext;
+            r->nindex--;
+            return;
+        }
+    }
+}
+
+/* ------------------------------------------------------------ servers */
+
+static void server_release(nm_resolver *r, server *s)
+{
+    if (--s->refs > 0 || !s->retired) return;
+    for (int i = 0; i < r->nretired; i++) {
+        if (r->retired[i] == s) {
+            r->retired[i] = r->retired[--r->nretired];
+            break;
+        }
+    }
+    if (s->udp) nm_udp_close(s->udp);
+    if (s->tcp) nm_tcp_close(s->tcp);
+    free(s);
+}
+
+/* The socket to send a new query on: a fresh one after udp_max_queries,
+ * so that source ports keep changing; the old one closes when its last
+ * query is done. */
+static nm_udp *server_udp(nm_resolver *r, server *s, int *err)
+{
+    if (s->udp && nm_udp_sent(s->udp) >= (uint32_t)r->opt.udp_max_queries) {
+        nm_udp *old = s->udp;
+        s->udp = NULL;
+        if (!nm_udp_pending(old)) nm_udp_close(old);
+    }
+    if (!s->udp) {
+        s->udp = nm_udp_open(r->loop, &s->addr, NULL, &r->rnd, &r->rx, &r->hooks, err);
+        if (!s->udp) return NULL;
+        r->handles++;
+        r->stats.sockets_open++;
+        r->stats.sockets_opened++;
+    }
+    return s->udp;
+}
+
+static nm_tcp *server_tcp(nm_resolver *r, server *s, int *err)
+{
+    if (s->tcp && !nm_tcp_usable(s->tcp)) s->tcp = NULL;
+    if (!s->tcp) {
+        s->tcp = nm_tcp_open(r->loop, &s->addr, r->opt.tcp_idle_ms, &r->rx, &r->hooks, err);
+        if (!s->tcp) return NULL;
+        r->handles++;
+        r->stats.sockets_open++;
+        r->stats.tcp_opened++;
+    }
+    return s->tcp;
+}
+
+/* --------------------------------------------------------------- tries */
+
+static uint32_t elapsed(const exchange *ex)
+{
+    uint64_t now = uv_now(ex->r->loop);
+    return (uint32_t)(now - ex->start_ms);
+}
+
+static void forget(attempt *a)
+{
+    if (a->pending.udp) {
+        nm_udp *u = a->pending.udp;
+        nm_udp_forget(&a->pending);
+        /* a retired socket goes with its last query */
+        if (!nm_udp_pending(u)) {
+            for (int i = 0; i < a->ex->nservers; i++)
+                if (a->ex->servers[i]->udp == u) return;
+            if (u != a->ex->via_udp) nm_udp_close(u);
+        }
+    } else if (a->pending.tcp) {
+        nm_tcp_forget(&a->pending);
+    }
+}
+
+static void on_reply(nm_pending *p, int status, const nm_msg *msg, int err);
+
+static int id_free(nm_udp *u, nm_tcp *t, uint16_t id)
+{
+    return (!u || nm_udp_id_free(u, id)) && (!t || nm_tcp_id_free(t, id));
+}
+
+/* A random id not waiting on the transport; -1 when all 65536 are. */
+static int fresh_id(nm_resolver *r, nm_udp *u, nm_tcp *t)
+{
+    uint16_t id = 0;
+    for (int tries = 0; tries < 64; tries++) {
+        id = nm_random16(&r->rnd);
+        if (id_free(u, t, id)) return id;
+    }
+    for (uint32_t k = 1; k < 65536; k++)
+        if (id_free(u, t, (uint16_t)(id + k))) return (uint16_t)(id + k);
+    return -1;
+}
+
+static int server_index(const nm_resolver *r, const server *s)
+{
+    for (int i = 0; i < r->nservers; i++)
+        if (r->servers[i] == s) return i;
+    return 0xFFFF;
+}
+
+/* Builds the query for one try into a->wire (or copies the direct one). */
+static int build(exchange *ex, attempt *a, int edns)
+{
+    nm_resolver *r = ex->r;
+    nm_writer w;
+    if (ex->direct) {
+        a->pending.sent = ex->direct;
+        a->pending.sentlen = ex->directlen;
+        ex->direct[0] = (uint8_t)(a->pending.id >> 8);
+        ex->direct[1] = (uint8_t)a->pending.id;
+        return NM_OK;
+    }
+    nm_writer_init(&w, a->wire, sizeof a->wire, 0);
+    nm_build_query(&w, a->pending.id, ex->sendname, ex->qtype, ex->qcls,
+                   r->opt.recurse && !(ex->flags & NM_Q_NORECURSE),
+                   edns ? r->opt.edns_size : 0, (ex->flags & NM_Q_DNSSEC) != 0);
+    if (ex->flags & NM_Q_CD) a->wire[3] |= NM_CD;
+    if (w.err) return w.err;
+    a->pending.sent = a->wire;
+    a->pending.sentlen = w.len;
+    return NM_OK;
+}
+
+/* The try in flight for a server, asked by the policy. */
+static void send_try(exchange *ex, server *s, int transport, int edns)
+{
+    nm_resolver *r = ex->r;
+    attempt *a;
+    nm_udp *u = NULL;
+    nm_tcp *t = NULL;
+    int err = 0, rc;
+
+    if (ex->ntries == ex->maxtries) {
+        /* every try the timeouts allow has been made */
+        ex->current = NULL;
+        give_up(ex);
+        return;
+    }
+    a = &ex->tries[ex->ntries++];
+    memset(&a->pub, 0, sizeof a->pub);
+    a->ex = ex;
+    a->srv = s;
+    a->pub.server = (uint16_t)server_index(r, s);
+    a->pub.transport = (uint8_t)transport;
+    a->pub.edns = (uint8_t)edns;
+    a->pub.rcode = -1;
+    a->pub.sent_ms = elapsed(ex);
+    a->pub.outcome = NM_OUT_PENDING;
+    memset(&a->pending, 0, sizeof a->pending);
+    a->pending.to = &s->addr;
+    a->pending.cb = on_reply;
+    a->pending.owner = a;
+    a->pending.case_sensitive = r->opt.dns0x20 && !ex->direct;
+    a->pending.stream = (ex->flags & NM_Q_XFR) != 0;
+    ex->current = a;
+
+    if (transport == NM_TCP) {
+        t = ex->via_tcp ? ex->via_tcp : server_tcp(r, s, &err);
+    } else {
+        u = ex->via_udp ? ex->via_udp : server_udp(r, s, &err);
+    }
+    if (!t && !u) goto failed;
+    if ((rc = fresh_id(r, u, t)) < 0) {
+        err = UV_ENOBUFS;
+        goto failed;
+    }
+    a->pending.id = (uint16_t)rc;
+    if ((rc = build(ex, a, edns)) != NM_OK) {
+        err = UV_ENOMEM;
+        goto failed;
+    }
+    rc = t ? nm_tcp_send(t, &a->pending, &err) : nm_udp_send(u, &a->pending, &err);
+    if (rc != NM_OK) goto failed;
+    if (t) r->stats.sent_tcp++;
+    else r->stats.sent_udp++;
+    {
+        double secs = ex->timeouts[ex->round < ex->ntimeouts ? ex->round : ex->ntimeouts - 1];
+        uint64_t ms = secs <= 0 ? 0 : secs > 1e7 ? (uint64_t)1e10 : (uint64_t)(secs * 1000.0 + 0.5);
+        if (heap_set(r, ex, uv_now(r->loop) + ms) != NM_OK) {
+            finish(ex, NM_ENOMEM, NULL);
+        }
+    }
+    return;
+
+failed:
+    /* a socket that cannot send is like a server that does not answer,
+     * without the wait */
+    a->pub.outcome = NM_OUT_NETERR;
+    a->pub.err = err;
+    a->pub.took_ms = elapsed(ex) - a->pub.sent_ms;
+    ex->current = NULL;
+    advance(ex);
+}
+
+/* The next server, or the next round, or the end. */
+static void advance(exchange *ex)
+{
+    int live = 0;
+    for (int i = 0; i < ex->nservers; i++) live += !ex->dead[i];
+    while (live) {
+        if (++ex->pos >= ex->nservers) {
+            ex->pos = 0;
+            if (++ex->round >= ex->ntimeouts) break;
+        }
+        if (!ex->dead[ex->pos]) {
+            server *s = ex->servers[ex->pos];
+            int tcp = ex->r->opt.use_tcp || (ex->flags & (NM_Q_TCP | NM_Q_XFR));
+            send_try(ex, s, tcp ? NM_TCP : NM_UDP,
+                     ex->r->opt.edns_size && !s->no_edns && !ex->direct);
+            return;
+        }
+    }
+    give_up(ex);
+}
+
+/* Every server has been asked as often as the timeouts allow: the last
+ * try's outcome is the query's. */
+static void give_up(exchange *ex)
+{
+    const attempt *last = ex->ntries ? &ex->tries[ex->ntries - 1] : NULL;
+    if (last && last->pub.outcome == NM_OUT_RCODE && ex->last_error) {
+        nm_msg m;
+        if (nm_msg_parse(&m, ex->last_error, ex->last_error_len) == NM_OK) {
+            finish(ex, NM_ERCODE, &m);
+            nm_msg_release(&m);
+            return;
+        }
+        nm_msg_release(&m);
+    }
+    if (last && last->pub.outcome == NM_OUT_NETERR) {
+        finish(ex, NM_EIO, NULL);
+        return;
+    }
+    finish(ex, ex->nservers ? NM_ETIMEOUT : NM_ENOSERVER, NULL);
+}
+
+static int first_is_soa(const nm_msg *m, int which)
+{
+    int n = 0;
+    for (int i = 0; i < m->nrr; i++) {
+        if (m->rr[i].section != NM_ANSWER) continue;
+        if (which == 0) return m->rr[i].type == 6;
+        if (m->rr[i].type == 6) n++;
+    }
+    return n;
+}
+
+/* A zone transfer's message: kept until the second SOA closes it. */
+static int xfr_message(exchange *ex, const nm_msg *msg)
+{
+    uint8_t *copy;
+    if (ex->nxfr == 0 && (msg->rcode != 0 || !first_is_soa(msg, 0))) return 1; /* final now */
+    if (ex->nxfr == ex->capxfr) {
+        int cap = ex->capxfr ? ex->capxfr * 2 : 8;
+        uint8_t **m = realloc(ex->xfr, (size_t)cap * sizeof *m);
+        size_t *l;
+        if (!m) return -1;
+        ex->xfr = m;
+        if (!(l = realloc(ex->xfrlen, (size_t)cap * sizeof *l))) return -1;
+        ex->xfrlen = l;
+        ex->capxfr = cap;
+    }
+    if (!(copy = malloc(msg->len))) return -1;
+    memcpy(copy, msg->wire, msg->len);
+    ex->xfr[ex->nxfr] = copy;
+    ex->xfrlen[ex->nxfr++] = msg->len;
+    ex->soas += first_is_soa(msg, 1);
+    return ex->soas >= 2;
+}
+
+static int edns_refused(const attempt *a, const nm_msg *msg)
+{
+    if (!a->pub.edns) return 0;
+    if (msg->rcode == 16) return 1; /* BADVERS */
+    return (msg->rcode == 1 || msg->rcode == 4) && !msg->edns.present;
+}
+
+static void on_reply(nm_pending *p, int status, const nm_msg *msg, int err)
+{
+    attempt *a = p->owner;
+    exchange *ex = a->ex;
+    server *s = a->srv;
+    int current = a == ex->current;
+
+    a->pub.took_ms = elapsed(ex) - a->pub.sent_ms;
+    if (status != NM_OK) {
+        a->pub.outcome = NM_OUT_NETERR;
+        a->pub.err = err;
+        if (current) {
+            ex->current = NULL;
+            if (ex->direct) finish(ex, NM_EIO, NULL);
+            else advance(ex);
+        }
+        return;
+    }
+    a->pub.rcode = (int16_t)msg->rcode;
+    if (ex->flags & NM_Q_XFR) {
+        /* the transfer's messages share the query's id: keep listening */
+        int done = xfr_message(ex, msg);
+        if (done == 0) {
+            double secs = ex->timeouts[ex->round < ex->ntimeouts ? ex->round : ex->ntimeouts - 1];
+            if (heap_set(ex->r, ex, uv_now(ex->r->loop) + (uint64_t)(secs * 1000.0)) != NM_OK)
+                finish(ex, NM_ENOMEM, NULL);
+            return;
+        }
+        a->pub.outcome = NM_OUT_ANSWER;
+        finish(ex, done < 0 ? NM_ENOMEM : NM_OK, msg);
+        return;
+    }
+    forget(a);
+    if (ex->direct) {
+        a->pub.outcome = NM_OUT_ANSWER;
+        finish(ex, NM_OK, msg);
+        return;
+    }
+    if ((msg->flags & NM_TC) && a->pub.transport == NM_UDP) {
+        a->pub.outcome = NM_OUT_TRUNCATED;
+        send_try(ex, s, NM_TCP, a->pub.edns);
+        return;
+    }
+    if (edns_refused(a, msg)) {
+        a->pub.outcome = NM_OUT_NOEDNS;
+        s->no_edns = 1;
+        send_try(ex, s, a->pub.transport, 0);
+        return;
+    }
+    if (msg->rcode == 2 || msg->rcode == 4 || msg->rcode == 5) {
+        uint8_t *copy = malloc(msg->len);
+        a->pub.outcome = NM_OUT_RCODE;
+        for (int i = 0; i < ex->nservers; i++)
+            if (ex->servers[i] == s) ex->dead[i] = 1;
+        if (copy) {
+            memcpy(copy, msg->wire, msg->len);
+            free(ex->last_error);
+            ex->last_error = copy;
+            ex->last_error_len = msg->len;
+        }
+        if (current) {
+            ex->current = NULL;
+            advance(ex);
+        }
+        return;
+    }
+    a->pub.outcome = current ? NM_OUT_ANSWER : NM_OUT_LATE;
+    finish(ex, NM_OK, msg);
+}
+
+/* -------------------------------------------------------------- timing */
+
+static void on_timer(uv_timer_t *timer)
+{
+    nm_resolver *r = timer->data;
+    uint64_t now = uv_now(r->loop);
+    while (r->nheap && r->heap[0]->deadline <= now && !r->closing) {
+        exchange *ex = r->heap[0];
+        heap_remove(r, ex);
+        if (ex->finish_later) {
+            finish(ex, ex->finish_later, NULL);
+            continue;
+        }
+        if (ex->current) {
+            ex->current->pub.outcome = NM_OUT_TIMEOUT;
+            ex->current->pub.took_ms = elapsed(ex) - ex->current->pub.sent_ms;
+            ex->current = NULL;
+        }
+        if (ex->direct) finish(ex, NM_ETIMEOUT, NULL);
+        else advance(ex);
+    }
+    arm_timer(r);
+}
+
+/* ----------------------------------------------------- starting, ending */
+
+static void start(exchange *ex)
+{
+    nm_resolver *r = ex->r;
+    int first, tcp;
+    ex->state = ACTIVE;
+    r->inflight++;
+    ex->start_ms = uv_now(r->loop);
+    ex->maxtries = ex->ntimeouts * (ex->nservers ? ex->nservers : 1) * 3 + 2;
+    if (!(ex->tries = calloc((size_t)ex->maxtries, sizeof *ex->tries))) {
+        finish(ex, NM_ENOMEM, NULL);
+        return;
+    }
+    if (!ex->nservers) {
+        finish(ex, NM_ENOSERVER, NULL);
+        return;
+    }
+    first = 0;
+    if (r->opt.rotate && !ex->direct) first = r->next_server++ % ex->nservers;
+    ex->pos = first;
+    /* rounds go over the servers from `first` on: rotate the list itself */
+    if (first) {
+        server *copy[NM_MAX_SERVERS_ASKED];
+        for (int i = 0; i < ex->nservers; i++) copy[i] = ex->servers[(i + first) % ex->nservers];
+        memcpy(ex->servers, copy, (size_t)ex->nservers * sizeof *copy);
+        ex->pos = 0;
+    }
+    tcp = r->opt.use_tcp || (ex->flags & (NM_Q_TCP | NM_Q_XFR)) ||
+          (ex->via_tcp != NULL);
+    send_try(ex, ex->servers[0], tcp ? NM_TCP : NM_UDP,
+             r->opt.edns_size && !ex->servers[0]->no_edns && !ex->direct);
+}
+
+static void start_queued(nm_resolver *r)
+{
+    while (!r->closing && r->queue_head && r->inflight < r->opt.max_inflight) {
+        exchange *ex = r->queue_head;
+        r->queue_head = ex->qnext;
+        if (!r->queue_head) r->queue_tail = NULL;
+        ex->qnext = NULL;
+        r->stats.queued_now--;
+        start(ex);
+    }
+}
+
+/* Leaves every index and frees what the exchange owns, except its
+ * subscribers. */
+static void detach(exchange *ex)
+{
+    nm_resolver *r = ex->r;
+    if (ex->state == ACTIVE) {
+        r->inflight--;
+        heap_remove(r, ex);
+        for (int i = 0; i < ex->ntries; i++) forget(&ex->tries[i]);
+    } else {
+        /* still queued */
+        exchange **pp = &r->queue_head, *prev = NULL;
+        while (*pp && *pp != ex) {
+            prev = *pp;
+            pp = &(*pp)->qnext;
+        }
+        if (*pp) {
+            *pp = ex->qnext;
+            if (r->queue_tail == ex) r->queue_tail = prev;
+            r->stats.queued_now--;
+        }
+    }
+    if (!(ex->flags & NM_Q_ALONE)) index_remove(r, ex);
+    if (ex->aprev) ex->aprev->anext = ex->anext;
+    else if (r->all == ex) r->all = ex->anext;
+    if (ex->anext) ex->anext->aprev = ex->aprev;
+    ex->anext = ex->aprev = NULL;
+    for (int i = 0; i < ex->nservers; i++) server_release(r, ex->servers[i]);
+    ex->nservers = 0;
+}
+
+static void free_exchange(exchange *ex)
+{
+    for (int i = 0; i < ex->nxfr; i++) free(ex->xfr[i]);
+    free(ex->xfr);
+    free(ex->xfrlen);
+    free(ex->tries);
+    free(ex->last_error);
+    free(ex->direct);
+    free(ex);
+}
+
+static void finish(exchange *ex, int status, const nm_msg *msg)
+{
+    nm_resolver *r = ex->r;
+    if (r->in_api && !msg) {
+        /* a query that fails as it starts (no server, no socket) reports
+         * from the loop, so that its callback never runs before the
+         * caller has its handle */
+        ex->finish_later = status;
+        ex->current = NULL;
+        if (heap_set(r, ex, uv_now(r->loop)) == NM_OK) return;
+    }
+    nm_query *q, *next;
+    nm_attempt atts[NM_MAX_SERVERS_ASKED * 4];
+    nm_msg *msgs = NULL;
+    const nm_msg **mptr = NULL;
+    nm_result res;
+    int n = 0;
+
+    /* keep the tries and the transfer, then leave every index */
+    for (int i = 0; i < ex->ntries && n < (int)(sizeof atts / sizeof atts[0]); i++)
+        atts[n++] = ex->tries[i].pub;
+    detach(ex);
+
+    memset(&res, 0, sizeof res);
+    res.status = status;
+    res.msg = msg;
+    res.attempts = atts;
+    res.nattempts = n;
+    res.qname = ex->qname;
+    res.qtype = ex->qtype;
+    res.qcls = ex->qcls;
+    if (ex->nxfr && status == NM_OK) {
+        msgs = calloc((size_t)ex->nxfr, sizeof *msgs);
+        mptr = calloc((size_t)ex->nxfr, sizeof *mptr);
+        if (msgs && mptr) {
+            for (int i = 0; i < ex->nxfr; i++) {
+                nm_msg_parse(&msgs[i], ex->xfr[i], ex->xfrlen[i]);
+                mptr[i] = &msgs[i];
+            }
+            res.messages = mptr;
+            res.nmessages = ex->nxfr;
+        } else {
+            res.status = NM_ENOMEM;
+        }
+    }
+
+    /* the subscribers leave the exchange before any of them is called */
+    q = ex->subs;
+    ex->subs = NULL;
+    for (nm_query *s = q; s; s = s->next) s->ex = NULL;
+    for (; q; q = next) {
+        next = q->next;
+        q->cb(q->arg, &res);
+        free(q);
+    }
+    if (msgs) {
+        for (int i = 0; i < ex->nxfr; i++) nm_msg_release(&msgs[i]);
+    }
+    free(msgs);
+    free(mptr);
+    free_exchange(ex);
+    start_queued(r);
+}
+
+static exchange *new_exchange(nm_resolver *r, const nm_query_options *o)
+{
+    exchange *ex = calloc(1, sizeof *ex);
+    const double *timeouts = r->opt.timeouts;
+    int ntimeouts = r->opt.ntimeouts;
+    if (!ex) return NULL;
+    if (o && o->timeouts && o->ntimeouts > 0) {
+        timeouts = o->timeouts;
+        ntimeouts = o->ntimeouts > NM_MAX_TIMEOUTS ? NM_MAX_TIMEOUTS : o->ntimeouts;
+    }
+    memcpy(ex->timeouts, timeouts, (size_t)ntimeouts * sizeof *timeouts);
+    ex->ntimeouts = ntimeouts;
+    ex->r = r;
+    ex->heap_slot = -1;
+    ex->state = QUEUED;
+    return ex;
+}
+
+static nm_query *subscribe(exchange *ex, nm_query_cb cb, void *arg)
+{
+    nm_query *q = calloc(1, sizeof *q);
+    if (!q) return NULL;
+    q->ex = ex;
+    q->cb = cb;
+    q->arg = arg;
+    q->next = ex->subs;
+    if (ex->subs) ex->subs->prev = q;
+    ex->subs = q;
+    return q;
+}
+
+static void enqueue(nm_resolver *r, exchange *ex)
+{
+    r->stats.exchanges++;
+    ex->anext = r->all;
+    if (r->all) r->all->aprev = ex;
+    r->all = ex;
+    if (r->inflight < r->opt.max_inflight && !r->queue_head) {
+        start(ex);
+        return;
+    }
+    r->stats.queued_now++;
+    if (r->queue_tail) r->queue_tail->qnext = ex;
+    else r->queue_head = ex;
+    r->queue_tail = ex;
+}
+
+static void take_servers(nm_resolver *r, exchange *ex)
+{
+    ex->nservers = r->nservers < NM_MAX_SERVERS_ASKED ? r->nservers : NM_MAX_SERVERS_ASKED;
+    for (int i = 0; i < ex->nservers; i++) {
+        ex->servers[i] = r->servers[i];
+        ex->servers[i]->refs++;
+    }
+}
+
+nm_query *nm_resolver_query(nm_resolver *r, const uint8_t *qname, uint16_t type, uint16_t cls,
+                            const nm_query_options *o, nm_query_cb cb, void *arg)
+{
+    int flags = o ? o->flags : 0;
+    const double *timeouts = o && o->timeouts && o->ntimeouts > 0 ? o->timeouts : r->opt.timeouts;
+    int ntimeouts = o && o->timeouts && o->ntimeouts > 0 ? o->ntimeouts : r->opt.ntimeouts;
+    uint8_t lower[NM_NAME_MAX];
+    exchange *ex;
+    nm_query *q;
+    uint32_t h;
+    size_t n;
+
+    if (r->closing) return NULL;
+    if (ntimeouts > NM_MAX_TIMEOUTS) ntimeouts = NM_MAX_TIMEOUTS;
+    if (flags & NM_Q_XFR) flags |= NM_Q_ALONE;
+    r->stats.queries++;
+    n = nm_name_len(qname);
+    memcpy(lower, qname, n);
+    nm_name_lower(lower);
+    h = key_hash(lower, type, cls, flags);
+    if (!(flags & NM_Q_ALONE) && r->index) {
+        for (ex = r->index[h & r->index_mask]; ex; ex = ex->hnext) {
+            if (ex->hash == h && shares(ex, lower, type, cls, flags, timeouts, ntimeouts)) {
+                r->stats.shared++;
+                return subscribe(ex, cb, arg);
+            }
+        }
+    }
+    if (!(ex = new_exchange(r, o))) return NULL;
+    memcpy(ex->qname, lower, n);
+    memcpy(ex->sendname, qname, n);
+    if (r->opt.dns0x20) {
+        /* random case for every letter: a spoofer must guess it too */
+        for (uint8_t *p = ex->sendname; *p; p += *p + 1) {
+            for (uint8_t k = 1; k <= *p; k++) {
+                uint8_t c = p[k] | 0x20;
+                if (c >= 'a' && c <= 'z') p[k] = (nm_random16(&r->rnd) & 1) ? (uint8_t)(c - 32) : c;
+            }
+        }
+    }
+    ex->qtype = type;
+    ex->qcls = cls;
+    ex->flags = flags;
+    ex->hash = h;
+    take_servers(r, ex);
+    if (!(q = subscribe(ex, cb, arg))) {
+        for (int i = 0; i < ex->nservers; i++) server_release(r, ex->servers[i]);
+        free_exchange(ex);
+        return NULL;
+    }
+    if (!(flags & NM_Q_ALONE)) index_add(r, ex);
+    r->in_api++;
+    enqueue(r, ex);
+    r->in_api--;
+    return q;
+}
+
+nm_query *nm_resolver_exchange(nm_resolver *r, const uint8_t *msg, size_t len,
+                               const nm_exchange_options *o, nm_query_cb cb, void *arg)
+{
+    exchange *ex;
+    nm_query *q;
+    server *s;
+    double timeout = o->timeout > 0 ? o->timeout : 10;
+    nm_query_options qo = { &timeout, 1, NM_Q_ALONE };
+
+    if (r->closing || len < NM_HEADER_LEN || len > NM_MAX_MESSAGE) return NULL;
+    if (!(ex = new_exchange(r, &qo))) return NULL;
+    if (!(ex->direct = malloc(len)) || !(s = calloc(1, sizeof *s))) {
+        free_exchange(ex);
+        return NULL;
+    }
+    memcpy(ex->direct, msg, len);
+    ex->directlen = len;
+    ex->flags = NM_Q_ALONE | (o->transport == NM_TCP ? NM_Q_TCP : 0);
+    ex->via_udp = o->via_udp;
+    ex->via_tcp = o->via_tcp;
+    ex->qname[0] = ex->sendname[0] = 0;
+    /* a server of its own, retired from the start: freed with the exchange */
+    s->addr = *o->server;
+    s->retired = 1;
+    s->refs = 1;
+    if (r->nretired == r->capretired) {
+        int cap = r->capretired ? r->capretired * 2 : 8;
+        server **v = realloc(r->retired, (size_t)cap * sizeof *v);
+        if (!v) {
+            free(s);
+            free_exchange(ex);
+            return NULL;
+        }
+        r->retired = v;
+        r->capretired = cap;
+    }
+    r->retired[r->nretired++] = s;
+    ex->servers[0] = s;
+    ex->nservers = 1;
+    if (!(q = subscribe(ex, cb, arg))) {
+        server_release(r, s);
+        free_exchange(ex);
+        return NULL;
+    }
+    r->in_api++;
+    enqueue(r, ex);
+    r->in_api--;
+    return q;
+}
+
+void nm_query_cancel(nm_query *q)
+{
+    exchange *ex = q->ex;
+    nm_result res;
+    if (!ex) return; /* being answered right now */
+    if (q->prev) q->prev->next = q->next;
+    else ex->subs = q->next;
+    if (q->next) q->next->prev = q->prev;
+    q->ex = NULL;
+    if (!ex->subs) {
+        /* nobody waits any more: the exchange stops, its sockets and timer
+         * go with it */
+        nm_resolver *r = ex->r;
+        detach(ex);
+        free_exchange(ex);
+        start_queued(r);
+    }
+    memset(&res, 0, sizeof res);
+    res.status = NM_ECANCELLED;
+    q->cb(q->arg, &res);
+    free(q);
+}
+
+/* ---------------------------------------------------- the resolver itself */
+
+nm_resolver *nm_resolver_new(uv_loop_t *loop, const nm_resolver_options *o)
+{
+    nm_resolver *r = calloc(1, sizeof *r);
+    if (!r) return NULL;
+    r->loop = loop;
+    if (o) r->opt = *o;
+    else nm_resolver_options_default(&r->opt);
+    if (r->opt.ntimeouts <= 0) {
+        r->opt.timeouts[0] = 5;
+        r->opt.ntimeouts = 1;
+    }
+    if (r->opt.ntimeouts > NM_MAX_TIMEOUTS) r->opt.ntimeouts = NM_MAX_TIMEOUTS;
+    if (r->opt.max_inflight <= 0) r->opt.max_inflight = 512;
+    if (r->opt.udp_max_queries <= 0) r->opt.udp_max_queries = 256;
+    if (r->opt.tcp_idle_ms <= 0) r->opt.tcp_idle_ms = 10000;
+    nm_random_init(&r->rnd);
+    uv_timer_init(loop, &r->timer);
+    r->timer.data = r;
+    r->handles = 1;
+    r->hooks.owner = r;
+    r->hooks.closed = on_handle_closed;
+    return r;
+}
+
+int nm_resolver_set_servers(nm_resolver *r, const nm_addr *addrs, int n)
+{
+    server **list;
+    if (n < 0 || n > NM_MAX_SERVERS_ASKED) return NM_EVALUE;
+    list = calloc(n ? (size_t)n : 1, sizeof *list);
+    if (!list) return NM_ENOMEM;
+    for (int i = 0; i < n; i++) {
+        if (!(list[i] = calloc(1, sizeof *list[i]))) {
+            while (i--) free(list[i]);
+            free(list);
+            return NM_ENOMEM;
+        }
+        list[i]->addr = addrs[i];
+    }
+    /* the old servers live on while exchanges still use them */
+    for (int i = 0; i < r->nservers; i++) {
+        server *s = r->servers[i];
+        s->retired = 1;
+        if (s->refs == 0) {
+            if (s->udp) nm_udp_close(s->udp);
+            if (s->tcp) nm_tcp_close(s->tcp);
+            free(s);
+            continue;
+        }
+        if (r->nretired == r->capretired) {
+            int cap = r->capretired ? r->capretired * 2 : 8;
+            server **v = realloc(r->retired, (size_t)cap * sizeof *v);
+            if (!v) continue; /* leaks one server struct rather than fail */
+            r->retired = v;
+            r->capretired = cap;
+        }
+        r->retired[r->nretired++] = s;
+    }
+    free(r->servers);
+    r->servers = list;
+    r->nservers = n;
+    return NM_OK;
+}
+
+int nm_resolver_nservers(const nm_resolver *r)
+{
+    return r->nservers;
+}
+
+const nm_addr *nm_resolver_server(const nm_resolver *r, int i)
+{
+    return i >= 0 && i < r->nservers ? &r->servers[i]->addr : NULL;
+}
+
+void nm_resolver_close(nm_resolver *r, void (*on_closed)(void *), void *arg)
+{
+    if (r->closing) return;
+    /* cancel everything first: callbacks may still use the resolver */
+    while (r->all) {
+        exchange *ex = r->all;
+        while (r->all == ex && ex->subs) nm_query_cancel(ex->subs);
+    }
+    r->closing = 1;
+    r->on_closed = on_closed;
+    r->on_closed_arg = arg;
+    for (int i = 0; i < r->nservers; i++) {
+        if (r->servers[i]->udp) nm_udp_close(r->servers[i]->udp);
+        if (r->servers[i]->tcp) nm_tcp_close(r->servers[i]->tcp);
+        free(r->servers[i]);
+    }
+    r->nservers = 0;
+    for (int i = 0; i < r->nretired; i++) {
+        if (r->retired[i]->udp) nm_udp_close(r->retired[i]->udp);
+        if (r->retired[i]->tcp) nm_tcp_close(r->retired[i]->tcp);
+        free(r->retired[i]);
+    }
+    r->nretired = 0;
+    uv_timer_stop(&r->timer);
+    uv_close((uv_handle_t *)&r->timer, on_timer_closed);
+}
+
+void nm_resolver_stats_get(const nm_resolver *r, nm_resolver_stats *s)
+{
+    *s = r->stats;
+    s->inflight_now = (uint64_t)r->inflight;
+}

@@ -1,0 +1,147 @@
+/* The resolver: which server to ask, when to ask again, what to believe.
+ *
+ * A query carries a list of timeouts (Twisted's default {1, 3, 11, 45}):
+ * each value is one round over the servers, each try waiting that long.
+ * An earlier try's socket keeps listening while the query lives, so a slow
+ * server's late answer is still taken.  SERVFAIL, REFUSED and NOTIMP move
+ * on to the next server as a timeout does, and that server is not asked
+ * again by this query; the outcome of the last try is reported when all
+ * fail.  A server that answers FORMERR, NOTIMP or BADVERS to EDNS is asked
+ * again at once without it, and remembered.  TC=1 over UDP asks the same
+ * server over TCP.  Identical queries in flight share one exchange; at
+ * most max_inflight exchanges are on the wire, the rest wait in order.
+ *
+ * Callbacks run from libuv callbacks (or from nm_query_cancel), after the
+ * exchange has left every index: they may cancel, start new queries or
+ * close the resolver.
+ */
+#ifndef NAMES_RESOLVER_H
+#define NAMES_RESOLVER_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <uv.h>
+
+#include "addr.h"
+#include "message.h"
+#include "transport.h"
+
+#define NM_MAX_TIMEOUTS 16
+#define NM_MAX_SERVERS_ASKED 32
+
+typedef struct nm_resolver nm_resolver;
+typedef struct nm_query nm_query;
+
+typedef struct nm_resolver_options {
+    double timeouts[NM_MAX_TIMEOUTS]; /* seconds; one round over the servers each */
+    int ntimeouts;
+    uint16_t edns_size;  /* advertised UDP size; 0 sends no EDNS */
+    uint8_t use_tcp;     /* every query over TCP (resolv.conf use-vc) */
+    uint8_t rotate;      /* start each query at the next server */
+    uint8_t dns0x20;     /* random case in the question, checked in the reply */
+    uint8_t recurse;     /* RD */
+    int max_inflight;    /* exchanges on the wire at once */
+    int udp_max_queries; /* queries a UDP socket sends before it is retired */
+    int tcp_idle_ms;     /* an idle TCP connection closes after this */
+} nm_resolver_options;
+
+enum nm_query_flags {
+    NM_Q_TCP = 1,       /* over TCP from the start */
+    NM_Q_DNSSEC = 2,    /* set the DO bit */
+    NM_Q_NORECURSE = 4, /* clear RD */
+    NM_Q_CD = 8,        /* set CD */
+    NM_Q_XFR = 16,      /* a zone transfer: TCP, every message until the closing SOA */
+    NM_Q_ALONE = 32     /* never share an exchange with an identical query */
+};
+
+typedef struct nm_query_options {
+    const double *timeouts; /* NULL: the resolver's */
+    int ntimeouts;
+    int flags;
+} nm_query_options;
+
+enum nm_transport_kind { NM_UDP, NM_TCP };
+
+enum nm_outcome {
+    NM_OUT_PENDING,   /* sent; no reply (yet) */
+    NM_OUT_ANSWER,    /* the reply that settled the query */
+    NM_OUT_TIMEOUT,   /* no reply in time (a late reply is still taken) */
+    NM_OUT_RCODE,     /* SERVFAIL, REFUSED or NOTIMP: the next server was asked */
+    NM_OUT_TRUNCATED, /* TC over UDP: asked again over TCP */
+    NM_OUT_NOEDNS,    /* EDNS refused: asked again without it */
+    NM_OUT_NETERR,    /* a socket error, see err */
+    NM_OUT_LATE       /* answered after its time, and that answer settled the query */
+};
+
+typedef struct nm_attempt {
+    uint16_t server;    /* index in the resolver's servers */
+    uint8_t transport;  /* NM_UDP or NM_TCP */
+    uint8_t outcome;
+    uint8_t edns;       /* whether the query carried EDNS */
+    int16_t rcode;      /* of the reply, -1 without one */
+    int err;            /* libuv error for NM_OUT_NETERR */
+    uint32_t sent_ms;   /* since the query started */
+    uint32_t took_ms;   /* until the outcome */
+    uint16_t ignored;   /* replies dropped as not answering: wrong id, question, source */
+} nm_attempt;
+
+typedef struct nm_result {
+    /* NM_OK: msg is the reply, whatever its rcode (the caller maps NXDOMAIN
+     * and the rest).  NM_ERCODE: every server failed; msg is the last
+     * failing reply.  NM_ETIMEOUT, NM_ECANCELLED, NM_EIO, NM_ENOSERVER,
+     * NM_ENOMEM: msg is NULL. */
+    int status;
+    const nm_msg *msg;
+    /* zone transfers: every message, in order (msg is the last) */
+    const nm_msg *const *messages;
+    int nmessages;
+    const nm_attempt *attempts;
+    int nattempts;
+    const uint8_t *qname; /* as asked (lower case; wire form) */
+    uint16_t qtype, qcls;
+} nm_result;
+
+typedef void (*nm_query_cb)(void *arg, const nm_result *res);
+
+void nm_resolver_options_default(nm_resolver_options *o);
+nm_resolver *nm_resolver_new(uv_loop_t *loop, const nm_resolver_options *o);
+/* Replaces the server list (queries in flight keep the servers they had). */
+int nm_resolver_set_servers(nm_resolver *r, const nm_addr *servers, int n);
+int nm_resolver_nservers(const nm_resolver *r);
+const nm_addr *nm_resolver_server(const nm_resolver *r, int i);
+/* Cancels every query (callbacks run with NM_ECANCELLED), closes every
+ * socket, and frees the resolver once libuv has let go of them; on_closed
+ * runs then (it may be NULL). */
+void nm_resolver_close(nm_resolver *r, void (*on_closed)(void *), void *arg);
+
+/* Starts a query; NULL (and no callback) only when out of memory or
+ * closed.  qname is wire form. */
+nm_query *nm_resolver_query(nm_resolver *r, const uint8_t *qname, uint16_t type, uint16_t cls,
+                            const nm_query_options *o, nm_query_cb cb, void *arg);
+/* One message to one server and its reply, whatever it says: the low-level
+ * protocols' query.  The message's id is replaced by a fresh one.  With
+ * `via_udp`/`via_tcp` the exchange uses that transport (a protocol's own
+ * port or connection) instead of the resolver's. */
+typedef struct nm_exchange_options {
+    const nm_addr *server;
+    int transport;
+    double timeout;
+    nm_udp *via_udp;
+    nm_tcp *via_tcp;
+} nm_exchange_options;
+nm_query *nm_resolver_exchange(nm_resolver *r, const uint8_t *msg, size_t len,
+                               const nm_exchange_options *o, nm_query_cb cb, void *arg);
+/* Stops a query: its callback runs at once with NM_ECANCELLED, unless it
+ * is already being answered (then this does nothing). */
+void nm_query_cancel(nm_query *q);
+
+/* Counters, for tests and benchmarks. */
+typedef struct nm_resolver_stats {
+    uint64_t queries, exchanges, shared, sent_udp, sent_tcp, queued_now, inflight_now;
+    uint64_t sockets_open, sockets_opened, tcp_opened;
+    uint64_t dropped; /* replies that answered nothing */
+} nm_resolver_stats;
+void nm_resolver_stats_get(const nm_resolver *r, nm_resolver_stats *s);
+
+#endif

@@ -1,0 +1,311 @@
+/* The TCP transport: one connection to one server, RFC 7766 style.
+ * Messages carry a two-byte length; several queries share the connection
+ * (pipelined, answered in any order); a zone transfer's messages all come
+ * to one waiting query; an idle connection closes after idle_ms. */
+#include <stdlib.h>
+
+#include "idtable.h"
+#include "reply.h"
+#include "transport.h"
+
+enum { CONNECTING, OPEN, CLOSING };
+
+struct nm_tcp {
+    uv_tcp_t handle;
+    uv_timer_t idle;
+    uv_connect_t connect;
+    nm_addr peer;
+    int state;
+    int closes_left;     /* handles whose close callback is still to come */
+    int idle_ms;
+    nm_idtable waiting;  /* id -> nm_pending */
+    nm_pending **unsent; /* queued until the connection is open */
+    int nunsent, capunsent;
+    uint8_t *acc;        /* bytes read and not yet a whole message */
+    size_t acclen;
+    nm_rxbuf *rx;
+    nm_transport_hooks hooks;
+    nm_drop_stats drops;
+};
+
+typedef struct write_req {
+    uv_write_t req;
+    size_t len;
+    uint8_t data[];
+} write_req;
+
+static void on_closed(uv_handle_t *h)
+{
+    nm_tcp *t = h->data;
+    nm_transport_hooks hooks;
+    if (--t->closes_left > 0) return;
+    hooks = t->hooks;
+    nm_idtable_free(&t->waiting);
+    free(t->unsent);
+    free(t->acc);
+    free(t);
+    if (hooks.closed) hooks.closed(hooks.owner);
+}
+
+static void on_idle(uv_timer_t *timer);
+
+static void set_idle(nm_tcp *t)
+{
+    if (t->state == CLOSING) return;
+    if (t->waiting.count || t->nunsent) {
+        uv_timer_stop(&t->idle);
+        uv_ref((uv_handle_t *)&t->handle);
+    } else {
+        /* idle: close in a while, and never hold the loop open meanwhile */
+        uv_unref((uv_handle_t *)&t->handle);
+        if (t->state == OPEN) uv_timer_start(&t->idle, on_idle, (uint64_t)t->idle_ms, 0);
+    }
+}
+
+static void shut(nm_tcp *t, int err)
+{
+    nm_pending *p;
+    if (t->state == CLOSING) return;
+    t->state = CLOSING;
+    uv_timer_stop(&t->idle);
+    /* every query waiting here has lost its chance on this connection */
+    while (t->nunsent) {
+        p = t->unsent[--t->nunsent];
+        nm_idtable_del(&t->waiting, p->id);
+        p->tcp = NULL;
+        p->cb(p, NM_EIO, NULL, err);
+    }
+    while ((p = nm_idtable_any(&t->waiting))) {
+        nm_idtable_del(&t->waiting, p->id);
+        p->tcp = NULL;
+        p->cb(p, NM_EIO, NULL, err);
+    }
+    t->closes_left = 2;
+    uv_close((uv_handle_t *)&t->handle, on_closed);
+    uv_close((uv_handle_t *)&t->idle, on_closed);
+}
+
+static void on_idle(uv_timer_t *timer)
+{
+    nm_tcp *t = timer->data;
+    if (!t->waiting.count && !t->nunsent) shut(t, UV_ETIMEDOUT);
+}
+
+static void on_written(uv_write_t *req, int status)
+{
+    nm_tcp *t = req->handle->data;
+    free(req);
+    if (status < 0 && status != UV_ECANCELED) shut(t, status);
+}
+
+static int write_message(nm_tcp *t, const uint8_t *msg, size_t len)
+{
+    write_req *w = malloc(sizeof *w + len + 2);
+    uv_buf_t buf;
+    int rc;
+    if (!w) return UV_ENOMEM;
+    w->data[0] = (uint8_t)(len >> 8);
+    w->data[1] = (uint8_t)len;
+    memcpy(w->data + 2, msg, len);
+    w->len = len + 2;
+    buf = uv_buf_init((char *)w->data, (unsigned)w->len);
+    rc = uv_write(&w->req, (uv_stream_t *)&t->handle, &buf, 1, on_written);
+    if (rc) free(w);
+    return rc;
+}
+
+static void deliver(nm_tcp *t, const uint8_t *data, size_t len)
+{
+    nm_pending *p;
+    nm_msg msg;
+    if (len < NM_HEADER_LEN) {
+        t->drops.malformed++;
+        return;
+    }
+    p = nm_idtable_get(&t->waiting, nm_get16(data));
+    if (!p) {
+        t->drops.unknown_id++;
+        if (t->hooks.unsolicited)
+            t->hooks.unsolicited(t->hooks.owner, t, data, len, &t->peer.u.sa);
+        return;
+    }
+    if (!nm_reply_check(p, data, len, &msg, &t->drops)) return;
+    if (!p->stream) {
+        nm_idtable_del(&t->waiting, p->id);
+        p->tcp = NULL;
+    }
+    p->cb(p, NM_OK, &msg, 0);
+    nm_msg_release(&msg);
+}
+
+static void on_alloc(uv_handle_t *h, size_t hint, uv_buf_t *buf)
+{
+    nm_tcp *t = h->data;
+    (void)hint;
+    buf->base = t->rx->data;
+    buf->len = sizeof t->rx->data;
+}
+
+static void on_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)
+{
+    nm_tcp *t = s->data;
+    size_t at = 0;
+    if (nread < 0) {
+        shut(t, (int)nread);
+        return;
+    }
+    if (nread == 0) return;
+    /* append to what is left of earlier reads; a message is at most
+     * 65535 + 2 bytes, so this never grows past that */
+    {
+        uint8_t *acc = realloc(t->acc, t->acclen + (size_t)nread);
+        if (!acc) {
+            shut(t, UV_ENOMEM);
+            return;
+        }
+        t->acc = acc;
+        memcpy(t->acc + t->acclen, buf->base, (size_t)nread);
+        t->acclen += (size_t)nread;
+    }
+    while (t->state == OPEN && t->acclen - at >= 2) {
+        size_t n = nm_get16(t->acc + at);
+        if (t->acclen - at - 2 < n) break;
+        deliver(t, t->acc + at + 2, n);
+        at += 2 + n;
+    }
+    if (t->state == CLOSING) return; /* the buffer goes with the connection */
+    memmove(t->acc, t->acc + at, t->acclen - at);
+    t->acclen -= at;
+    set_idle(t);
+}
+
+static void on_connect(uv_connect_t *req, int status)
+{
+    nm_tcp *t = req->data;
+    int rc;
+    if (t->state == CLOSING) return;
+    if (status < 0) {
+        shut(t, status);
+        return;
+    }
+    t->state = OPEN;
+    uv_tcp_nodelay(&t->handle, 1);
+    if ((rc = uv_read_start((uv_stream_t *)&t->handle, on_alloc, on_read)) != 0) {
+        shut(t, rc);
+        return;
+    }
+    for (int i = 0; i < t->nunsent && t->state == OPEN; i++) {
+        nm_pending *p = t->unsent[i];
+        if ((rc = write_message(t, p->sent, p->sentlen)) != 0) {
+            shut(t, rc);
+            return;
+        }
+    }
+    t->nunsent = 0;
+    set_idle(t);
+}
+
+nm_tcp *nm_tcp_open(uv_loop_t *loop, const nm_addr *peer, int idle_ms, nm_rxbuf *rx,
+                    const nm_transport_hooks *hooks, int *err)
+{
+    nm_tcp *t = calloc(1, sizeof *t);
+    int rc;
+    if (!t) {
+        *err = UV_ENOMEM;
+        return NULL;
+    }
+    if ((rc = uv_tcp_init(loop, &t->handle)) != 0) {
+        free(t);
+        *err = rc;
+        return NULL;
+    }
+    uv_timer_init(loop, &t->idle);
+    uv_unref((uv_handle_t *)&t->idle);
+    t->handle.data = t->idle.data = t->connect.data = t;
+    t->peer = *peer;
+    t->idle_ms = idle_ms > 0 ? idle_ms : 1;
+    t->rx = rx;
+    t->hooks = *hooks;
+    t->state = CONNECTING;
+    nm_idtable_init(&t->waiting);
+    if ((rc = uv_tcp_connect(&t->connect, &t->handle, &peer->u.sa, on_connect)) != 0) {
+        t->hooks.closed = NULL;
+        shut(t, rc);
+        *err = rc;
+        return NULL;
+    }
+    return t;
+}
+
+int nm_tcp_id_free(const nm_tcp *t, uint16_t id)
+{
+    return nm_idtable_get(&t->waiting, id) == NULL;
+}
+
+int nm_tcp_usable(const nm_tcp *t)
+{
+    return t->state != CLOSING;
+}
+
+int nm_tcp_pending(const nm_tcp *t)
+{
+    return (int)t->waiting.count;
+}
+
+int nm_tcp_send(nm_tcp *t, nm_pending *p, int *err)
+{
+    int rc;
+    if (t->state == CLOSING) {
+        *err = UV_ECANCELED;
+        return NM_EIO;
+    }
+    if (p->sentlen > NM_MAX_MESSAGE || nm_idtable_put(&t->waiting, p->id, p)) {
+        *err = UV_ENOMEM;
+        return NM_EIO;
+    }
+    p->tcp = t;
+    p->udp = NULL;
+    p->ignored = 0;
+    if (t->state == CONNECTING) {
+        if (t->nunsent == t->capunsent) {
+            int cap = t->capunsent ? t->capunsent * 2 : 8;
+            nm_pending **q = realloc(t->unsent, (size_t)cap * sizeof *q);
+            if (!q) {
+                nm_idtable_del(&t->waiting, p->id);
+                p->tcp = NULL;
+                *err = UV_ENOMEM;
+                return NM_EIO;
+            }
+            t->unsent = q;
+            t->capunsent = cap;
+        }
+        t->unsent[t->nunsent++] = p;
+    } else if ((rc = write_message(t, p->sent, p->sentlen)) != 0) {
+        nm_idtable_del(&t->waiting, p->id);
+        p->tcp = NULL;
+        *err = rc;
+        return NM_EIO;
+    }
+    set_idle(t);
+    return NM_OK;
+}
+
+void nm_tcp_forget(nm_pending *p)
+{
+    nm_tcp *t = p->tcp;
+    if (!t) return;
+    if (nm_idtable_get(&t->waiting, p->id) == p) nm_idtable_del(&t->waiting, p->id);
+    for (int i = 0; i < t->nunsent; i++) {
+        if (t->unsent[i] == p) {
+            t->unsent[i] = t->unsent[--t->nunsent];
+            break;
+        }
+    }
+    p->tcp = NULL;
+    set_idle(t);
+}
+
+void nm_tcp_close(nm_tcp *t)
+{
+    shut(t, UV_ECANCELED);
+}

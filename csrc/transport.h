@@ -1,0 +1,110 @@
+/* UDP and TCP transports on libuv.
+ *
+ * A transport sends queries and hands back only the replies that answer
+ * them: a reply must come from the address the query went to, carry the
+ * id that was sent, have QR set, parse, and repeat the question that was
+ * asked.  Everything else is dropped and counted on the exchange it
+ * pretended to answer.  Time is not the transports' business: the resolver
+ * decides when to stop waiting (resolver.c).
+ *
+ * Memory libuv touches (the handles, the write requests) is malloc'd here;
+ * a transport is freed from its close callback, never before.
+ */
+#ifndef NAMES_TRANSPORT_H
+#define NAMES_TRANSPORT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <uv.h>
+
+#include "addr.h"
+#include "message.h"
+#include "random.h"
+
+typedef struct nm_udp nm_udp;
+typedef struct nm_tcp nm_tcp;
+typedef struct nm_pending nm_pending;
+
+/* A reply (status NM_OK, msg parsed and checked) or the end of the
+ * exchange's chance on this transport (NM_EIO: a socket error or the
+ * connection closed; err holds libuv's code). */
+typedef void (*nm_reply_cb)(nm_pending *p, int status, const nm_msg *msg, int err);
+
+/* One query waiting on a transport.  The owner fills id, sent/sentlen (the
+ * query as sent: its question is what a reply must repeat), to, cb and
+ * owner; the transport fills the rest. */
+struct nm_pending {
+    uint16_t id;
+    uint8_t case_sensitive; /* 0x20: the question must match byte for byte */
+    uint8_t stream;         /* TCP: keep it after a reply (zone transfers) */
+    const uint8_t *sent;
+    size_t sentlen;
+    const nm_addr *to;
+    nm_reply_cb cb;
+    void *owner;
+    uint16_t ignored;       /* replies dropped as not answering this query */
+    /* the transport's */
+    nm_udp *udp;
+    nm_tcp *tcp;
+};
+
+/* Why transports drop datagrams, counted on the transport. */
+typedef struct nm_drop_stats {
+    uint32_t unknown_id, bad_source, malformed, wrong_question, not_response;
+} nm_drop_stats;
+
+/* Hooks into the owner (the resolver). */
+typedef struct nm_transport_hooks {
+    void *owner;
+    /* the transport's handle is closed and its memory freed */
+    void (*closed)(void *owner);
+    /* a datagram or TCP message nobody waits for: for protocols that also
+     * serve requests (may be NULL) */
+    void (*unsolicited)(void *owner, void *transport, const uint8_t *msg, size_t len,
+                        const struct sockaddr *from);
+} nm_transport_hooks;
+
+/* The shared receive buffer: replies are handled before the next read. */
+typedef struct nm_rxbuf {
+    char data[NM_MAX_MESSAGE + 1];
+    int busy;
+} nm_rxbuf;
+
+/* ---- UDP */
+
+/* Opens a socket bound to a random port (bind_port 0) or the given one,
+ * connected to peer when peer is not NULL. */
+nm_udp *nm_udp_open(uv_loop_t *loop, const nm_addr *peer, const nm_addr *bind_to,
+                    nm_random *rnd, nm_rxbuf *rx, const nm_transport_hooks *hooks, int *err);
+/* Whether id is free on this socket. */
+int nm_udp_id_free(const nm_udp *u, uint16_t id);
+/* Sends p's query and waits for its reply.  NM_EIO with *err on failure. */
+int nm_udp_send(nm_udp *u, nm_pending *p, int *err);
+/* Stops waiting for p. */
+void nm_udp_forget(nm_pending *p);
+/* Sends a datagram that expects no reply (a protocol answering). */
+int nm_udp_send_raw(nm_udp *u, const uint8_t *msg, size_t len, const nm_addr *to);
+int nm_udp_pending(const nm_udp *u);
+uint32_t nm_udp_sent(const nm_udp *u);
+uint16_t nm_udp_port(const nm_udp *u);
+const nm_drop_stats *nm_udp_drops(const nm_udp *u);
+/* Closes the socket; hooks->closed runs when libuv is done with it.
+ * Waiting queries get NM_EIO with UV_ECANCELED first. */
+void nm_udp_close(nm_udp *u);
+
+/* ---- TCP */
+
+nm_tcp *nm_tcp_open(uv_loop_t *loop, const nm_addr *peer, int idle_ms, nm_rxbuf *rx,
+                    const nm_transport_hooks *hooks, int *err);
+int nm_tcp_id_free(const nm_tcp *t, uint16_t id);
+/* Queues p's query (the connection may still be opening: it is written
+ * once connected); replies come in any order. */
+int nm_tcp_send(nm_tcp *t, nm_pending *p, int *err);
+void nm_tcp_forget(nm_pending *p);
+int nm_tcp_pending(const nm_tcp *t);
+/* Whether the connection can take more queries (not failed or closing). */
+int nm_tcp_usable(const nm_tcp *t);
+void nm_tcp_close(nm_tcp *t);
+
+#endif
