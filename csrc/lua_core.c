@@ -10,5 +10,6 @@ int luaopen_names_core(lua_State *L)
     nm_lua_open_dns(L);
     nm_lua_open_loop(L);
     nm_lua_open_resolver(L);
+    nm_lua_open_transport(L);
     return 1;
 }

@@ -416,7 +416,8 @@ static int l_query(lua_State *L)
 }
 
 /* resolver:exchange(bytes, server, transport ("udp"|"tcp"), timeout, callback [, via])
- * One message to one server; the reply whatever it says. */
+ * One message to one server; the reply whatever it says.  via: a port or
+ * connection of lua_transport.c to send through. */
 static int l_exchange(lua_State *L)
 {
     lresolver *lr = check_resolver(L, 1);
@@ -434,6 +435,17 @@ static int l_exchange(lua_State *L)
     o.transport = strcmp(luaL_optstring(L, 4, "udp"), "tcp") == 0 ? NM_TCP : NM_UDP;
     o.timeout = luaL_optnumber(L, 5, 10);
     luaL_checktype(L, 6, LUA_TFUNCTION);
+    if (!lua_isnoneornil(L, 7)) {
+        int is_tcp;
+        void *via = nm_lua_check_via(L, 7, &is_tcp);
+        if (is_tcp) {
+            o.via_tcp = via;
+            o.transport = NM_TCP;
+        } else {
+            o.via_udp = via;
+            o.transport = NM_UDP;
+        }
+    }
     lq = new_lquery(L, lr, 6);
     q = nm_resolver_exchange(lr->r, (const uint8_t *)msg, len, &o, on_done, lq);
     if (!q) {

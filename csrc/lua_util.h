@@ -11,7 +11,12 @@
 void nm_lua_open_dns(lua_State *L);
 void nm_lua_open_loop(lua_State *L);
 void nm_lua_open_resolver(lua_State *L);
+void nm_lua_open_transport(lua_State *L);
 void nm_lua_open_sys(lua_State *L);
+
+/* The nm_udp or nm_tcp of a Lua port or connection at idx (raises if idx
+ * is neither, or closed). */
+void *nm_lua_check_via(lua_State *L, int idx, int *is_tcp);
 
 /* Pushes a decoded message as a names.dns Message; returns 1, or 0 and
  * pushes nothing when names.dns has not registered its classes yet. */

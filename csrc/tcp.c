@@ -185,10 +185,13 @@ static void on_connect(uv_connect_t *req, int status)
     int rc;
     if (t->state == CLOSING) return;
     if (status < 0) {
+        if (t->hooks.connected) t->hooks.connected(t->hooks.owner, t, status);
         shut(t, status);
         return;
     }
     t->state = OPEN;
+    if (t->hooks.connected) t->hooks.connected(t->hooks.owner, t, 0);
+    if (t->state != OPEN) return;
     uv_tcp_nodelay(&t->handle, 1);
     if ((rc = uv_read_start((uv_stream_t *)&t->handle, on_alloc, on_read)) != 0) {
         shut(t, rc);
@@ -308,4 +311,11 @@ void nm_tcp_forget(nm_pending *p)
 void nm_tcp_close(nm_tcp *t)
 {
     shut(t, UV_ECANCELED);
+}
+
+int nm_tcp_write_raw(nm_tcp *t, const uint8_t *msg, size_t len)
+{
+    if (t->state != OPEN) return NM_ECLOSED;
+    if (len > NM_MAX_MESSAGE) return NM_ETOOBIG;
+    return write_message(t, msg, len) ? NM_EIO : NM_OK;
 }

@@ -63,6 +63,8 @@ typedef struct nm_transport_hooks {
      * serve requests (may be NULL) */
     void (*unsolicited)(void *owner, void *transport, const uint8_t *msg, size_t len,
                         const struct sockaddr *from);
+    /* TCP: the connection is open (status 0) or could not be (may be NULL) */
+    void (*connected)(void *owner, void *transport, int status);
 } nm_transport_hooks;
 
 /* The shared receive buffer: replies are handled before the next read. */
@@ -106,5 +108,7 @@ int nm_tcp_pending(const nm_tcp *t);
 /* Whether the connection can take more queries (not failed or closing). */
 int nm_tcp_usable(const nm_tcp *t);
 void nm_tcp_close(nm_tcp *t);
+/* Writes a message that expects no reply (a protocol answering). */
+int nm_tcp_write_raw(nm_tcp *t, const uint8_t *msg, size_t len);
 
 #endif

@@ -1,0 +1,277 @@
+/* Transports for Lua's low-level protocols: a UDP port (reactor.listenUDP)
+ * and a TCP connection (reactor.connectTCP).  Queries through them go by
+ * resolver:exchange(..., via); messages nobody waits for go to Lua.
+ *
+ * Lifetime: the struct is malloc'd and freed by the transport's closed
+ * hook; while open, the box is pinned by a registry reference (a listening
+ * port lives until stopListening, as in Twisted), released by close. */
+#include <stdlib.h>
+
+#include "lua_loop.h"
+
+#define UDP_MT "names.udp_port"
+#define TCP_MT "names.tcp_connection"
+
+typedef struct ltransport {
+    nm_udp *udp;
+    nm_tcp *tcp;
+    lua_State *L;
+    int on_message; /* registry refs: the Lua callbacks */
+    int on_connected;
+    int self;       /* pins the box while open */
+    int closed;
+    struct ltransport **box;
+    nm_rxbuf rx;
+} ltransport;
+
+static void push_from(lua_State *L, const struct sockaddr *from)
+{
+    nm_addr a;
+    char buf[80];
+    memset(&a, 0, sizeof a);
+    if (from->sa_family == AF_INET) memcpy(&a.u.in4, from, sizeof a.u.in4);
+    else memcpy(&a.u.in6, from, sizeof a.u.in6);
+    lua_pushstring(L, nm_addr_host(&a, buf, sizeof buf));
+    lua_pushinteger(L, nm_addr_port(&a));
+}
+
+static void on_unsolicited(void *owner, void *transport, const uint8_t *msg, size_t len,
+                           const struct sockaddr *from)
+{
+    ltransport *t = owner;
+    lua_State *L = t->L;
+    (void)transport;
+    if (t->closed || t->on_message == LUA_NOREF) return;
+    lua_rawgeti(L, LUA_REGISTRYINDEX, t->on_message);
+    lua_pushlstring(L, (const char *)msg, len);
+    push_from(L, from);
+    nm_lua_pcall(L, 3, 0);
+}
+
+static void on_connected(void *owner, void *transport, int status)
+{
+    ltransport *t = owner;
+    lua_State *L = t->L;
+    (void)transport;
+    if (t->closed || t->on_connected == LUA_NOREF) return;
+    lua_rawgeti(L, LUA_REGISTRYINDEX, t->on_connected);
+    if (status == 0) lua_pushnil(L);
+    else lua_pushstring(L, uv_strerror(status));
+    nm_lua_pcall(L, 1, 0);
+}
+
+static void on_closed(void *owner)
+{
+    free(owner);
+}
+
+static void release(lua_State *L, ltransport *t)
+{
+    int *refs[] = { &t->on_message, &t->on_connected, &t->self };
+    for (size_t i = 0; i < sizeof refs / sizeof *refs; i++) {
+        if (*refs[i] != LUA_NOREF) luaL_unref(L, LUA_REGISTRYINDEX, *refs[i]);
+        *refs[i] = LUA_NOREF;
+    }
+}
+
+/* close, __gc and __close: the same path */
+static void transport_close(lua_State *L, ltransport **box, int finalizing)
+{
+    ltransport *t = *box;
+    if (!t) return;
+    *box = NULL;
+    t->box = NULL;
+    t->closed = 1;
+    if (!finalizing) release(L, t);
+    if (t->udp) nm_udp_close(t->udp);
+    if (t->tcp) nm_tcp_close(t->tcp);
+}
+
+static ltransport *new_transport(lua_State *L, const char *mt, int on_message, int on_connected)
+{
+    ltransport **box = lua_newuserdatauv(L, sizeof *box, 0);
+    ltransport *t;
+    *box = NULL;
+    luaL_setmetatable(L, mt);
+    if (!(t = calloc(1, sizeof *t))) luaL_error(L, "out of memory");
+    t->L = nm_lua_main(nm_lua_reactor(L));
+    t->on_message = t->on_connected = t->self = LUA_NOREF;
+    if (on_message) {
+        lua_pushvalue(L, on_message);
+        t->on_message = luaL_ref(L, LUA_REGISTRYINDEX);
+    }
+    if (on_connected) {
+        lua_pushvalue(L, on_connected);
+        t->on_connected = luaL_ref(L, LUA_REGISTRYINDEX);
+    }
+    t->box = box;
+    *box = t;
+    return t;
+}
+
+static void fail_open(lua_State *L, ltransport *t, int err)
+{
+    release(L, t);
+    *t->box = NULL;
+    free(t);
+    luaL_error(L, "%s", uv_strerror(err));
+}
+
+/* udp_listen(host, port, on_datagram(bytes, host, port)) -> port */
+static int l_udp_listen(lua_State *L)
+{
+    const char *host = luaL_optstring(L, 1, "0.0.0.0");
+    lua_Integer port = luaL_checkinteger(L, 2);
+    nm_transport_hooks hooks = { NULL, on_closed, on_unsolicited, NULL };
+    nm_addr bind_to;
+    ltransport *t;
+    int err = 0;
+    luaL_argcheck(L, port >= 0 && port <= 65535, 2, "port out of range");
+    luaL_checktype(L, 3, LUA_TFUNCTION);
+    if (nm_addr_from_host(host, (uint16_t)port, &bind_to)) return luaL_argerror(L, 1, "bad address");
+    t = new_transport(L, UDP_MT, 3, 0);
+    hooks.owner = t;
+    t->udp = nm_udp_open(nm_lua_loop(L), NULL, &bind_to, NULL, &t->rx, &hooks, &err);
+    if (!t->udp) fail_open(L, t, err);
+    lua_pushvalue(L, -1);
+    t->self = luaL_ref(L, LUA_REGISTRYINDEX);
+    nm_lua_io_started(L);
+    return 1;
+}
+
+/* tcp_connect(host, port, on_connected(err), on_message(bytes)) -> connection */
+static int l_tcp_connect(lua_State *L)
+{
+    const char *host = luaL_checkstring(L, 1);
+    lua_Integer port = luaL_checkinteger(L, 2);
+    nm_transport_hooks hooks = { NULL, on_closed, on_unsolicited, on_connected };
+    nm_addr peer;
+    ltransport *t;
+    int err = 0;
+    luaL_argcheck(L, port > 0 && port <= 65535, 2, "port out of range");
+    luaL_checktype(L, 3, LUA_TFUNCTION);
+    luaL_checktype(L, 4, LUA_TFUNCTION);
+    if (nm_addr_from_host(host, (uint16_t)port, &peer)) return luaL_argerror(L, 1, "bad address");
+    t = new_transport(L, TCP_MT, 4, 3);
+    hooks.owner = t;
+    /* a user's connection stays until closed: no idle close */
+    t->tcp = nm_tcp_open(nm_lua_loop(L), &peer, 0x7FFFFFFF, &t->rx, &hooks, &err);
+    if (!t->tcp) fail_open(L, t, err);
+    lua_pushvalue(L, -1);
+    t->self = luaL_ref(L, LUA_REGISTRYINDEX);
+    nm_lua_io_started(L);
+    return 1;
+}
+
+static ltransport *check_open(lua_State *L, int idx, const char *mt)
+{
+    ltransport **box = luaL_checkudata(L, idx, mt);
+    if (!*box) luaL_error(L, "the transport is closed");
+    return *box;
+}
+
+/* port:write(bytes, host, port) */
+static int l_udp_write(lua_State *L)
+{
+    ltransport *t = check_open(L, 1, UDP_MT);
+    size_t len;
+    const char *msg = luaL_checklstring(L, 2, &len);
+    const char *host = luaL_checkstring(L, 3);
+    lua_Integer port = luaL_checkinteger(L, 4);
+    nm_addr to;
+    luaL_argcheck(L, port > 0 && port <= 65535, 4, "port out of range");
+    if (nm_addr_from_host(host, (uint16_t)port, &to)) return luaL_argerror(L, 3, "bad address");
+    lua_pushboolean(L, nm_udp_send_raw(t->udp, (const uint8_t *)msg, len, &to) == NM_OK);
+    return 1;
+}
+
+static int l_udp_port(lua_State *L)
+{
+    lua_pushinteger(L, nm_udp_port(check_open(L, 1, UDP_MT)->udp));
+    return 1;
+}
+
+/* connection:write(bytes): one framed message */
+static int l_tcp_write(lua_State *L)
+{
+    ltransport *t = check_open(L, 1, TCP_MT);
+    size_t len;
+    const char *msg = luaL_checklstring(L, 2, &len);
+    lua_pushboolean(L, nm_tcp_write_raw(t->tcp, (const uint8_t *)msg, len) == NM_OK);
+    return 1;
+}
+
+static int l_udp_close(lua_State *L)
+{
+    transport_close(L, luaL_checkudata(L, 1, UDP_MT), 0);
+    return 0;
+}
+
+static int l_udp_gc(lua_State *L)
+{
+    transport_close(L, luaL_checkudata(L, 1, UDP_MT), 1);
+    return 0;
+}
+
+static int l_tcp_close(lua_State *L)
+{
+    transport_close(L, luaL_checkudata(L, 1, TCP_MT), 0);
+    return 0;
+}
+
+static int l_tcp_gc(lua_State *L)
+{
+    transport_close(L, luaL_checkudata(L, 1, TCP_MT), 1);
+    return 0;
+}
+
+void *nm_lua_check_via(lua_State *L, int idx, int *is_tcp)
+{
+    ltransport **box = luaL_testudata(L, idx, UDP_MT);
+    if (box) {
+        *is_tcp = 0;
+        if (!*box) luaL_error(L, "the port is closed");
+        return (*box)->udp;
+    }
+    box = luaL_checkudata(L, idx, TCP_MT);
+    if (!*box) luaL_error(L, "the connection is closed");
+    *is_tcp = 1;
+    return (*box)->tcp;
+}
+
+void nm_lua_open_transport(lua_State *L)
+{
+    static const luaL_Reg udp_methods[] = {
+        { "write", l_udp_write },
+        { "port", l_udp_port },
+        { "close", l_udp_close },
+        { NULL, NULL },
+    };
+    static const luaL_Reg tcp_methods[] = {
+        { "write", l_tcp_write },
+        { "close", l_tcp_close },
+        { NULL, NULL },
+    };
+    if (luaL_newmetatable(L, UDP_MT)) {
+        lua_pushcfunction(L, l_udp_gc);
+        lua_setfield(L, -2, "__gc");
+        lua_pushcfunction(L, l_udp_close);
+        lua_setfield(L, -2, "__close");
+        luaL_newlib(L, udp_methods);
+        lua_setfield(L, -2, "__index");
+    }
+    lua_pop(L, 1);
+    if (luaL_newmetatable(L, TCP_MT)) {
+        lua_pushcfunction(L, l_tcp_gc);
+        lua_setfield(L, -2, "__gc");
+        lua_pushcfunction(L, l_tcp_close);
+        lua_setfield(L, -2, "__close");
+        luaL_newlib(L, tcp_methods);
+        lua_setfield(L, -2, "__index");
+    }
+    lua_pop(L, 1);
+    lua_pushcfunction(L, l_udp_listen);
+    lua_setfield(L, -2, "udp_listen");
+    lua_pushcfunction(L, l_tcp_connect);
+    lua_setfield(L, -2, "tcp_connect");
+}
