@@ -11,5 +11,6 @@ int luaopen_names_core(lua_State *L)
     nm_lua_open_loop(L);
     nm_lua_open_resolver(L);
     nm_lua_open_transport(L);
+    nm_lua_open_sys(L);
     return 1;
 }

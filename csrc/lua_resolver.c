@@ -258,7 +258,7 @@ static int l_resolver_new(lua_State *L)
         luaL_argcheck(L, o.max_inflight > 0 && o.max_inflight <= 65536, 1, "maxInflight: 1..65536 expected");
         luaL_argcheck(L, o.udp_max_queries > 0 && o.udp_max_queries <= 65536, 1, "udpMaxQueries: 1..65536 expected");
     }
-    box = lua_newuserdatauv(L, sizeof *box, 0);
+    box = lua_newuserdatauv(L, sizeof *box, 1); /* uservalue: the cache it fills */
     *box = NULL;
     luaL_setmetatable(L, RESOLVER_MT);
     if (!(lr = calloc(1, sizeof *lr))) return luaL_error(L, "out of memory");
@@ -455,6 +455,22 @@ static int l_exchange(lua_State *L)
     return push_query(L, lq, q);
 }
 
+/* resolver:set_cache(cache | nil): answers fill the cache */
+static int l_set_cache(lua_State *L)
+{
+    lresolver *lr = check_resolver(L, 1);
+    if (lua_isnoneornil(L, 2)) {
+        nm_resolver_set_cache(lr->r, NULL);
+        lua_pushnil(L);
+    } else {
+        nm_resolver_set_cache(lr->r, nm_lua_check_cache(L, 2));
+        lua_pushvalue(L, 2);
+    }
+    /* the resolver holds the cache for as long as it uses it */
+    lua_setiuservalue(L, 1, 1);
+    return 0;
+}
+
 static int l_stats(lua_State *L)
 {
     lresolver *lr = check_resolver(L, 1);
@@ -509,6 +525,7 @@ void nm_lua_open_resolver(lua_State *L)
         { "query", l_query },
         { "exchange", l_exchange },
         { "stats", l_stats },
+        { "set_cache", l_set_cache },
         { "close", l_resolver_close },
         { NULL, NULL },
     };

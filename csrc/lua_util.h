@@ -17,6 +17,8 @@ void nm_lua_open_sys(lua_State *L);
 /* The nm_udp or nm_tcp of a Lua port or connection at idx (raises if idx
  * is neither, or closed). */
 void *nm_lua_check_via(lua_State *L, int idx, int *is_tcp);
+/* The core cache of a names.cache object at idx. */
+struct nm_cache *nm_lua_check_cache(lua_State *L, int idx);
 
 /* Pushes a decoded message as a names.dns Message; returns 1, or 0 and
  * pushes nothing when names.dns has not registered its classes yet. */

@@ -182,21 +182,25 @@ void nm_name_lower(uint8_t *wire)
 }
 
 /* Does the suffix at `name` equal the name written at message offset `at`?
- * The written name may continue through pointers, all of which point into
- * what this writer wrote itself and so are well formed. */
+ * Targets are recorded only once their whole name is written, and every
+ * pointer in them is one this writer wrote; the reads stay below w->len
+ * all the same. */
 static int suffix_matches(const nm_writer *w, size_t at, const uint8_t *name)
 {
     const uint8_t *buf = w->buf;
     for (int hops = 0; hops <= NM_PTR_HOPS;) {
-        uint8_t len = buf[at];
+        uint8_t len;
+        if (at >= w->len) return 0;
+        len = buf[at];
         if ((len & 0xC0) == 0xC0) {
+            if (at + 1 >= w->len) return 0;
             at = ((size_t)(len & 0x3F) << 8) | buf[at + 1];
             hops++;
             continue;
         }
         if (len != *name) return 0;
         if (len == 0) return 1;
-        if (memcmp(buf + at + 1, name + 1, len) != 0) return 0;
+        if (at + 1 + len > w->len || memcmp(buf + at + 1, name + 1, len) != 0) return 0;
         at += (size_t)len + 1;
         name += len + 1;
     }
@@ -206,6 +210,8 @@ static int suffix_matches(const nm_writer *w, size_t at, const uint8_t *name)
 void nm_wr_name(nm_writer *w, const uint8_t *wire, int compress)
 {
     const uint8_t *p = wire;
+    uint16_t fresh[NM_NAME_MAX / 2];
+    int nfresh = 0;
 
     if (w->err) return;
     while (*p) {
@@ -213,15 +219,18 @@ void nm_wr_name(nm_writer *w, const uint8_t *wire, int compress)
             for (int i = 0; i < w->ncomp; i++) {
                 if (w->buf[w->comp[i]] == *p && suffix_matches(w, w->comp[i], p)) {
                     nm_wr_u16(w, (uint16_t)(0xC000 | w->comp[i]));
-                    return;
+                    goto done;
                 }
             }
         }
         /* Names written whole (RFC 3597 rdata) are fair targets too. */
-        if (w->len < 0x4000 && w->ncomp < NM_COMPRESS_SLOTS)
-            w->comp[w->ncomp++] = (uint16_t)w->len;
+        if (w->len < 0x4000) fresh[nfresh++] = (uint16_t)w->len;
         nm_wr_bytes(w, p, (size_t)*p + 1);
         p += *p + 1;
     }
     nm_wr_u8(w, 0);
+done:
+    /* the new labels become targets now that their name is complete */
+    for (int i = 0; i < nfresh && w->ncomp < NM_COMPRESS_SLOTS && !w->err; i++)
+        w->comp[w->ncomp++] = fresh[i];
 }

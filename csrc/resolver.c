@@ -2,6 +2,7 @@
 
 #include <stdlib.h>
 
+#include "cache.h"
 #include "name.h"
 #include "random.h"
 
@@ -102,6 +103,7 @@ struct nm_resolver {
     void *on_closed_arg;
     nm_transport_hooks hooks;
     nm_resolver_stats stats;
+    nm_cache *cache;    /* filled with answers, when set */
 };
 
 static void finish(exchange *ex, int status, const nm_msg *msg);
@@ -805,6 +807,10 @@ static void finish(exchange *ex, int status, const nm_msg *msg)
         }
     }
 
+    if (r->cache && status == NM_OK && msg && !ex->direct && !(ex->flags & NM_Q_XFR))
+        nm_cache_put(r->cache, ex->qname, ex->qtype, ex->qcls, msg->wire, msg->len,
+                     (double)uv_hrtime() / 1e9);
+
     /* the subscribers leave the exchange before any of them is called */
     q = ex->subs;
     ex->subs = NULL;
@@ -1109,6 +1115,11 @@ void nm_resolver_close(nm_resolver *r, void (*on_closed)(void *), void *arg)
     r->nretired = 0;
     uv_timer_stop(&r->timer);
     uv_close((uv_handle_t *)&r->timer, on_timer_closed);
+}
+
+void nm_resolver_set_cache(nm_resolver *r, nm_cache *cache)
+{
+    r->cache = cache;
 }
 
 void nm_resolver_stats_get(const nm_resolver *r, nm_resolver_stats *s)

@@ -136,6 +136,12 @@ nm_query *nm_resolver_exchange(nm_resolver *r, const uint8_t *msg, size_t len,
  * is already being answered (then this does nothing). */
 void nm_query_cancel(nm_query *q);
 
+/* Answers (NOERROR and NXDOMAIN) go into this cache as they arrive, timed
+ * by uv_hrtime in seconds; NULL stops that.  The cache must outlive the
+ * resolver or be unset first. */
+struct nm_cache;
+void nm_resolver_set_cache(nm_resolver *r, struct nm_cache *cache);
+
 /* Counters, for tests and benchmarks. */
 typedef struct nm_resolver_stats {
     uint64_t queries, exchanges, shared, sent_udp, sent_tcp, queued_now, inflight_now;

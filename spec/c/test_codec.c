@@ -158,6 +158,21 @@ TEST(compression_reuses_the_longest_suffix_with_case_kept)
     nm_writer_free(&w);
 }
 
+TEST(a_name_repeating_its_own_suffix_never_points_into_itself)
+{
+    /* the bytes past the writer's end are stale: they must not be read */
+    uint8_t buf[300], name[NM_NAME_MAX];
+    nm_writer w;
+    nm_msg m;
+    memset(buf, 0, sizeof buf);
+    wire_of("nonexistent.example.test.example.test", name);
+    nm_writer_init(&w, buf, sizeof buf, 0);
+    CHECK_INT(nm_build_query(&w, 1, name, 1, 1, 1, 1232, 0), NM_OK);
+    CHECK_INT(w.len, 12 + 39 + 4 + 11);
+    CHECK_INT(nm_msg_parse(&m, buf, w.len), NM_OK);
+    nm_msg_release(&m);
+}
+
 TEST(decompression_rejects_forward_and_self_pointers)
 {
     /* a pointer to itself, one forward, one to a later pointer */

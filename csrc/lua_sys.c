@@ -1,0 +1,446 @@
+/* The binding of the core's system files and cache: resolv.conf, the hosts
+ * file, the answer cache, and reverse names.  Each object is a userdata
+ * holding a pointer to the core's malloc'd struct, freed by close or
+ * __gc (no libuv handles here, so freeing is immediate). */
+#include <arpa/inet.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#include <uv.h>
+
+#include "lua_loop.h"
+
+#define CONF_MT "names.resolvconf"
+#define HOSTS_MT "names.hosts"
+#define CACHE_MT "names.cache"
+
+/* ------------------------------------------------------------ resolv.conf */
+
+typedef struct lconf {
+    nm_resolv_conf conf;
+    nm_file_stamp stamp;
+    int missing;
+    char path[];
+} lconf;
+
+static lconf *check_conf(lua_State *L)
+{
+    lconf **box = luaL_checkudata(L, 1, CONF_MT);
+    if (!*box) luaL_error(L, "closed");
+    return *box;
+}
+
+static void load_conf(lconf *c)
+{
+    nm_resolvconf_defaults(&c->conf);
+    nm_file_changed(c->path, &c->stamp);
+    c->missing = nm_resolvconf_load(&c->conf, c->path) == NM_ENOTFOUND;
+}
+
+/* resolvconf(path) -> conf */
+static int l_resolvconf(lua_State *L)
+{
+    size_t n;
+    const char *path = luaL_checklstring(L, 1, &n);
+    lconf **box = lua_newuserdatauv(L, sizeof *box, 0);
+    *box = NULL;
+    luaL_setmetatable(L, CONF_MT);
+    if (!(*box = calloc(1, sizeof **box + n + 1))) return luaL_error(L, "out of memory");
+    memcpy((*box)->path, path, n + 1);
+    nm_file_stamp_init(&(*box)->stamp);
+    load_conf(*box);
+    return 1;
+}
+
+/* conf:reload() -> whether the file changed and was read again */
+static int l_conf_reload(lua_State *L)
+{
+    lconf *c = check_conf(L);
+    nm_file_stamp probe = c->stamp;
+    int changed = nm_file_changed(c->path, &probe);
+    if (changed) load_conf(c);
+    lua_pushboolean(L, changed);
+    return 1;
+}
+
+static int l_conf_info(lua_State *L)
+{
+    lconf *c = check_conf(L);
+    char buf[80];
+    lua_createtable(L, 0, 10);
+    lua_createtable(L, c->conf.nservers, 0);
+    for (int i = 0; i < c->conf.nservers; i++) {
+        lua_pushstring(L, nm_addr_text(&c->conf.servers[i], buf, sizeof buf));
+        lua_rawseti(L, -2, i + 1);
+    }
+    lua_setfield(L, -2, "servers");
+    lua_createtable(L, c->conf.nsearch, 0);
+    for (int i = 0; i < c->conf.nsearch; i++) {
+        lua_pushstring(L, c->conf.search[i]);
+        lua_rawseti(L, -2, i + 1);
+    }
+    lua_setfield(L, -2, "search");
+    nm_lua_setint(L, "ndots", c->conf.ndots);
+    if (c->conf.timeout >= 0) nm_lua_setint(L, "timeout", c->conf.timeout);
+    if (c->conf.attempts >= 0) nm_lua_setint(L, "attempts", c->conf.attempts);
+    nm_lua_setbool(L, "rotate", c->conf.rotate);
+    nm_lua_setbool(L, "edns0", c->conf.edns0);
+    nm_lua_setbool(L, "usevc", c->conf.use_vc);
+    nm_lua_setbool(L, "missing", c->missing);
+    return 1;
+}
+
+/* conf:candidates(name) -> the names to try, search list applied */
+static int l_conf_candidates(lua_State *L)
+{
+    lconf *c = check_conf(L);
+    const char *name = luaL_checkstring(L, 2);
+    char (*out)[NM_NAME_TEXT_MAX] = lua_newuserdatauv(L, sizeof *out * (NM_MAX_SEARCH + 1), 0);
+    int n = nm_resolvconf_candidates(&c->conf, name, out, NM_MAX_SEARCH + 1);
+    if (n < 0) return luaL_argerror(L, 2, lua_pushfstring(L, "%s: '%s'", nm_strerror(n), name));
+    lua_createtable(L, n, 0);
+    for (int i = 0; i < n; i++) {
+        lua_pushstring(L, out[i]);
+        lua_rawseti(L, -2, i + 1);
+    }
+    return 1;
+}
+
+static int l_conf_gc(lua_State *L)
+{
+    lconf **box = luaL_checkudata(L, 1, CONF_MT);
+    free(*box);
+    *box = NULL;
+    return 0;
+}
+
+/* ---------------------------------------------------------------- hosts */
+
+typedef struct lhosts {
+    nm_hosts *hosts;
+    nm_file_stamp stamp;
+    char path[];
+} lhosts;
+
+static lhosts *check_hosts(lua_State *L)
+{
+    lhosts **box = luaL_checkudata(L, 1, HOSTS_MT);
+    if (!*box) luaL_error(L, "closed");
+    return *box;
+}
+
+/* hosts(path) -> hosts */
+static int l_hosts(lua_State *L)
+{
+    size_t n;
+    const char *path = luaL_checklstring(L, 1, &n);
+    lhosts **box = lua_newuserdatauv(L, sizeof *box, 0);
+    *box = NULL;
+    luaL_setmetatable(L, HOSTS_MT);
+    if (!(*box = calloc(1, sizeof **box + n + 1))) return luaL_error(L, "out of memory");
+    memcpy((*box)->path, path, n + 1);
+    if (!((*box)->hosts = nm_hosts_new())) return luaL_error(L, "out of memory");
+    nm_file_stamp_init(&(*box)->stamp);
+    nm_hosts_reload_if_changed((*box)->hosts, path, &(*box)->stamp);
+    return 1;
+}
+
+static int l_hosts_reload(lua_State *L)
+{
+    lhosts *h = check_hosts(L);
+    lua_pushboolean(L, nm_hosts_reload_if_changed(h->hosts, h->path, &h->stamp) == 1);
+    return 1;
+}
+
+/* hosts:addresses(name, 4|6) -> {"192.0.2.1", ...} */
+static int l_hosts_addresses(lua_State *L)
+{
+    lhosts *h = check_hosts(L);
+    const char *name = luaL_checkstring(L, 2);
+    int family = luaL_checkinteger(L, 3) == 6 ? AF_INET6 : AF_INET;
+    uint8_t out[64][16];
+    int n = nm_hosts_addresses(h->hosts, name, family, out, 64);
+    lua_createtable(L, n, 0);
+    for (int i = 0; i < n; i++) {
+        char buf[INET6_ADDRSTRLEN];
+        inet_ntop(family, out[i], buf, sizeof buf);
+        lua_pushstring(L, buf);
+        lua_rawseti(L, -2, i + 1);
+    }
+    return 1;
+}
+
+/* hosts:names(address) -> {"localhost", ...} */
+static int l_hosts_names(lua_State *L)
+{
+    lhosts *h = check_hosts(L);
+    const char *text = luaL_checkstring(L, 2);
+    uint8_t addr[16];
+    const char *out[64];
+    int family = strchr(text, ':') ? AF_INET6 : AF_INET, n;
+    if (inet_pton(family, text, addr) != 1) return luaL_argerror(L, 2, "bad address");
+    n = nm_hosts_names(h->hosts, family, addr, out, 64);
+    lua_createtable(L, n, 0);
+    for (int i = 0; i < n; i++) {
+        lua_pushstring(L, out[i]);
+        lua_rawseti(L, -2, i + 1);
+    }
+    return 1;
+}
+
+static int l_hosts_count(lua_State *L)
+{
+    lua_pushinteger(L, (lua_Integer)nm_hosts_count(check_hosts(L)->hosts));
+    return 1;
+}
+
+static int l_hosts_gc(lua_State *L)
+{
+    lhosts **box = luaL_checkudata(L, 1, HOSTS_MT);
+    if (*box) {
+        nm_hosts_free((*box)->hosts);
+        free(*box);
+    }
+    *box = NULL;
+    return 0;
+}
+
+/* ---------------------------------------------------------------- cache */
+
+static nm_cache **check_cache_box(lua_State *L, int idx)
+{
+    nm_cache **box = luaL_checkudata(L, idx, CACHE_MT);
+    if (!*box) luaL_error(L, "closed");
+    return box;
+}
+
+nm_cache *nm_lua_check_cache(lua_State *L, int idx)
+{
+    return *check_cache_box(L, idx);
+}
+
+/* cache(maxEntries, maxTTL, maxNegativeTTL) -> cache */
+static int l_cache(lua_State *L)
+{
+    lua_Integer entries = luaL_optinteger(L, 1, 10000);
+    lua_Integer max_ttl = luaL_optinteger(L, 2, 86400 * 7);
+    lua_Integer max_neg = luaL_optinteger(L, 3, 10800);
+    nm_cache **box;
+    luaL_argcheck(L, entries >= 0 && entries <= 1 << 24, 1, "0..16777216 expected");
+    luaL_argcheck(L, max_ttl >= 0 && max_ttl <= 0x7FFFFFFF, 2, "0..2147483647 expected");
+    luaL_argcheck(L, max_neg >= 0 && max_neg <= 0x7FFFFFFF, 3, "0..2147483647 expected");
+    box = lua_newuserdatauv(L, sizeof *box, 0);
+    *box = NULL;
+    luaL_setmetatable(L, CACHE_MT);
+    if (!(*box = nm_cache_new((size_t)entries, (uint32_t)max_ttl, (uint32_t)max_neg)))
+        return luaL_error(L, "out of memory");
+    return 1;
+}
+
+static void check_key(lua_State *L, uint8_t *wire, uint16_t *type, uint16_t *cls)
+{
+    size_t n, wl;
+    const char *name = luaL_checklstring(L, 2, &n);
+    lua_Integer t = luaL_checkinteger(L, 3), c = luaL_checkinteger(L, 4);
+    int err = nm_name_from_text(name, n, wire, &wl);
+    if (err) luaL_argerror(L, 2, nm_strerror(err));
+    luaL_argcheck(L, t >= 0 && t <= 65535, 3, "type out of range");
+    luaL_argcheck(L, c >= 0 && c <= 65535, 4, "class out of range");
+    *type = (uint16_t)t;
+    *cls = (uint16_t)c;
+}
+
+/* cache:get(name, type, cls, now) -> Message | nil */
+static int l_cache_get(lua_State *L)
+{
+    nm_cache *c = *check_cache_box(L, 1);
+    uint8_t wire[NM_NAME_MAX], *out = NULL;
+    uint16_t type, cls;
+    size_t len;
+    nm_msg m;
+    int err;
+    check_key(L, wire, &type, &cls);
+    err = nm_cache_get(c, wire, type, cls, luaL_checknumber(L, 5), &out, &len);
+    if (err == NM_ENOTFOUND) return 0;
+    if (err) return luaL_error(L, "cache: %s", nm_strerror(err));
+    /* the copy goes into a Lua string first, so nothing leaks on error */
+    lua_pushlstring(L, (const char *)out, len);
+    free(out);
+    out = (uint8_t *)(uintptr_t)lua_tolstring(L, -1, &len);
+    if (nm_msg_parse(&m, out, len) != NM_OK) {
+        nm_msg_release(&m);
+        return 0;
+    }
+    if (!nm_lua_push_message(L, &m)) {
+        nm_msg_release(&m);
+        return luaL_error(L, "names.dns is not loaded");
+    }
+    nm_msg_release(&m);
+    return 1;
+}
+
+/* cache:put(name, type, cls, bytes, now) -> true | false, reason */
+static int l_cache_put(lua_State *L)
+{
+    nm_cache *c = *check_cache_box(L, 1);
+    uint8_t wire[NM_NAME_MAX];
+    uint16_t type, cls;
+    size_t len;
+    const char *msg;
+    int rc;
+    check_key(L, wire, &type, &cls);
+    msg = luaL_checklstring(L, 5, &len);
+    rc = nm_cache_put(c, wire, type, cls, (const uint8_t *)msg, len, luaL_checknumber(L, 6));
+    if (rc == NM_OK) {
+        lua_pushboolean(L, 1);
+        return 1;
+    }
+    lua_pushboolean(L, 0);
+    lua_pushstring(L, nm_cache_reason(rc));
+    return 2;
+}
+
+static int l_cache_clear(lua_State *L)
+{
+    nm_cache_clear(*check_cache_box(L, 1));
+    return 0;
+}
+
+static int l_cache_count(lua_State *L)
+{
+    lua_pushinteger(L, (lua_Integer)nm_cache_count(*check_cache_box(L, 1)));
+    return 1;
+}
+
+static int l_cache_gc(lua_State *L)
+{
+    nm_cache **box = luaL_checkudata(L, 1, CACHE_MT);
+    if (*box) nm_cache_free(*box);
+    *box = NULL;
+    return 0;
+}
+
+/* ----------------------------------------------------------- reverse names */
+
+/* reverse_name(address) -> "1.0.0.127.in-addr.arpa" | nil */
+static int l_reverse_name(lua_State *L)
+{
+    const char *text = luaL_checkstring(L, 1);
+    uint8_t a[16];
+    char buf[80];
+    if (inet_pton(AF_INET, text, a) == 1) {
+        snprintf(buf, sizeof buf, "%u.%u.%u.%u.in-addr.arpa", a[3], a[2], a[1], a[0]);
+        lua_pushstring(L, buf);
+        return 1;
+    }
+    if (inet_pton(AF_INET6, text, a) == 1) {
+        static const char hex[] = "0123456789abcdef";
+        char *p = buf;
+        for (int i = 15; i >= 0; i--) {
+            *p++ = hex[a[i] & 15];
+            *p++ = '.';
+            *p++ = hex[a[i] >> 4];
+            *p++ = '.';
+        }
+        strcpy(p, "ip6.arpa");
+        lua_pushstring(L, buf);
+        return 1;
+    }
+    return 0;
+}
+
+static int hexval(int c)
+{
+    if (c >= '0' && c <= '9') return c - '0';
+    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+    return -1;
+}
+
+/* reverse_address(name) -> "127.0.0.1" | nil: the address a full reverse
+ * name stands for */
+static int l_reverse_address(lua_State *L)
+{
+    size_t n;
+    const char *s = luaL_checklstring(L, 1, &n);
+    char buf[INET6_ADDRSTRLEN];
+    uint8_t a[16];
+    if (n && s[n - 1] == '.') n--;
+    if (n > 13 && strncasecmp(s + n - 13, ".in-addr.arpa", 13) == 0) {
+        unsigned o[4];
+        char tail;
+        char copy[32];
+        if (n - 13 >= sizeof copy) return 0;
+        memcpy(copy, s, n - 13);
+        copy[n - 13] = 0;
+        if (sscanf(copy, "%3u.%3u.%3u.%3u%c", &o[0], &o[1], &o[2], &o[3], &tail) != 4) return 0;
+        if (o[0] > 255 || o[1] > 255 || o[2] > 255 || o[3] > 255) return 0;
+        snprintf(buf, sizeof buf, "%u.%u.%u.%u", o[3], o[2], o[1], o[0]);
+        lua_pushstring(L, buf);
+        return 1;
+    }
+    if (n == 64 + 8 && strncasecmp(s + 64, "ip6.arpa", 8) == 0) {
+        for (int i = 0; i < 32; i++) {
+            int v = hexval(s[2 * i]);
+            if (v < 0 || s[2 * i + 1] != '.') return 0;
+            if (i % 2 == 0) a[15 - i / 2] = (uint8_t)v;
+            else a[15 - i / 2] |= (uint8_t)(v << 4);
+        }
+        inet_ntop(AF_INET6, a, buf, sizeof buf);
+        lua_pushstring(L, buf);
+        return 1;
+    }
+    return 0;
+}
+
+void nm_lua_open_sys(lua_State *L)
+{
+    static const luaL_Reg conf_methods[] = {
+        { "reload", l_conf_reload },
+        { "info", l_conf_info },
+        { "candidates", l_conf_candidates },
+        { NULL, NULL },
+    };
+    static const luaL_Reg hosts_methods[] = {
+        { "reload", l_hosts_reload },
+        { "addresses", l_hosts_addresses },
+        { "names", l_hosts_names },
+        { "count", l_hosts_count },
+        { NULL, NULL },
+    };
+    static const luaL_Reg cache_methods[] = {
+        { "get", l_cache_get },
+        { "put", l_cache_put },
+        { "clear", l_cache_clear },
+        { "count", l_cache_count },
+        { NULL, NULL },
+    };
+    static const luaL_Reg funcs[] = {
+        { "resolvconf", l_resolvconf },
+        { "hosts", l_hosts },
+        { "cache", l_cache },
+        { "reverse_name", l_reverse_name },
+        { "reverse_address", l_reverse_address },
+        { NULL, NULL },
+    };
+    struct {
+        const char *mt;
+        const luaL_Reg *methods;
+        lua_CFunction gc;
+    } classes[] = {
+        { CONF_MT, conf_methods, l_conf_gc },
+        { HOSTS_MT, hosts_methods, l_hosts_gc },
+        { CACHE_MT, cache_methods, l_cache_gc },
+    };
+    for (size_t i = 0; i < sizeof classes / sizeof *classes; i++) {
+        if (luaL_newmetatable(L, classes[i].mt)) {
+            lua_pushcfunction(L, classes[i].gc);
+            lua_setfield(L, -2, "__gc");
+            lua_newtable(L);
+            luaL_setfuncs(L, classes[i].methods, 0);
+            lua_setfield(L, -2, "__index");
+        }
+        lua_pop(L, 1);
+    }
+    luaL_setfuncs(L, funcs, 0);
+}

@@ -1,0 +1,75 @@
+--- twisted.names.cache: answers kept for their TTL.
+--
+-- Unlike Twisted's, this cache is filled: the network resolver of
+-- `client.createResolver` stores every NOERROR and NXDOMAIN answer in it
+-- (RFC 2308: negative answers live for the SOA's minimum), and the cache
+-- answers the same question until the TTL runs out, with the TTLs counted
+-- down. A miss fails with DomainError, so that a ResolverChain asks the
+-- next resolver. Entries are whole responses in wire form, held by the C
+-- core; keys ignore case.
+-- @module names.cache
+
+local common = require "names.common"
+local core = require "names.core"
+local defer = require "names.defer"
+local dns = require "names.dns"
+local errors = require "names.error"
+local reactor = require "names.reactor"
+
+local M = {}
+
+local CacheResolver = { __name = "names.cache.CacheResolver" }
+CacheResolver.__index = CacheResolver
+
+--- `CacheResolver{maxEntries = 10000, maxTTL = 604800, maxNegativeTTL =
+-- 10800, clock = reactor}`; the clock is anything with `seconds()`.
+-- @treturn CacheResolver
+function M.CacheResolver(opts)
+  opts = opts or {}
+  if type(opts) ~= "table" then
+    error("bad argument #1 to 'CacheResolver' (a table of options expected)", 2)
+  end
+  local clock = opts.clock or opts.reactor or reactor
+  return setmetatable({
+    clock = clock,
+    _cache = core.cache(opts.maxEntries, opts.maxTTL, opts.maxNegativeTTL),
+  }, CacheResolver)
+end
+
+function CacheResolver:_lookup(name, cls, qtype, _)
+  local m = self._cache:get(name, qtype, cls, self.clock.seconds())
+  if not m then
+    return defer.fail(errors.DomainError(name))
+  end
+  if m.rCode ~= dns.OK then
+    local e = errors.errorForRcode(m.rCode)(m)
+    e.message = m
+    return defer.fail(e)
+  end
+  return defer.succeed(common.Result(m.answers, m.authority, m.additional, m))
+end
+
+--- Stores a response Message for its question (Twisted's `cacheResult`
+-- takes the query and the three sections; both forms work).
+function CacheResolver:cacheResult(query, payload)
+  local m = payload
+  if getmetatable(payload) ~= dns.Message then
+    m = dns.Message{ answer = true, queries = { query }, answers = payload[1] or {},
+      authority = payload[2] or {}, additional = payload[3] or {} }
+  end
+  return self._cache:put(query.name.name, query.type, query.cls, m:toStr(), self.clock.seconds())
+end
+
+--- Forgets everything.
+function CacheResolver:clear()
+  self._cache:clear()
+end
+
+--- How many answers are held.
+function CacheResolver:count()
+  return self._cache:count()
+end
+
+common.ResolverBase(CacheResolver)
+
+return M

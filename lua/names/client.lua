@@ -1,0 +1,382 @@
+--- twisted.names.client: the network resolver and the module-level
+-- lookups on a global resolver.
+--
+--    local client = require "names.client"
+--    client.lookupMailExchange("example.com"):addCallback(function(r)
+--      for _, rr in ipairs(r.answers) do print(rr.payload) end
+--    end)
+--
+-- Every `lookupX(name [, timeout])` (also `lookupX{name = ..., timeout =
+-- ...}`) returns a Deferred that fires with a `Result`: `r[1..3]`, also
+-- `r.answers`, `r.authority`, `r.additional`, lists of `dns.RRHeader`.
+-- A failed lookup errbacks with a Failure whose value is one of
+-- `names.error`'s classes; it carries `query`, the response `message`
+-- when there was one, and `attempts`: which servers were tried, over which
+-- transport, and what each did.
+-- @module names.client
+
+local cacheModule = require "names.cache"
+local common = require "names.common"
+local core = require "names.core"
+local defer = require "names.defer"
+local dns = require "names.dns"
+local errors = require "names.error"
+local hostsModule = require "names.hosts"
+local reactor = require "names.reactor"
+local resolve = require "names.resolve"
+
+local M = {}
+
+local format, concat = string.format, table.concat
+
+M.defaultTimeout = { 1, 3, 11, 45 }
+
+-- Errors ------------------------------------------------------------------------------
+
+local function describeAttempts(attempts)
+  local parts = {}
+  for i, a in ipairs(attempts or {}) do
+    local what = a.outcome
+    if a.outcome == "rcode" or (a.rcode and a.rcode ~= 0 and a.outcome ~= "timeout") then
+      what = what .. " " .. (a.rcode or "?")
+    end
+    if a.error then
+      what = what .. " (" .. a.error .. ")"
+    end
+    parts[i] = format("%s %s %s after %.3fs", a.server or "?", a.transport, what, a.took)
+  end
+  return concat(parts, "; ")
+end
+M.describeAttempts = describeAttempts
+
+-- The error a finished query reports.
+local function failureFor(query, err, attempts)
+  local e
+  if err.status == "timeout" then
+    e = errors.DNSQueryTimeoutError(query)
+  elseif err.status == "rcode" and err.message then
+    e = errors.errorForRcode(err.message.rCode)(err.message)
+    e.message = err.message
+  elseif err.status == "cancelled" then
+    e = defer.CancelledError()
+  elseif err.status == "noserver" then
+    e = errors.ResolverError("no name servers to ask")
+  else
+    e = errors.ResolverError(err.reason)
+  end
+  e.query = query
+  e.attempts = attempts
+  e.reason = format("%s: %s", tostring(query), describeAttempts(attempts))
+  return e
+end
+
+-- A response's result: the tuple for NOERROR, the error for the rest, as
+-- Twisted's filterAnswers.
+local function filterAnswer(query, message, attempts)
+  if message.rCode ~= dns.OK then
+    local e = errors.errorForRcode(message.rCode)(message)
+    e.message = message
+    e.query = query
+    e.attempts = attempts
+    e.reason = format("%s: %s", tostring(query), describeAttempts(attempts))
+    return defer.Failure(e)
+  end
+  return common.Result(message.answers, message.authority, message.additional, message)
+end
+
+-- Resolver ------------------------------------------------------------------------------
+
+local Resolver = { __name = "names.client.Resolver", canTransferZones = true }
+Resolver.__index = Resolver
+
+local function serverList(servers)
+  if type(servers) ~= "table" then
+    error("bad argument 'servers' to 'Resolver' (a list expected, got " .. type(servers) .. ")", 4)
+  end
+  local out = {}
+  for i, s in ipairs(servers) do
+    if type(s) == "table" then
+      local host, port = s[1] or s.host, s[2] or s.port or 53
+      out[i] = { host, port }
+    else
+      out[i] = s
+    end
+  end
+  return out
+end
+
+-- Reads resolv.conf when it changed (at most once a second).
+function Resolver:_maybeParseConfig()
+  if not self.resolv then
+    return
+  end
+  local now = reactor.seconds()
+  if self._checked and now - self._checked < 1 then
+    return
+  end
+  self._checked = now
+  if not self._conf:reload() and self._confInfo then
+    return
+  end
+  local info = self._conf:info()
+  self._confInfo = info
+  if not self.servers then
+    local servers = info.servers
+    if #servers == 0 then
+      servers = { "127.0.0.1:53" } -- a missing or empty file: Twisted's default
+    end
+    self._core:set_servers(servers)
+  end
+end
+
+--- The network resolver: `Resolver{resolv = path, servers = {...},
+-- timeout = {...}}`, or Twisted's positional `Resolver(resolv, servers,
+-- timeout)`. Servers are `{"127.0.0.1", 53}` pairs or strings
+-- (`"192.0.2.1"`, `"[2001:db8::1]:5353"`, `"fe80::1%eth0"`). When servers
+-- are given they replace resolv.conf's nameservers (as Twisted documents);
+-- its search list and options still apply.
+-- @treturn Resolver
+function M.Resolver(resolv, servers, timeout, opts)
+  local o
+  if type(resolv) == "table" then
+    o = resolv
+  else
+    o = opts or {}
+    o.resolv, o.servers, o.timeout = resolv, servers, timeout
+  end
+  local self = setmetatable({}, Resolver)
+  self.resolv = o.resolv
+  self.servers = o.servers and serverList(o.servers) or nil
+  if not self.servers and not self.resolv then
+    error("No nameservers specified", 2)
+  end
+  if o.resolv ~= nil and type(o.resolv) ~= "string" then
+    error("bad argument 'resolv' to 'Resolver' (a path expected, got " .. type(o.resolv) .. ")", 2)
+  end
+  local conf
+  if self.resolv then
+    self._conf = core.resolvconf(self.resolv)
+    conf = self._conf:info()
+    self._confInfo = conf
+  end
+  -- resolv.conf's `options timeout:T attempts:A` mean A tries of T seconds
+  -- (glibc); otherwise Twisted's list.
+  local t = o.timeout
+  if t == nil and conf and (conf.timeout or conf.attempts) then
+    t = {}
+    for i = 1, conf.attempts or 2 do
+      t[i] = conf.timeout or 5
+    end
+  end
+  self.timeout = common.checkTimeout(t or M.defaultTimeout, "Resolver", 2)
+  self._core = core.resolver_new{
+    timeout = self.timeout,
+    rotate = o.rotate or (conf and conf.rotate) or false,
+    tcp = o.tcp or (conf and conf.usevc) or false,
+    edns = o.edns,
+    dns0x20 = o.dns0x20 or false,
+    maxInflight = o.maxInflight,
+    udpMaxQueries = o.udpMaxQueries,
+  }
+  if self.servers then
+    self._core:set_servers(self.servers)
+  else
+    local servers = conf.servers
+    if #servers == 0 then
+      servers = { "127.0.0.1:53" }
+    end
+    self._core:set_servers(servers)
+  end
+  self._checked = reactor.seconds()
+  return self
+end
+
+--- The servers this resolver asks, as `"addr:port"` strings.
+function Resolver:getServers()
+  self:_maybeParseConfig()
+  return self._core:servers()
+end
+
+--- Attaches a cache (names.cache.CacheResolver) that answers fill.
+function Resolver:setCache(cache)
+  self._core:set_cache(cache._cache)
+  self.cache = cache
+end
+
+-- One name, one question: a Deferred of the response Message.
+function Resolver:_ask(name, cls, qtype, timeout, flags)
+  local handle
+  local d = defer.Deferred(function()
+    if handle then
+      handle:cancel()
+    end
+  end)
+  local query = dns.Query(name, qtype, cls)
+  handle = self._core:query(name, qtype, cls, timeout, flags or "", function(message, err, attempts)
+    if d.called then
+      return
+    end
+    if message then
+      d:callback({ message = message, attempts = attempts, query = query })
+    elseif err.status == "cancelled" then
+      d:errback(defer.CancelledError())
+    else
+      d:errback(failureFor(query, err, attempts))
+    end
+  end)
+  return d
+end
+
+-- The names to try, with the search list applied as glibc does.
+function Resolver:_candidates(name)
+  if self._conf then
+    return self._conf:candidates(name)
+  end
+  return { (name:gsub("%.$", "")) }
+end
+
+--- Asks for `name`, trying the search list's candidates in turn: a name
+-- that does not exist moves on to the next; the first answer wins; NODATA
+-- is kept unless a later candidate has data.
+function Resolver:_lookup(name, cls, qtype, timeout)
+  self:_maybeParseConfig()
+  local candidates = self:_candidates(name)
+  local i, lastFailure, nodata = 0, nil, nil
+  local current
+  local result = defer.Deferred(function()
+    if current then
+      current:cancel()
+    end
+  end)
+  local function try()
+    i = i + 1
+    local candidate = candidates[i]
+    if not candidate then
+      if nodata then
+        result:callback(nodata)
+      else
+        result:errback(lastFailure or defer.Failure(errors.DNSNameError(name)))
+      end
+      return
+    end
+    current = self:_ask(candidate, cls, qtype, timeout)
+    current:addCallbacks(function(r)
+      local out = filterAnswer(r.query, r.message, r.attempts)
+      if defer.isFailure(out) then
+        if out:check(errors.DNSNameError) and i < #candidates then
+          lastFailure = out
+          return try()
+        end
+        result:errback(out)
+      elseif #out[1] == 0 and i < #candidates and #candidates > 1 then
+        nodata = nodata or out
+        return try()
+      else
+        result:callback(out)
+      end
+    end, function(f)
+      if not result.called then
+        result:errback(f)
+      end
+    end)
+  end
+  try()
+  return result
+end
+
+--- A zone transfer (AXFR over TCP): fires with a Result whose answers are
+-- every record of every message, the closing SOA included (as Twisted).
+-- `timeout` is one number of seconds (Twisted's default 10).
+function Resolver:lookupZone(name, timeout)
+  name = common.nameArgs("lookupZone", name)
+  if timeout ~= nil and (type(timeout) ~= "number" or not (timeout > 0)) then
+    error("bad argument #2 to 'lookupZone' (timeout: positive seconds expected)", 2)
+  end
+  local handle
+  local d = defer.Deferred(function()
+    if handle then
+      handle:cancel()
+    end
+  end)
+  local query = dns.Query(name, dns.AXFR)
+  handle = self._core:query(name, dns.AXFR, dns.IN, { timeout or 10 }, "x",
+    function(messages, err, attempts)
+      if d.called then
+        return
+      end
+      if not messages then
+        if err.status == "cancelled" then
+          return d:errback(defer.CancelledError())
+        end
+        return d:errback(failureFor(query, err, attempts))
+      end
+      if messages.queries then -- one message: the server refused
+        return d:callback(filterAnswer(query, messages, attempts))
+      end
+      local answers = {}
+      for _, m in ipairs(messages) do
+        for _, rr in ipairs(m.answers) do
+          answers[#answers + 1] = rr
+        end
+      end
+      d:callback(common.Result(answers, {}, {}, messages[#messages]))
+    end)
+  return d
+end
+
+--- Closes the resolver's sockets; pending lookups errback with CancelledError.
+function Resolver:close()
+  self._core:close()
+end
+
+common.ResolverBase(Resolver)
+M.ResolverClass = Resolver
+
+-- The global resolver ---------------------------------------------------------------
+
+--- Builds the chain hosts file → cache → network, as Twisted's
+-- createResolver: `createResolver{servers = ..., resolvconf = path,
+-- hosts = path}` or `createResolver(servers, resolvconf, hosts)`.
+-- @treturn names.resolve.ResolverChain
+function M.createResolver(servers, resolvconf, hosts)
+  local o
+  if type(servers) == "table" and (servers.servers or servers.resolvconf or servers.hosts) then
+    o = servers
+  else
+    o = { servers = servers, resolvconf = resolvconf, hosts = hosts }
+  end
+  local theResolver = M.Resolver{
+    resolv = o.resolvconf or "/etc/resolv.conf",
+    servers = o.servers,
+    timeout = o.timeout,
+  }
+  local hostResolver = hostsModule.Resolver(o.hosts or "/etc/hosts")
+  local cacheResolver = cacheModule.CacheResolver()
+  theResolver:setCache(cacheResolver)
+  return resolve.ResolverChain({ hostResolver, cacheResolver, theResolver })
+end
+
+--- The global resolver, made on first use from /etc/resolv.conf and
+-- /etc/hosts. Assigning `client.theResolver` replaces it.
+function M.getResolver()
+  if M.theResolver == nil then
+    M.theResolver = M.createResolver()
+  end
+  return M.theResolver
+end
+
+local function global(method)
+  return function(...)
+    local r = M.getResolver()
+    return r[method](r, ...)
+  end
+end
+
+for method in pairs(common.lookupTypes) do
+  M[method] = global(method)
+end
+M.lookupZone = global("lookupZone")
+M.getHostByName = global("getHostByName")
+M.query = global("query")
+
+return M

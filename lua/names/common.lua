@@ -1,0 +1,222 @@
+--- What every resolver shares (twisted.names.common): the lookup methods,
+-- the result tuple, `getHostByName`.
+--
+-- A resolver class gets `lookupAddress`, `lookupMailExchange`, ... and
+-- `query` from `ResolverBase`, and implements `_lookup(name, cls, type,
+-- timeout)`, which returns a Deferred firing with a `Result`.
+-- @module names.common
+
+local defer = require "names.defer"
+local dns = require "names.dns"
+local errors = require "names.error"
+local repr = require "names.repr"
+
+local M = {}
+
+local concat, format = table.concat, string.format
+
+-- Result -----------------------------------------------------------------------
+
+local Result = { __name = "names.common.Result" }
+Result.__index = Result
+
+local function sectionRepr(list)
+  local parts = {}
+  for i, v in ipairs(list) do
+    parts[i] = repr.value(v)
+  end
+  return "[" .. concat(parts, ", ") .. "]"
+end
+
+-- Twisted's tuple: ([<RR ...>], [], [])
+function Result.__tostring(self)
+  return "(" .. sectionRepr(self[1]) .. ", " .. sectionRepr(self[2]) .. ", " .. sectionRepr(self[3]) .. ")"
+end
+Result.__repr = Result.__tostring
+
+--- A lookup's result: `r[1], r[2], r[3]` (also `r.answers`, `r.authority`,
+-- `r.additional`) are lists of RRHeader, so that
+-- `local answers, authority, additional = table.unpack(r)` works.
+-- `r.message` is the whole response when there was one.
+-- @treturn Result
+function M.Result(answers, authority, additional, message)
+  answers, authority, additional = answers or {}, authority or {}, additional or {}
+  return setmetatable({ answers, authority, additional, answers = answers, authority = authority,
+    additional = additional, message = message }, Result)
+end
+
+function M.isResult(v)
+  return getmetatable(v) == Result
+end
+
+-- Arguments ---------------------------------------------------------------------
+
+--- Checks a timeout argument: nil, a positive number, or a list of them.
+-- Raises naming the argument.
+function M.checkTimeout(timeout, fname, level)
+  if timeout == nil then
+    return nil
+  end
+  if type(timeout) == "number" then
+    if not (timeout > 0) then
+      error(format("bad argument #2 to '%s' (timeout: positive seconds expected)", fname), level + 1)
+    end
+    return { timeout }
+  end
+  if type(timeout) ~= "table" or #timeout == 0 then
+    error(format("bad argument #2 to '%s' (timeout: a list of seconds expected, got %s)", fname,
+      type(timeout)), level + 1)
+  end
+  for i = 1, #timeout do
+    if type(timeout[i]) ~= "number" or not (timeout[i] > 0) then
+      error(format("bad argument #2 to '%s' (timeout[%d]: positive seconds expected)", fname, i),
+        level + 1)
+    end
+  end
+  return timeout
+end
+
+-- `f(name, timeout)` or `f{name = ..., timeout = ...}`; names may be Name.
+local function nameArgs(fname, name, timeout)
+  if type(name) == "table" and getmetatable(name) == nil then
+    name, timeout = name.name or name[1], name.timeout or name[2]
+  end
+  if getmetatable(name) == dns.Name then
+    name = name.name
+  end
+  if type(name) ~= "string" then
+    error(format("bad argument #1 to '%s' (name: string expected, got %s)", fname, type(name)), 3)
+  end
+  local ok, err = pcall(dns.Name, name)
+  if not ok then
+    error(format("bad argument #1 to '%s' (%s)", fname, tostring(err):match("%((.*)%)$") or err), 3)
+  end
+  return name, M.checkTimeout(timeout, fname, 3)
+end
+
+M.nameArgs = nameArgs
+
+-- ResolverBase --------------------------------------------------------------------
+
+--- The lookup methods, by Twisted's names, and the type each asks for.
+M.lookupTypes = {
+  lookupAddress = dns.A, lookupIPV6Address = dns.AAAA, lookupAddress6 = dns.A6,
+  lookupMailExchange = dns.MX, lookupNameservers = dns.NS, lookupCanonicalName = dns.CNAME,
+  lookupMailBox = dns.MB, lookupMailGroup = dns.MG, lookupMailRename = dns.MR,
+  lookupPointer = dns.PTR, lookupAuthority = dns.SOA, lookupNull = dns.NULL,
+  lookupWellKnownServices = dns.WKS, lookupService = dns.SRV, lookupHostInfo = dns.HINFO,
+  lookupMailboxInfo = dns.MINFO, lookupText = dns.TXT, lookupSenderPolicy = dns.SPF,
+  lookupResponsibility = dns.RP, lookupAFSDatabase = dns.AFSDB,
+  lookupNamingAuthorityPointer = dns.NAPTR, lookupAllRecords = dns.ALL_RECORDS,
+}
+
+--- Adds the lookup methods, `query`, `lookupZone` and `getHostByName` to
+-- a resolver class that has `_lookup`.
+-- @tparam table cls
+-- @treturn table cls
+function M.ResolverBase(cls)
+  for method, qtype in pairs(M.lookupTypes) do
+    cls[method] = function(self, name, timeout)
+      name, timeout = nameArgs(method, name, timeout)
+      return self:_lookup(name, dns.IN, qtype, timeout)
+    end
+  end
+
+  --- Asks the question of a `dns.Query`.
+  function cls:query(query, timeout)
+    if getmetatable(query) ~= dns.Query then
+      error("bad argument #1 to 'query' (a dns.Query expected, got " .. type(query) .. ")", 2)
+    end
+    return self:_lookup(query.name.name, query.cls, query.type, M.checkTimeout(timeout, "query", 2))
+  end
+
+  if not cls.lookupZone then
+    function cls:lookupZone()
+      return defer.fail(errors.ResolverError("zone transfers are not supported by this resolver"))
+    end
+  end
+
+  --- Resolves a name to one address (IPv6 preferred, as Twisted), following
+  -- CNAMEs. Fires with a string; errbacks with DNSNameError when there is
+  -- no address.
+  function cls:getHostByName(name, timeout, effort)
+    name, timeout = nameArgs("getHostByName", name, timeout)
+    return M.getHostByName(self, name, timeout, effort or 10)
+  end
+  return cls
+end
+
+-- getHostByName ---------------------------------------------------------------------
+
+local function sameName(a, b)
+  return a:lower() == b:lower()
+end
+
+-- Twisted's extractRecord: an address of `name` among the answers (A6,
+-- AAAA, then A), or the CNAME to follow; nil when neither.
+local function extract(name, answers, level)
+  if level <= 0 then
+    return nil
+  end
+  for _, t in ipairs({ dns.A6, dns.AAAA, dns.A }) do
+    for _, rr in ipairs(answers) do
+      if rr.type == t and sameName(rr.name.name, name) then
+        if t == dns.A6 then
+          return rr.payload.suffix
+        end
+        return rr.payload.address
+      end
+    end
+  end
+  for _, rr in ipairs(answers) do
+    if rr.type == dns.CNAME and sameName(rr.name.name, name) then
+      local target = rr.payload.name.name
+      return extract(target, answers, level - 1) or { follow = target }
+    end
+  end
+  return nil
+end
+
+local function noAddress(name)
+  local e = errors.DNSNameError(name)
+  e.reason = "no address for " .. name
+  return defer.fail(e)
+end
+
+--- AAAA and A asked at once (no ANY query: servers answer it minimally
+-- since RFC 8482); CNAMEs followed, with a new lookup when the server did
+-- not follow the chain itself.
+function M.getHostByName(resolver, name, timeout, effort)
+  if effort <= 0 then
+    return noAddress(name)
+  end
+  local both = defer.DeferredList({
+    resolver:_lookup(name, dns.IN, dns.AAAA, timeout),
+    resolver:_lookup(name, dns.IN, dns.A, timeout),
+  }, { consumeErrors = true })
+  return both:addCallback(function(results)
+    local answers, firstFailure = {}, nil
+    for _, pair in ipairs(results) do
+      local ok, value = pair[1], pair[2]
+      if ok then
+        for _, rr in ipairs(value[1]) do
+          answers[#answers + 1] = rr
+        end
+      elseif not firstFailure then
+        firstFailure = value
+      end
+    end
+    local found = extract(name, answers, effort)
+    if type(found) == "string" then
+      return found
+    elseif type(found) == "table" then
+      return M.getHostByName(resolver, found.follow, timeout, effort - 1)
+    end
+    if firstFailure and not (results[1][1] or results[2][1]) then
+      return firstFailure
+    end
+    return noAddress(name)
+  end)
+end
+
+return M

@@ -1,0 +1,96 @@
+--- twisted.names.hosts: answers from the hosts file.
+--
+-- A (lookupAddress), AAAA (lookupIPV6Address), both (lookupAllRecords) and,
+-- beyond Twisted, PTR for the addresses it lists (lookupPointer of
+-- `1.0.0.127.in-addr.arpa` gives `localhost`). A name it does not list
+-- fails with DomainError, any other type with NotImplementedError, so that
+-- a ResolverChain moves on to the next resolver. The file is read again
+-- when it changes; a missing file is an empty one.
+-- @module names.hosts
+
+local class = require "names.class"
+local common = require "names.common"
+local core = require "names.core"
+local defer = require "names.defer"
+local dns = require "names.dns"
+local errors = require "names.error"
+local reactor = require "names.reactor"
+
+local M = {}
+
+local Resolver = { __name = "names.hosts.Resolver" }
+Resolver.__index = Resolver
+
+--- `Resolver(file, ttl)`: Twisted's defaults, /etc/hosts and 3600 seconds.
+-- @treturn Resolver
+function M.Resolver(file, ttl)
+  if type(file) == "table" then
+    file, ttl = file.file, file.ttl
+  end
+  file = file or "/etc/hosts"
+  if type(file) ~= "string" then
+    error("bad argument #1 to 'Resolver' (file: a path expected, got " .. type(file) .. ")", 2)
+  end
+  ttl = ttl or 3600
+  if math.type(ttl) ~= "integer" or ttl < 0 then
+    error("bad argument #2 to 'Resolver' (ttl: a non-negative integer expected)", 2)
+  end
+  return setmetatable({ file = file, ttl = ttl, _hosts = core.hosts(file) }, Resolver)
+end
+
+function Resolver:_maybeReload()
+  local now = reactor.seconds()
+  if not self._checked or now - self._checked >= 1 then
+    self._checked = now
+    self._hosts:reload()
+  end
+end
+
+local function records(self, name, rtype, family)
+  local out = {}
+  for _, address in ipairs(self._hosts:addresses(name, family)) do
+    local payload = rtype == dns.A and dns.Record_A(address, self.ttl)
+      or dns.Record_AAAA(address, self.ttl)
+    out[#out + 1] = dns.RRHeader(name, rtype, dns.IN, self.ttl, payload)
+  end
+  return out
+end
+
+local function respond(name, answers)
+  if #answers == 0 then
+    return defer.fail(errors.DomainError(name))
+  end
+  return defer.succeed(common.Result(answers, {}, {}))
+end
+
+function Resolver:_lookup(name, cls, qtype, _)
+  self:_maybeReload()
+  name = name:gsub("%.$", "")
+  if cls ~= dns.IN then
+    return defer.fail(class.NotImplementedError("hosts: class " .. cls))
+  end
+  if qtype == dns.A then
+    return respond(name, records(self, name, dns.A, 4))
+  elseif qtype == dns.AAAA then
+    return respond(name, records(self, name, dns.AAAA, 6))
+  elseif qtype == dns.ALL_RECORDS then
+    local all = records(self, name, dns.A, 4)
+    for _, rr in ipairs(records(self, name, dns.AAAA, 6)) do
+      all[#all + 1] = rr
+    end
+    return respond(name, all)
+  elseif qtype == dns.PTR then
+    local address = core.reverse_address(name)
+    local answers = {}
+    for _, host in ipairs(address and self._hosts:names(address) or {}) do
+      answers[#answers + 1] = dns.RRHeader(name, dns.PTR, dns.IN, self.ttl,
+        dns.Record_PTR(host, self.ttl))
+    end
+    return respond(name, answers)
+  end
+  return defer.fail(class.NotImplementedError("hosts: type " .. dns.typeToText(qtype)))
+end
+
+common.ResolverBase(Resolver)
+
+return M
