@@ -84,6 +84,11 @@ $(BUILD)/ctest/%: spec/c/%.c $(CORE_LIB) spec/c/ctest.h
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -Ispec/c -o $@ $< $(CORE_LIB) $(UV_LIBS) $(LDFLAGS)
 
+# The misbehaving server stands alone: it must build even when the core does not.
+$(BUILD)/support/badserver: spec/support/badserver.c
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -o $@ $< $(LDFLAGS)
+
 $(BUILD)/support/%: spec/support/%.c $(CORE_LIB)
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -o $@ $< $(CORE_LIB) $(UV_LIBS) $(LDFLAGS)
