@@ -642,4 +642,14 @@ do
   core.dns_setup(classes)
 end
 
+-- The low-level protocols live in names.protocol (they need the reactor,
+-- which needs nothing of this module); they are reached through here.
+setmetatable(M, {
+  __index = function(_, k)
+    if k == "DNSDatagramProtocol" or k == "DNSProtocol" or k == "DNSClientFactory" then
+      return require("names.protocol")[k]
+    end
+  end,
+})
+
 return M
