@@ -8,17 +8,18 @@ local repr = require "names.repr"
 local Deferred, Failure = defer.Deferred, defer.Failure
 local GenericError = class("spec.GenericError")
 
--- Twisted's task.Clock, reduced to what addTimeout needs.
+-- Twisted's task.Clock, reduced to what addTimeout needs. Like
+-- names.reactor, callLater is a plain function: clock.callLater(delay, f).
 local function Clock()
   local clock = { now = 0, calls = {} }
-  function clock:callLater(delay, f, ...)
-    local call = { time = self.now + delay, f = f, args = table.pack(...), cancelled = false, called = false }
+  function clock.callLater(delay, f, ...)
+    local call = { time = clock.now + delay, f = f, args = table.pack(...), cancelled = false, called = false }
     function call.active(c) return not c.cancelled and not c.called end
     function call.cancel(c)
       assert(c:active(), "cancel() of a call that is not active")
       c.cancelled = true
     end
-    self.calls[#self.calls + 1] = call
+    clock.calls[#clock.calls + 1] = call
     return call
   end
   function clock:advance(dt)
@@ -281,6 +282,84 @@ describe("names.defer", function()
 
     it("refuses a Deferred as a callback result", function()
       assert.has_error(function() Deferred():callback(Deferred()) end)
+    end)
+  end)
+
+  describe("with a single callback", function()
+    it("waits on a pending Deferred the callback returns", function()
+      local inner = Deferred()
+      local d = Deferred():addCallback(function() return inner end)
+      d:callback(nil)
+      assert.are.equal(inner, d.result)
+      local got
+      d:addCallback(function(r) got = r end)
+      inner:callback("x")
+      assert.are.equal("x", got)
+    end)
+
+    it("takes the result of a fired Deferred the callback returns", function()
+      local d = Deferred():addCallback(function() return defer.succeed("y") end)
+      d:callback(nil)
+      assert.are.equal("y", d.result)
+    end)
+
+    it("takes the failure of a failed Deferred the callback returns, and watches it", function()
+      local d = Deferred():addCallback(function() return defer.fail(GenericError("z")) end)
+      d:callback(nil)
+      assert.are.equal(GenericError, d.result.type)
+      assert.is_not_nil(rawget(d, "_watch"))
+      d:addErrback(function() end)
+    end)
+
+    it("watches the failure when the callback raises", function()
+      local out = captureStderr(function()
+        Deferred():addCallback(function() error(GenericError("raised")) end):callback(nil)
+      end)
+      assert.matches("^Unhandled error in Deferred:\n%[Failure instance: Traceback: "
+        .. "<class 'spec%.GenericError'>: raised", out)
+    end)
+
+    it("runs a callback that the callback adds", function()
+      local order = {}
+      local d = Deferred()
+      d:addCallback(function(r)
+        d:addCallback(function(r2) order[#order + 1] = r2 end)
+        order[#order + 1] = r
+        return r + 1
+      end)
+      d:callback(1)
+      assert.are.same({ 1, 2 }, order)
+    end)
+
+    it("passes a result by an errback-only entry", function()
+      local d = Deferred():addErrback(function() return "no" end)
+      d:callback("yes")
+      assert.are.equal("yes", d.result)
+    end)
+
+    it("passes a failure by a callback-only entry, and watches it", function()
+      local out = captureStderr(function()
+        Deferred():addCallback(function() return "no" end):errback(GenericError("kept"))
+      end)
+      assert.matches("<class 'spec%.GenericError'>: kept", out)
+    end)
+
+    it("recovers with an errback", function()
+      local d = Deferred():addCallbacks(function() return "cb" end, function() return "eb" end)
+      d:errback(GenericError())
+      assert.are.equal("eb", d.result)
+      assert.is_nil(rawget(d, "_watch"))
+    end)
+
+    it("holds callbacks added after the callback paused its Deferred", function()
+      local d = Deferred()
+      d:addCallback(function(r) d:pause(); return r * 10 end)
+      d:callback(2)
+      local got
+      d:addCallback(function(r) got = r end)
+      assert.is_nil(got)
+      d:unpause()
+      assert.are.equal(20, got)
     end)
   end)
 

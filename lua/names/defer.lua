@@ -580,6 +580,64 @@ local function alreadyCalled(self)
   error(M.AlreadyCalledError(), 3)
 end
 
+-- The rare ends of `fire`'s fast path: the first callback returned a
+-- Deferred or a Failure, or added more callbacks. The general loop takes
+-- over after the first entry (slots 1 to 4).
+local function afterFirst(d, r, mt)
+  d._i = 5
+  if isDeferredMeta[mt] and chainResult(d, r) then
+    if d._n == 4 then
+      d._n, d._i = 0, nil
+    end
+    return
+  end
+  runCallbacks(d)
+end
+
+-- First firing. Most Deferreds have exactly one entry when they fire: that
+-- case runs here, without the general loop.
+local function fire(self, result, failed)
+  self.called = true
+  self.result = result
+  local n = self._n
+  if n ~= 4 or self.paused > 0 then
+    if n > 0 or failed then
+      runCallbacks(self, failed)
+    end
+    return
+  end
+  local fn, args
+  if failed then
+    fn, args = self[2], self[4]
+  else
+    fn, args = self[1], self[3]
+  end
+  if fn == CONTINUE then
+    return runCallbacks(self, failed)
+  elseif not fn then
+    self._n = 0
+    if failed then
+      arm(self)
+    end
+    return
+  end
+  self._running = true
+  local _, r
+  if args then
+    _, r = xpcall(fn, handler, result, unpack(args, 1, args.n))
+  else
+    _, r = xpcall(fn, handler, result)
+  end
+  self._running = false
+  self.result = r
+  local mt = getmetatable(r)
+  if self._n == 4 and mt ~= Failure and not isDeferredMeta[mt] then
+    self._n = 0
+    return
+  end
+  afterFirst(self, r, mt)
+end
+
 --- Fire the Deferred with a result (a Failure result takes the errback path).
 -- Raises `AlreadyCalledError` if it has already fired.
 -- @param result anything but a Deferred
@@ -592,11 +650,7 @@ function Deferred:callback(result)
     error("bad argument #1 to 'callback' (a Deferred cannot be a result; "
       .. "return it from a callback to chain it)", 2)
   end
-  self.called = true
-  self.result = result
-  if self._n > 0 or mt == Failure then
-    runCallbacks(self, mt == Failure)
-  end
+  fire(self, result, mt == Failure)
 end
 
 --- Fire the Deferred with a failure. Raises `AlreadyCalledError` if it
@@ -610,9 +664,7 @@ function Deferred:errback(failure)
   if getmetatable(failure) ~= Failure then
     failure = newFailure(failure)
   end
-  self.called = true
-  self.result = failure
-  runCallbacks(self, true)
+  fire(self, failure, true)
 end
 
 --- Stop running callbacks until `unpause`.
@@ -670,15 +722,17 @@ end
 -- then fails with `TimeoutError` (unless `onTimeoutCancel` says otherwise).
 -- Covers the callbacks added before this call only.
 -- @tparam number timeout seconds
--- @param clock any object with `clock:callLater(seconds, f)` returning a
---   call with `cancel()` (and optionally `active()`), e.g. the reactor
+-- @param clock Twisted's IReactorTime: a table whose `callLater` field is
+--   called as `clock.callLater(seconds, f)` (a plain function, as
+--   `names.reactor.callLater`) and returns a call with `call:cancel()` (and
+--   optionally `call:active()`); `names.reactor` itself is one
 -- @tparam[opt] function onTimeoutCancel `f(value, timeout)` run on the
 --   result after a timeout; the default turns `CancelledError` into
 --   `TimeoutError`
 -- @treturn Deferred self
 function Deferred:addTimeout(timeout, clock, onTimeoutCancel)
   local timedOut, done = false, false
-  local call = clock:callLater(timeout, function()
+  local call = clock.callLater(timeout, function()
     timedOut = true
     self:cancel()
   end)
