@@ -51,6 +51,7 @@ const char *nm_cache_reason(int code)
     case NM_CACHE_TTL_ZERO: return "TTL of zero";
     case NM_CACHE_QUESTION: return "question does not match";
     case NM_CACHE_OFF: return "cache disabled";
+    case NM_CACHE_TTL_IN_NAME: return "a name overlaps a TTL field";
     default: return nm_strerror(code);
     }
 }
@@ -204,6 +205,68 @@ static int same_question(const nm_msg *m, const uint8_t *key, uint16_t qtype, ui
     return nm_name_read(&r, name, NULL) == NM_OK && nm_name_equal(name, key);
 }
 
+/* Does [from, to) meet a TTL field?  ttl_at is sorted: records follow
+ * one another. */
+static int meets_ttl(const uint16_t *ttl_at, int n, size_t from, size_t to)
+{
+    int lo = 0, hi = n;
+    while (lo < hi) { /* the first field that ends after `from` */
+        int mid = lo + (hi - lo) / 2;
+        if ((size_t)ttl_at[mid] + 4 <= from) lo = mid + 1;
+        else hi = mid;
+    }
+    return lo < n && ttl_at[lo] < to;
+}
+
+/* Does the name at pos read any TTL byte?  A compression pointer may aim
+ * anywhere before itself, TTL fields included; the message was checked
+ * by the parser, but the walk stays bounded all the same. */
+static int name_meets_ttl(const nm_msg *m, const uint16_t *ttl_at, int n, size_t pos)
+{
+    for (int hops = 0; hops <= NM_PTR_HOPS; ) {
+        uint8_t l;
+        if (pos >= m->len) return 1;
+        l = m->wire[pos];
+        if ((l & 0xC0) == 0xC0) {
+            if (pos + 2 > m->len || meets_ttl(ttl_at, n, pos, pos + 2)) return 1;
+            pos = ((size_t)(l & 0x3F) << 8) | m->wire[pos + 1];
+            hops++;
+            continue;
+        }
+        if (meets_ttl(ttl_at, n, pos, pos + 1 + (size_t)l)) return 1;
+        if (l == 0) return 0;
+        pos += 1 + (size_t)l;
+    }
+    return 1;
+}
+
+/* Would lowering the TTLs change any name of the message? */
+static int names_meet_ttls(const nm_msg *m, const uint16_t *ttl_at)
+{
+    int n = m->nrr;
+    for (int i = 0; i < m->nq; i++)
+        if (name_meets_ttl(m, ttl_at, n, m->q[i].name)) return 1;
+    for (int i = 0; i < m->nrr; i++) {
+        const nm_rr *rr = &m->rr[i];
+        const nm_rrtype *type = nm_rr_type(rr);
+        nm_rdata_iter it;
+        const nm_field *f;
+        nm_value v;
+        if (name_meets_ttl(m, ttl_at, n, rr->owner)) return 1;
+        if (!type) continue;
+        nm_rdata_begin(&it, m->wire, rr->rdata, rr->rdlen, type);
+        for (;;) {
+            size_t at = it.r.pos;
+            if (nm_rdata_next(&it, &f, &v) != 1) break;
+            if ((f->kind == NM_FK_NAME || f->kind == NM_FK_NAME_NC ||
+                 f->kind == NM_FK_A6PREFIX) && it.r.pos > at &&
+                name_meets_ttl(m, ttl_at, n, at))
+                return 1;
+        }
+    }
+    return 0;
+}
+
 /* How long the parsed response may live, and the cap on the TTLs shown:
  * NM_OK or a reason. */
 static int lifetime(const nm_cache *c, const nm_msg *m, uint16_t qtype, uint32_t *ttl,
@@ -279,6 +342,11 @@ int nm_cache_put(nm_cache *c, const uint8_t *qname, uint16_t qtype, uint16_t qcl
     e->msg = (uint8_t *)(e->ttl_at + m.nrr);
     e->nttl = m.nrr;
     for (int i = 0; i < m.nrr; i++) e->ttl_at[i] = (uint16_t)(m.rr[i].rdata - 6);
+    if (names_meet_ttls(&m, e->ttl_at)) {
+        nm_msg_release(&m);
+        free(e);
+        return NM_CACHE_TTL_IN_NAME;
+    }
     nm_msg_release(&m);
     memcpy(e->msg, msg, len);
     e->len = len;

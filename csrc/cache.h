@@ -15,8 +15,9 @@
  *     any answer record it holds (the CNAMEs);  without an SOA, NXDOMAIN
  *     and empty NODATA are not stored, while a NOERROR CNAME chain is
  *     stored as a positive entry (its CNAMEs are good data);
- *   - nothing else: other rcodes (SERVFAIL, REFUSED, ...), TC=1, or a
- *     lifetime of 0.
+ *   - nothing else: other rcodes (SERVFAIL, REFUSED, ...), TC=1, a
+ *     lifetime of 0, or a message where a compression pointer makes a
+ *     name read the bytes of a TTL field (counting down would change it).
  *
  * What comes back (nm_cache_get): a copy of the stored message, same id
  * and all, with each record's TTL lowered by the whole seconds since it
@@ -49,7 +50,10 @@ enum nm_cache_reason {
     NM_CACHE_NO_SOA,           /* a negative answer without an SOA to time it */
     NM_CACHE_TTL_ZERO,         /* would expire at once */
     NM_CACHE_QUESTION,         /* the question is not the key's */
-    NM_CACHE_OFF               /* max_entries is 0 */
+    NM_CACHE_OFF,              /* max_entries is 0 */
+    NM_CACHE_TTL_IN_NAME       /* a compression pointer reads a TTL field as
+                                * name bytes: the names would change as the
+                                * TTLs count down */
 };
 
 /* A short English reason for nm_cache_put's result (an nm_error too). */

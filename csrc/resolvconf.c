@@ -122,7 +122,7 @@ static int parse_line(nm_resolv_conf *c, const char *s, size_t len)
     }
     if (word_is(kw, kn, "search") || word_is(kw, kn, "domain")) {
         char list[NM_MAX_SEARCH][NM_NAME_TEXT_MAX];
-        int n = 0, one = kn == 6; /* "domain" takes its first word only */
+        int n = 0, one = word_is(kw, kn, "domain"); /* its first word only, as glibc */
         while (n < NM_MAX_SEARCH && next_word(s, len, &pos, &w, &wn)) {
             if (search_domain(w, wn, list[n])) n++;
             if (one) break;
@@ -151,7 +151,7 @@ int nm_resolvconf_parse(nm_resolv_conf *c, const char *text, size_t len)
         size_t end = start, content;
         while (end < len && text[end] != '\n') end++;
         for (content = start; content < end; content++)
-            if (text[content] == '#' || text[content] == ';') break;
+            if (text[content] == '#' || text[content] == ';' || text[content] == 0) break;
         skipped += parse_line(c, text + start, content - start);
         start = end + 1;
     }

@@ -23,7 +23,8 @@
  * Keywords are case-sensitive and must be followed by a space or a tab, as
  * in glibc.  '#' or ';' starts a comment anywhere in a line (c-ares; glibc
  * only at the start, but neither character can appear in an address, an
- * option or a host name).  Tabs, CRLF line ends and blank lines are fine.
+ * option or a host name).  A NUL byte ends its line, as it would for a C
+ * string parser.  Tabs, CRLF line ends and blank lines are fine.
  *
  * Choices: no search list is derived from gethostname() when the file has
  * none, and LOCALDOMAIN / RES_OPTIONS are not read here: the caller may
