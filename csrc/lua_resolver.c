@@ -278,6 +278,7 @@ static int l_resolver_new(lua_State *L)
 static void check_server(lua_State *L, int idx, nm_addr *out, int n)
 {
     int err;
+    idx = lua_absindex(L, idx);
     if (lua_istable(L, idx)) {
         const char *host;
         lua_Integer port;

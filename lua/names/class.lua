@@ -192,6 +192,8 @@ M.Exception = M.new("Exception")
 M.ValueError = M.new("ValueError", M.Exception)
 --- Python's `TypeError`.
 M.TypeError = M.new("TypeError", M.Exception)
+--- Python's `NotImplementedError`: a resolver that does not answer a type.
+M.NotImplementedError = M.new("NotImplementedError", M.Exception)
 
 return setmetatable(M, {
   __call = function(_, name, parent)

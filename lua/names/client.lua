@@ -31,6 +31,13 @@ local format, concat = string.format, table.concat
 
 M.defaultTimeout = { 1, 3, 11, 45 }
 
+--- The files read when none is named. The environment can move them, as
+-- glibc's LOCALDOMAIN and RES_OPTIONS move parts of resolv.conf:
+-- NAMES_RESOLV_CONF and NAMES_HOSTS (the test suite points them at its
+-- own server).
+M.defaultResolvConf = os.getenv("NAMES_RESOLV_CONF") or "/etc/resolv.conf"
+M.defaultHosts = os.getenv("NAMES_HOSTS") or "/etc/hosts"
+
 -- Errors ------------------------------------------------------------------------------
 
 local function describeAttempts(attempts)
@@ -145,11 +152,10 @@ function M.Resolver(resolv, servers, timeout, opts)
     o.resolv, o.servers, o.timeout = resolv, servers, timeout
   end
   local self = setmetatable({}, Resolver)
-  self.resolv = o.resolv
   self.servers = o.servers and serverList(o.servers) or nil
-  if not self.servers and not self.resolv then
-    error("No nameservers specified", 2)
-  end
+  -- Twisted refuses a Resolver without servers or resolv.conf; here the
+  -- default resolv.conf is read then
+  self.resolv = o.resolv or (not self.servers and M.defaultResolvConf) or nil
   if o.resolv ~= nil and type(o.resolv) ~= "string" then
     error("bad argument 'resolv' to 'Resolver' (a path expected, got " .. type(o.resolv) .. ")", 2)
   end
@@ -263,9 +269,9 @@ function Resolver:_lookup(name, cls, qtype, timeout)
     current:addCallbacks(function(r)
       local out = filterAnswer(r.query, r.message, r.attempts)
       if defer.isFailure(out) then
-        if out:check(errors.DNSNameError) and i < #candidates then
+        if out:check(errors.DNSNameError) then
           lastFailure = out
-          return try()
+          return try() -- the next candidate, or NODATA, or this error
         end
         result:errback(out)
       elseif #out[1] == 0 and i < #candidates and #candidates > 1 then
@@ -346,18 +352,18 @@ function M.createResolver(servers, resolvconf, hosts)
     o = { servers = servers, resolvconf = resolvconf, hosts = hosts }
   end
   local theResolver = M.Resolver{
-    resolv = o.resolvconf or "/etc/resolv.conf",
+    resolv = o.resolvconf or M.defaultResolvConf,
     servers = o.servers,
     timeout = o.timeout,
   }
-  local hostResolver = hostsModule.Resolver(o.hosts or "/etc/hosts")
+  local hostResolver = hostsModule.Resolver(o.hosts or M.defaultHosts)
   local cacheResolver = cacheModule.CacheResolver()
   theResolver:setCache(cacheResolver)
   return resolve.ResolverChain({ hostResolver, cacheResolver, theResolver })
 end
 
 --- The global resolver, made on first use from /etc/resolv.conf and
--- /etc/hosts. Assigning `client.theResolver` replaces it.
+-- /etc/hosts (see defaultResolvConf). Assigning `client.theResolver` replaces it.
 function M.getResolver()
   if M.theResolver == nil then
     M.theResolver = M.createResolver()

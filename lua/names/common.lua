@@ -161,10 +161,7 @@ local function extract(name, answers, level)
   for _, t in ipairs({ dns.A6, dns.AAAA, dns.A }) do
     for _, rr in ipairs(answers) do
       if rr.type == t and sameName(rr.name.name, name) then
-        if t == dns.A6 then
-          return rr.payload.suffix
-        end
-        return rr.payload.address
+        return t == dns.A6 and rr.payload.suffix or rr.payload.address
       end
     end
   end
@@ -183,9 +180,19 @@ local function noAddress(name)
   return defer.fail(e)
 end
 
+-- The name a result answers: the question of its response (a search list
+-- may have lengthened the name asked), or the name itself.
+local function answeredName(result, name)
+  local m = result.message
+  if m and m.queries and m.queries[1] then
+    return m.queries[1].name.name
+  end
+  return name
+end
+
 --- AAAA and A asked at once (no ANY query: servers answer it minimally
--- since RFC 8482); CNAMEs followed, with a new lookup when the server did
--- not follow the chain itself.
+-- since RFC 8482); IPv6 preferred, as Twisted; CNAMEs followed, with a new
+-- lookup when the server did not follow the chain itself.
 function M.getHostByName(resolver, name, timeout, effort)
   if effort <= 0 then
     return noAddress(name)
@@ -195,24 +202,26 @@ function M.getHostByName(resolver, name, timeout, effort)
     resolver:_lookup(name, dns.IN, dns.A, timeout),
   }, { consumeErrors = true })
   return both:addCallback(function(results)
-    local answers, firstFailure = {}, nil
+    local answered, firstFailure = {}, nil
     for _, pair in ipairs(results) do
-      local ok, value = pair[1], pair[2]
-      if ok then
-        for _, rr in ipairs(value[1]) do
-          answers[#answers + 1] = rr
-        end
+      if pair[1] then
+        answered[#answered + 1] = { name = answeredName(pair[2], name), answers = pair[2][1] }
       elseif not firstFailure then
-        firstFailure = value
+        firstFailure = pair[2]
       end
     end
-    local found = extract(name, answers, effort)
-    if type(found) == "string" then
-      return found
-    elseif type(found) == "table" then
-      return M.getHostByName(resolver, found.follow, timeout, effort - 1)
+    local follow
+    for _, a in ipairs(answered) do
+      local found = extract(a.name, a.answers, effort)
+      if type(found) == "string" then
+        return found
+      end
+      follow = follow or (found and found.follow)
     end
-    if firstFailure and not (results[1][1] or results[2][1]) then
+    if follow then
+      return M.getHostByName(resolver, follow, timeout, effort - 1)
+    end
+    if firstFailure and #answered == 0 then
       return firstFailure
     end
     return noAddress(name)

@@ -292,6 +292,132 @@ function M.timeout()
   return core.backend_timeout()
 end
 
+-- Network ----------------------------------------------------------------------------
+
+local Port = { __name = "names.reactor.UDPPort" }
+Port.__index = Port
+
+--- The address the port is bound to: `{host = ..., port = ..., type = "UDP"}`.
+function Port:getHost()
+  return { type = "UDP", host = self.interface, port = self._port:port() }
+end
+
+--- Sends one datagram to `{host, port}`.
+function Port:write(data, address)
+  return self._port:write(data, address[1], address[2])
+end
+
+--- Closes the port.
+function Port:stopListening()
+  if self._port then
+    self._port:close()
+  end
+  if self.protocol and self.protocol.doStop then
+    self.protocol:doStop()
+  end
+end
+Port.loseConnection = Port.stopListening
+
+--- Binds a UDP port (0 for any) and connects `protocol` to it
+-- (`protocol:makeConnection(port)`, then `datagramReceived(data, {host, port})`
+-- for each datagram nobody waits for).
+-- @treturn table the port: `getHost()`, `write(data, address)`, `stopListening()`
+function M.listenUDP(port, protocol, interface)
+  if math.type(port) ~= "integer" or port < 0 or port > 65535 then
+    error("bad argument #1 to 'listenUDP' (port: 0..65535 expected)", 2)
+  end
+  if type(protocol) ~= "table" then
+    error("bad argument #2 to 'listenUDP' (a protocol expected, got " .. type(protocol) .. ")", 2)
+  end
+  if interface == nil or interface == "" then
+    interface = "0.0.0.0" -- Twisted's '': every IPv4 interface
+  end
+  local p = setmetatable({ interface = interface, protocol = protocol }, Port)
+  p._port = core.udp_listen(interface, port, function(data, host, fromPort)
+    protocol:datagramReceived(data, { host, fromPort })
+  end)
+  if protocol.makeConnection then
+    protocol:makeConnection(p)
+  else
+    protocol.transport = p
+  end
+  return p
+end
+
+local Connection = { __name = "names.reactor.TCPConnection" }
+Connection.__index = Connection
+
+--- Sends one DNS message (the two-byte length is added).
+function Connection:write(data)
+  return self._conn:write(data)
+end
+
+function Connection:loseConnection()
+  if self._conn then
+    self._conn:close()
+  end
+end
+
+--- Connects to `host`:`port` and, once connected, builds the protocol with
+-- `factory:buildProtocol(address)` and calls `protocol:makeConnection`.
+-- On failure, `factory:clientConnectionFailed(connector, reason)`.
+-- @treturn table the connector: `disconnect()`
+function M.connectTCP(host, port, factory)
+  if type(host) ~= "string" then
+    error("bad argument #1 to 'connectTCP' (host: string expected, got " .. type(host) .. ")", 2)
+  end
+  if math.type(port) ~= "integer" or port < 1 or port > 65535 then
+    error("bad argument #2 to 'connectTCP' (port: 1..65535 expected)", 2)
+  end
+  if type(factory) ~= "table" or type(factory.buildProtocol) ~= "function" then
+    error("bad argument #3 to 'connectTCP' (a factory with buildProtocol expected)", 2)
+  end
+  local connector = {}
+  local conn = setmetatable({ peer = { host, port } }, Connection)
+  conn._conn = core.tcp_connect(host, port, function(err)
+    if err then
+      if factory.clientConnectionFailed then
+        factory:clientConnectionFailed(connector, err)
+      end
+      return
+    end
+    local protocol = factory:buildProtocol({ host, port })
+    connector.protocol = protocol
+    protocol:makeConnection(conn)
+  end, function(data)
+    if connector.protocol and connector.protocol.dataReceived then
+      connector.protocol:dataReceived(data)
+    end
+  end)
+  function connector.disconnect()
+    conn:loseConnection()
+  end
+  connector.transport = conn
+  return connector
+end
+
+-- Name resolution ---------------------------------------------------------------------
+
+local installed
+
+--- Resolves a name to one address with the installed resolver (by default
+-- names.client's global one): a Deferred firing with the address string.
+-- @treturn Deferred
+function M.resolve(name, timeout)
+  local r = installed or require("names.client").getResolver()
+  return r:getHostByName(name, timeout)
+end
+
+--- Installs the resolver `reactor.resolve` uses; returns the previous one.
+function M.installResolver(resolver)
+  if type(resolver) ~= "table" or type(resolver.getHostByName) ~= "function" then
+    error("bad argument #1 to 'installResolver' (a resolver with getHostByName expected)", 2)
+  end
+  local old = installed
+  installed = resolver
+  return old
+end
+
 --- Moves the module onto luv's loop. Call it before any I/O.
 -- @tparam table luv the luv module
 function M.useLuv(luv)
