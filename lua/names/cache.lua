@@ -42,9 +42,7 @@ function CacheResolver:_lookup(name, cls, qtype, _)
     return defer.fail(errors.DomainError(name))
   end
   if m.rCode ~= dns.OK then
-    local e = errors.errorForRcode(m.rCode)(m)
-    e.message = m
-    return defer.fail(e)
+    return defer.fail(errors.errorForRcode(m.rCode)(m))
   end
   return defer.succeed(common.Result(m.answers, m.authority, m.additional, m))
 end

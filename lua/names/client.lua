@@ -10,8 +10,9 @@
 -- ...}`) returns a Deferred that fires with a `Result`: `r[1..3]`, also
 -- `r.answers`, `r.authority`, `r.additional`, lists of `dns.RRHeader`.
 -- A failed lookup errbacks with a Failure whose value is one of
--- `names.error`'s classes; it carries `query`, the response `message`
--- when there was one, and `attempts`: which servers were tried, over which
+-- `names.error`'s classes; it carries `query`, the response (`args[1]`
+-- and `response`) when there was one, `reason` (a line saying what each
+-- server did), and `attempts`: which servers were tried, over which
 -- transport, and what each did.
 -- @module names.client
 
@@ -63,7 +64,6 @@ local function failureFor(query, err, attempts)
     e = errors.DNSQueryTimeoutError(query)
   elseif err.status == "rcode" and err.message then
     e = errors.errorForRcode(err.message.rCode)(err.message)
-    e.message = err.message
   elseif err.status == "cancelled" then
     e = defer.CancelledError()
   elseif err.status == "noserver" then
@@ -82,7 +82,6 @@ end
 local function filterAnswer(query, message, attempts)
   if message.rCode ~= dns.OK then
     local e = errors.errorForRcode(message.rCode)(message)
-    e.message = message
     e.query = query
     e.attempts = attempts
     e.reason = format("%s: %s", tostring(query), describeAttempts(attempts))

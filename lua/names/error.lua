@@ -82,6 +82,26 @@ M.rcodeErrors = {
   [5] = M.DNSQueryRefusedError,
 }
 
+-- What a lookup error adds to Python's str(): `reason`, set by the
+-- resolver, says which question failed and what each server tried did
+-- ("<Query example.com A IN>: 127.0.0.1:53 udp timeout after 1.001s; ...").
+local function withReason(cls)
+  local base = cls.__str
+  cls.__str = function(self)
+    local s = base(self)
+    local reason = rawget(self, "reason")
+    if not reason then
+      return s
+    end
+    return s == "" and reason or s .. " [" .. reason .. "]"
+  end
+end
+
+-- (__str is inherited at call time: the rcode classes get it from DomainError)
+for _, name in ipairs({ "DomainError", "DNSQueryTimeoutError", "ResolverError" }) do
+  withReason(M[name])
+end
+
 --- The error class for a response code, as Twisted's
 -- `client.Resolver.filterAnswer` picks it: FORMERR, SERVFAIL, NXDOMAIN,
 -- NOTIMP and REFUSED have their classes, any other non-zero code gives
