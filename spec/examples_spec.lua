@@ -1,0 +1,191 @@
+-- The examples, run as child processes against the test server: a private
+-- resolv.conf names named's [127.0.0.1]:port and a private hosts file
+-- stands for /etc/hosts, so nothing goes anywhere but loopback.
+local env = require "testenv"
+
+local conf, hostsFile
+
+local function write(text)
+  local path = os.tmpname()
+  local f = assert(io.open(path, "w"))
+  f:write(text)
+  f:close()
+  return path
+end
+
+local function slurp(path)
+  local f = assert(io.open(path))
+  local s = f:read("a")
+  f:close()
+  os.remove(path)
+  return s
+end
+
+-- Runs examples/<script> with arguments; returns status, stdout, stderr.
+local function run(script, ...)
+  local args = {}
+  for i, a in ipairs({ ... }) do
+    args[i] = ("%q"):format(a)
+  end
+  local out, err = os.tmpname(), os.tmpname()
+  local cmd = ("cd %q && NAMES_RESOLV_CONF=%q NAMES_HOSTS=%q LUA_PATH='lua/?.lua;;' "
+    .. "LUA_CPATH='build/?.so;;' timeout 30 lua5.4 examples/%s %s >%q 2>%q </dev/null"):format(
+    env.root, conf, hostsFile, script, table.concat(args, " "), out, err)
+  local _, _, status = os.execute(cmd)
+  return status, slurp(out), slurp(err)
+end
+
+describe("the examples", function()
+  setup(function()
+    env.assert_server_up()
+    conf = write(("nameserver [127.0.0.1]:%d\nsearch example.test\n"):format(env.port))
+    hostsFile = write("127.0.0.1 localhost\n::1 localhost ip6-localhost\n192.0.2.77 fromhosts.test\n")
+  end)
+  teardown(function()
+    os.remove(conf)
+    os.remove(hostsFile)
+  end)
+
+  describe("reverse_lookup.lua, the seed's listing", function()
+    it("answers 127.0.0.1 from the hosts file", function()
+      local status, out, err = run("reverse_lookup.lua", "127.0.0.1")
+      assert.equal("", err)
+      assert.equal(0, status)
+      assert.equal("1.0.0.127.in-addr.arpa IN <PTR name=localhost ttl=3600>\n", out)
+    end)
+
+    it("answers a test address from the server", function()
+      local status, out = run("reverse_lookup.lua", "192.0.2.10")
+      assert.equal(0, status)
+      assert.equal("10.2.0.192.in-addr.arpa IN <PTR name=www.example.test ttl=3600>\n", out)
+    end)
+  end)
+
+  describe("multi_reverse_lookup.lua", function()
+    it("looks up IPv4 and IPv6 addresses in parallel and counts the responses", function()
+      local status, out = run("multi_reverse_lookup.lua", "192.0.2.10", "2001:db8::25", "192.0.2.254")
+      assert.equal(0, status)
+      assert.equal(table.concat({
+        "10.2.0.192.in-addr.arpa IN <PTR name=www.example.test ttl=3600>",
+        "5.2.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.8.b.d.0.1.0.0.2.ip6.arpa IN "
+          .. "<PTR name=mail.example.test ttl=3600>",
+        "2 responses to 3 queries",
+        "",
+      }, "\n"), out)
+    end)
+
+    it("prints its usage without arguments", function()
+      local status, _, err = run("multi_reverse_lookup.lua")
+      assert.equal(1, status)
+      assert.matches("Usage: multi_reverse_lookup.lua IPADDRESS", err)
+    end)
+  end)
+
+  describe("gethostbyname.lua", function()
+    it("prints the address, IPv6 first", function()
+      local status, out = run("gethostbyname.lua", "www.example.test")
+      assert.equal(0, status)
+      assert.equal("2001:db8::10\n", out)
+    end)
+
+    it("uses the hosts file first", function()
+      local _, out = run("gethostbyname.lua", "fromhosts.test")
+      assert.equal("192.0.2.77\n", out)
+    end)
+
+    it("applies the search list", function()
+      local _, out = run("gethostbyname.lua", "mail2")
+      assert.equal("192.0.2.26\n", out)
+    end)
+
+    it("says so when the name does not exist", function()
+      local status, out, err = run("gethostbyname.lua", "missing.example.test")
+      assert.equal(0, status)
+      assert.equal("", out)
+      assert.equal("ERROR: hostname not found 'missing.example.test'\n", err)
+    end)
+  end)
+
+  describe("testdns.lua", function()
+    it("prints the domain summary", function()
+      local status, out = run("testdns.lua", "www.example.test")
+      assert.equal(0, status)
+      assert.equal(table.concat({
+        "# Domain Summary for 'www.example.test'",
+        "# Addresses",
+        "www.example.test IN <A address=192.0.2.10 ttl=3600>",
+        "",
+        "# Mail Exchangers",
+        "",
+        "# Nameservers",
+        "",
+      }, "\n"), out)
+    end)
+
+    it("lists mail exchangers and name servers", function()
+      local _, out = run("testdns.lua", "example.test")
+      assert.matches("# Mail Exchangers\nexample.test IN <MX preference=%d+ name=mail2?%.example%.test ttl=3600>\n"
+        .. "example.test IN <MX preference=%d+ name=mail2?%.example%.test ttl=3600>\n", out)
+      assert.matches("# Nameservers\nexample.test IN <NS name=ns[12]%.example%.test ttl=3600>\n", out)
+    end)
+
+    it("says so when the domain does not exist", function()
+      local status, out, err = run("testdns.lua", "missing.example.test")
+      assert.equal(0, status)
+      assert.equal("", out)
+      assert.equal("ERROR: domain name not found 'missing.example.test'\n", err)
+    end)
+  end)
+
+  describe("dns-service.lua", function()
+    it("prints the SRV records", function()
+      local status, out = run("dns-service.lua", "http", "tcp", "example.test")
+      assert.equal(0, status)
+      assert.equal("_http._tcp.example.test IN \n <SRV priority=10 weight=5 target=www.example.test port=80 ttl=3600>\n",
+        out)
+    end)
+
+    it("says so when there is no such service", function()
+      local status, _, err = run("dns-service.lua", "ldap", "tcp", "example.test")
+      assert.equal(0, status)
+      assert.equal("ERROR: domain name not found '_ldap._tcp.example.test'\n", err)
+    end)
+  end)
+
+  describe("install_resolver.lua", function()
+    it("resolves through the resolver it installs", function()
+      local status, out = run("install_resolver.lua", "mail.example.test", "127.0.0.1", tostring(env.port))
+      assert.equal(0, status)
+      assert.equal("mail.example.test is 2001:db8::25\n", out)
+    end)
+  end)
+
+  describe("coroutine_lookup.lua", function()
+    it("prints the summary with no callbacks at all", function()
+      local status, out = run("coroutine_lookup.lua", "www.example.test")
+      assert.equal(0, status)
+      assert.equal(table.concat({
+        "# Domain Summary for 'www.example.test'",
+        "# Addresses",
+        "www.example.test.\t3600\tIN\tA\t192.0.2.10",
+        "# Mail Exchangers",
+        "# Nameservers",
+        "",
+      }, "\n"), out)
+    end)
+
+    it("catches the failure of a missing name with pcall", function()
+      local status, _, err = run("coroutine_lookup.lua", "missing.example.test")
+      assert.equal(1, status)
+      assert.equal("ERROR: domain name not found 'missing.example.test'\n", err)
+    end)
+  end)
+
+  describe("datagram_query.lua", function()
+    it("asks the server given with DNSDatagramProtocol", function()
+      local status, out = run("datagram_query.lua", "127.0.0.1", tostring(env.port), "www.example.test")
+      assert.equal(0, status)
+      assert.equal("ANSWERS: \t[<AAAA address=2001:db8::10 ttl=3600>]\n", out)
+    end)
+  end)
+end)
