@@ -111,6 +111,15 @@ local function serverList(servers)
   return out
 end
 
+-- resolv.conf's servers; a missing or empty file means 127.0.0.1:53, as
+-- Twisted has it.
+local function confServers(info)
+  if #info.servers == 0 then
+    return { "127.0.0.1:53" }
+  end
+  return info.servers
+end
+
 -- Reads resolv.conf when it changed (at most once a second).
 function Resolver:_maybeParseConfig()
   if not self.resolv then
@@ -127,11 +136,7 @@ function Resolver:_maybeParseConfig()
   local info = self._conf:info()
   self._confInfo = info
   if not self.servers then
-    local servers = info.servers
-    if #servers == 0 then
-      servers = { "127.0.0.1:53" } -- a missing or empty file: Twisted's default
-    end
-    self._core:set_servers(servers)
+    self._core:set_servers(confServers(info))
   end
 end
 
@@ -183,15 +188,7 @@ function M.Resolver(resolv, servers, timeout, opts)
     maxInflight = o.maxInflight,
     udpMaxQueries = o.udpMaxQueries,
   }
-  if self.servers then
-    self._core:set_servers(self.servers)
-  else
-    local servers = conf.servers
-    if #servers == 0 then
-      servers = { "127.0.0.1:53" }
-    end
-    self._core:set_servers(servers)
-  end
+  self._core:set_servers(self.servers or confServers(conf))
   self._checked = reactor.seconds()
   return self
 end
