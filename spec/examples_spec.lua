@@ -141,8 +141,8 @@ describe("the examples", function()
     it("prints the SRV records", function()
       local status, out = run("dns-service.lua", "http", "tcp", "example.test")
       assert.equal(0, status)
-      assert.equal("_http._tcp.example.test IN \n <SRV priority=10 weight=5 target=www.example.test port=80 ttl=3600>\n",
-        out)
+      assert.equal("_http._tcp.example.test IN \n "
+        .. "<SRV priority=10 weight=5 target=www.example.test port=80 ttl=3600>\n", out)
     end)
 
     it("says so when there is no such service", function()
