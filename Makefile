@@ -1,6 +1,7 @@
 # lua-names: the Makefile is the only list of sources.
 #
 #   make              build build/names/core.so (the checkout is usable in place)
+#   make demo         install what is missing, build, run examples/reverse_lookup.lua 127.0.0.1
 #   make test         install what is missing, start the test servers, run every test
 #   make check        run the tests against servers that are already up
 #   make asan         C tests and the hostile corpus under ASan + UBSan
@@ -60,7 +61,7 @@ CTEST_BIN   = $(CTEST_SRC:spec/c/%.c=$(BUILD)/ctest/%)
 SUPPORT_SRC = $(wildcard spec/support/*.c)
 SUPPORT_BIN = $(SUPPORT_SRC:spec/support/%.c=$(BUILD)/support/%)
 
-.PHONY: all test check asan valgrind fuzz bench lint install clean ctest support
+.PHONY: all demo test check asan valgrind fuzz bench lint install clean ctest support
 
 all: $(MODULE)
 
@@ -95,6 +96,13 @@ $(BUILD)/support/%: spec/support/%.c $(CORE_LIB)
 
 ctest: $(CTEST_BIN)
 support: $(SUPPORT_BIN)
+
+# The main job, on a fresh machine: the seed's reverse lookup of 127.0.0.1,
+# answered from the hosts file (no network).
+demo:
+	@sh spec/support/deps.sh
+	@$(MAKE) --no-print-directory all
+	@LUA_PATH="lua/?.lua;;" LUA_CPATH="$(BUILD)/?.so;;" $(LUA) examples/reverse_lookup.lua 127.0.0.1
 
 # Everything, on a fresh Debian machine too: packages, servers, tests.
 test:
