@@ -49,18 +49,15 @@ static const char *status_name(int status)
     }
 }
 
-static void push_attempts(lua_State *L, nm_resolver *r, const nm_result *res)
+static void push_attempts(lua_State *L, const nm_result *res)
 {
     lua_createtable(L, res->nattempts, 0);
     for (int i = 0; i < res->nattempts; i++) {
         const nm_attempt *a = &res->attempts[i];
-        const nm_addr *server = r ? nm_resolver_server(r, a->server) : NULL;
         char buf[80];
         lua_createtable(L, 0, 9);
-        if (server) {
-            lua_pushstring(L, nm_addr_text(server, buf, sizeof buf));
-            lua_setfield(L, -2, "server");
-        }
+        lua_pushstring(L, nm_addr_text(&a->addr, buf, sizeof buf));
+        lua_setfield(L, -2, "server");
         lua_pushstring(L, a->transport == NM_TCP ? "tcp" : "udp");
         lua_setfield(L, -2, "transport");
         lua_pushstring(L, a->outcome < sizeof outcome_names / sizeof *outcome_names
@@ -86,8 +83,7 @@ static void push_attempts(lua_State *L, nm_resolver *r, const nm_result *res)
 static int l_deliver(lua_State *L)
 {
     const nm_result *res = lua_touserdata(L, 1);
-    nm_resolver *r = lua_touserdata(L, 2);
-    lua_settop(L, 3); /* the callback */
+    lua_settop(L, 2); /* the callback */
     if (res->status == NM_OK && res->nmessages > 0) {
         lua_createtable(L, res->nmessages, 0);
         for (int i = 0; i < res->nmessages; i++) {
@@ -107,7 +103,7 @@ static int l_deliver(lua_State *L)
         lua_setfield(L, -2, "reason");
         if (res->msg && nm_lua_push_message(L, res->msg)) lua_setfield(L, -2, "message");
     }
-    push_attempts(L, r, res);
+    push_attempts(L, res);
     lua_call(L, 3, 0);
     return 0;
 }
@@ -137,10 +133,9 @@ static void on_done(void *arg, const nm_result *res)
 
     lua_pushcfunction(L, l_deliver);
     lua_pushlightuserdata(L, (void *)(uintptr_t)res);
-    lua_pushlightuserdata(L, lr->r);
     lua_rawgeti(L, LUA_REGISTRYINDEX, cb);
     luaL_unref(L, LUA_REGISTRYINDEX, cb);
-    nm_lua_pcall(L, 3, 0);
+    nm_lua_pcall(L, 2, 0);
 }
 
 /* ------------------------------------------------------------ resolvers */
@@ -477,7 +472,7 @@ static int l_stats(lua_State *L)
     lresolver *lr = check_resolver(L, 1);
     nm_resolver_stats s;
     nm_resolver_stats_get(lr->r, &s);
-    lua_createtable(L, 0, 10);
+    lua_createtable(L, 0, 13);
     nm_lua_setint(L, "queries", (lua_Integer)s.queries);
     nm_lua_setint(L, "exchanges", (lua_Integer)s.exchanges);
     nm_lua_setint(L, "shared", (lua_Integer)s.shared);
@@ -488,6 +483,8 @@ static int l_stats(lua_State *L)
     nm_lua_setint(L, "socketsOpen", (lua_Integer)s.sockets_open);
     nm_lua_setint(L, "socketsOpened", (lua_Integer)s.sockets_opened);
     nm_lua_setint(L, "tcpOpened", (lua_Integer)s.tcp_opened);
+    nm_lua_setint(L, "dropped", (lua_Integer)s.dropped);
+    nm_lua_setint(L, "timers", (lua_Integer)s.timers_now);
     nm_lua_setint(L, "pending", lr->pending);
     return 1;
 }

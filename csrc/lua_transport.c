@@ -60,8 +60,9 @@ static void on_connected(void *owner, void *transport, int status)
     nm_lua_pcall(L, 1, 0);
 }
 
-static void on_closed(void *owner)
+static void on_closed(void *owner, void *transport)
 {
+    (void)transport;
     free(owner);
 }
 
@@ -122,7 +123,7 @@ static int l_udp_listen(lua_State *L)
 {
     const char *host = luaL_optstring(L, 1, "0.0.0.0");
     lua_Integer port = luaL_checkinteger(L, 2);
-    nm_transport_hooks hooks = { NULL, on_closed, on_unsolicited, NULL };
+    nm_transport_hooks hooks = { NULL, on_closed, on_unsolicited, NULL, NULL };
     nm_addr bind_to;
     ltransport *t;
     int err = 0;
@@ -144,7 +145,7 @@ static int l_tcp_connect(lua_State *L)
 {
     const char *host = luaL_checkstring(L, 1);
     lua_Integer port = luaL_checkinteger(L, 2);
-    nm_transport_hooks hooks = { NULL, on_closed, on_unsolicited, on_connected };
+    nm_transport_hooks hooks = { NULL, on_closed, on_unsolicited, on_connected, NULL };
     nm_addr peer;
     ltransport *t;
     int err = 0;

@@ -3,7 +3,29 @@
 
 #include "name.h"
 
-/* Compares the questions of the query as sent with the reply's. */
+static int same_name(const nm_pending *p, const uint8_t *sent, const uint8_t *got, size_t gotlen)
+{
+    if (p->case_sensitive) return gotlen == nm_name_len(sent) && memcmp(sent, got, gotlen) == 0;
+    return nm_name_equal(sent, got);
+}
+
+/* The reply's question against the one the owner keeps: the usual case,
+ * with nothing of the sent message to parse again. */
+static int same_question(const nm_pending *p, const nm_msg *reply)
+{
+    uint8_t got[NM_NAME_MAX];
+    size_t gotlen;
+    nm_reader r;
+    if (reply->nq != 1) return 0;
+    if (reply->q[0].type != p->qtype || reply->q[0].cls != p->qcls) return 0;
+    nm_reader_init(&r, reply->wire, reply->len);
+    r.pos = reply->q[0].name;
+    if (nm_name_read(&r, got, &gotlen) != NM_OK) return 0;
+    return same_name(p, p->qname, got, gotlen);
+}
+
+/* The reply's questions against those of the message sent (a message of
+ * the caller's: any number of questions, any form). */
 static int same_questions(const nm_pending *p, const nm_msg *reply)
 {
     nm_msg sent;
@@ -11,12 +33,6 @@ static int same_questions(const nm_pending *p, const nm_msg *reply)
     if (nm_msg_parse(&sent, p->sent, p->sentlen) != NM_OK) {
         nm_msg_release(&sent);
         return 0;
-    }
-    if (reply->nq == 0 && (reply->rcode == 1 || reply->rcode == 4)) {
-        /* FORMERR and NOTIMP may come without the question (RFC 1035
-         * leaves it open, old servers do it when they reject EDNS) */
-        nm_msg_release(&sent);
-        return 1;
     }
     if (sent.nq != reply->nq) same = 0;
     for (int i = 0; same && i < sent.nq; i++) {
@@ -29,17 +45,26 @@ static int same_questions(const nm_pending *p, const nm_msg *reply)
         }
         nm_reader_init(&r, sent.wire, sent.len);
         r.pos = sent.q[i].name;
-        nm_name_read(&r, a, &alen);
+        if (nm_name_read(&r, a, &alen) != NM_OK) same = 0;
         nm_reader_init(&r, reply->wire, reply->len);
         r.pos = reply->q[i].name;
-        nm_name_read(&r, b, &blen);
-        if (p->case_sensitive)
-            same = alen == blen && memcmp(a, b, alen) == 0;
-        else
-            same = nm_name_equal(a, b);
+        if (same && nm_name_read(&r, b, &blen) != NM_OK) same = 0;
+        if (same) same = same_name(p, a, b, blen);
     }
     nm_msg_release(&sent);
     return same;
+}
+
+static int answers(const nm_pending *p, const nm_msg *reply)
+{
+    if (reply->nq == 0) {
+        /* FORMERR and NOTIMP may come without the question (RFC 1035
+         * leaves it open, old servers do it when they reject EDNS); so may
+         * a zone transfer's messages after the first (RFC 5936 2.2.1) */
+        if (reply->rcode == 1 || reply->rcode == 4) return 1;
+        if (p->stream && p->answered) return 1;
+    }
+    return p->qname ? same_question(p, reply) : same_questions(p, reply);
 }
 
 int nm_reply_check(nm_pending *p, const uint8_t *buf, size_t len, nm_msg *msg,
@@ -56,7 +81,7 @@ int nm_reply_check(nm_pending *p, const uint8_t *buf, size_t len, nm_msg *msg,
         p->ignored++;
         return 0;
     }
-    if (!same_questions(p, msg)) {
+    if (!answers(p, msg)) {
         nm_msg_release(msg);
         drops->wrong_question++;
         p->ignored++;

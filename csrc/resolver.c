@@ -20,13 +20,14 @@ typedef struct server {
 typedef struct exchange exchange;
 
 /* One try: a query on one transport to one server, listening until the
- * exchange ends. */
+ * exchange ends (a zone transfer's only until the next try). */
 typedef struct attempt {
     nm_attempt pub;
     nm_pending pending;
     exchange *ex;
     server *srv;
-    uint8_t wire[NM_HEADER_LEN + NM_NAME_MAX + 4 + 11]; /* the query as sent */
+    nm_udp *sock;          /* the UDP socket it went out on, until it left it */
+    struct attempt *next;  /* the tries in order, from the exchange's first */
 } attempt;
 
 enum { QUEUED, ACTIVE };
@@ -34,21 +35,15 @@ enum { QUEUED, ACTIVE };
 struct exchange {
     nm_resolver *r;
     int state;
-    /* the question, as asked (lower case) and as sent (0x20 case) */
-    uint8_t qname[NM_NAME_MAX];
-    uint8_t sendname[NM_NAME_MAX];
     uint16_t qtype, qcls;
     int flags;
-    double timeouts[NM_MAX_TIMEOUTS];
     int ntimeouts;
     /* policy */
-    server *servers[NM_MAX_SERVERS_ASKED]; /* the servers, in the order to ask */
-    uint8_t dead[NM_MAX_SERVERS_ASKED];    /* answered SERVFAIL/REFUSED/NOTIMP */
     int nservers;
     int round, pos;
-    attempt *tries;    /* fixed capacity: pending structs must not move */
     int ntries, maxtries;
     attempt *current;  /* the try whose timeout runs */
+    attempt *last;     /* the newest try */
     uint64_t start_ms, deadline;
     int heap_slot;     /* -1 when not in the heap */
     int finish_later;  /* a status to report from the timer (never from inside the API) */
@@ -67,8 +62,15 @@ struct exchange {
     nm_query *subs;
     uint32_t hash;
     exchange *hnext;            /* sharing index chain */
-    exchange *qnext;            /* the queue of exchanges waiting to start */
+    exchange *qnext, *qprev;    /* the queue of exchanges waiting to start */
     exchange *anext, *aprev;    /* every exchange, for close */
+    double timeouts[NM_MAX_TIMEOUTS];
+    server *servers[NM_MAX_SERVERS_ASKED]; /* the servers, in the order to ask */
+    uint8_t dead[NM_MAX_SERVERS_ASKED];    /* answered SERVFAIL/REFUSED/NOTIMP */
+    /* the question, as asked (lower case) and as sent (0x20 case) */
+    uint8_t qname[NM_NAME_MAX];
+    uint8_t sendname[NM_NAME_MAX];
+    attempt first;     /* the first try lives here; later ones are malloc'd */
 };
 
 struct nm_query {
@@ -84,6 +86,7 @@ struct nm_resolver {
     nm_random rnd;
     nm_rxbuf rx;
     uv_timer_t timer;
+    uint64_t timer_due;  /* the deadline the timer is set for; UINT64_MAX: none */
     server **servers;
     int nservers, next_server;
     server **retired;   /* replaced servers still in use by exchanges */
@@ -98,7 +101,8 @@ struct nm_resolver {
     int inflight;
     int handles;        /* open libuv handles: freed when 0 after close */
     int closing;
-    int in_api;         /* inside nm_resolver_query/exchange: no callbacks now */
+    int in_api;         /* inside the API: failures report from the loop */
+    int starting;       /* inside start_queued */
     void (*on_closed)(void *);
     void *on_closed_arg;
     nm_transport_hooks hooks;
@@ -143,11 +147,21 @@ static void maybe_freed(nm_resolver *r)
     if (cb) cb(arg);
 }
 
-static void on_handle_closed(void *owner)
+static void forget_transport(server *s, void *transport)
+{
+    /* a connection may close by itself (idle, or the server closed it):
+     * then nothing may point to it any more */
+    if (s->udp == transport) s->udp = NULL;
+    if (s->tcp == transport) s->tcp = NULL;
+}
+
+static void on_handle_closed(void *owner, void *transport)
 {
     nm_resolver *r = owner;
     r->handles--;
     r->stats.sockets_open--;
+    for (int i = 0; i < r->nservers; i++) forget_transport(r->servers[i], transport);
+    for (int i = 0; i < r->nretired; i++) forget_transport(r->retired[i], transport);
     maybe_freed(r);
 }
 
@@ -209,17 +223,22 @@ static void heap_remove(nm_resolver *r, exchange *ex)
 
 static void on_timer(uv_timer_t *t);
 
+/* The one timer follows the earliest deadline; it is set again only when
+ * that changes. */
 static void arm_timer(nm_resolver *r)
 {
-    uint64_t now;
+    uint64_t now, due;
     if (r->closing) return;
     if (!r->nheap) {
-        uv_timer_stop(&r->timer);
+        if (r->timer_due != UINT64_MAX) uv_timer_stop(&r->timer);
+        r->timer_due = UINT64_MAX;
         return;
     }
+    due = r->heap[0]->deadline;
+    if (due == r->timer_due) return;
+    r->timer_due = due;
     now = uv_now(r->loop);
-    uv_timer_start(&r->timer, on_timer,
-                   r->heap[0]->deadline > now ? r->heap[0]->deadline - now : 0, 0);
+    uv_timer_start(&r->timer, on_timer, due > now ? due - now : 0, 0);
 }
 
 static int heap_set(nm_resolver *r, exchange *ex, uint64_t deadline)
@@ -359,20 +378,16 @@ static uint32_t elapsed(const exchange *ex)
     return (uint32_t)(now - ex->start_ms);
 }
 
+/* The try stops listening.  A socket retired from sending (after
+ * udp_max_queries) closes with the last query it waited for. */
 static void forget(attempt *a)
 {
-    if (a->pending.udp) {
-        nm_udp *u = a->pending.udp;
-        nm_udp_forget(&a->pending);
-        /* a retired socket goes with its last query */
-        if (!nm_udp_pending(u)) {
-            for (int i = 0; i < a->ex->nservers; i++)
-                if (a->ex->servers[i]->udp == u) return;
-            if (u != a->ex->via_udp) nm_udp_close(u);
-        }
-    } else if (a->pending.tcp) {
-        nm_tcp_forget(&a->pending);
-    }
+    nm_udp *u = a->sock;
+    if (a->pending.udp) nm_udp_forget(&a->pending);
+    else if (a->pending.tcp) nm_tcp_forget(&a->pending);
+    if (!u) return;
+    a->sock = NULL;
+    if (u != a->srv->udp && u != a->ex->via_udp && !nm_udp_pending(u)) nm_udp_close(u);
 }
 
 static void on_reply(nm_pending *p, int status, const nm_msg *msg, int err);
@@ -402,60 +417,106 @@ static int server_index(const nm_resolver *r, const server *s)
     return 0xFFFF;
 }
 
-/* Builds the query for one try into a->wire (or copies the direct one). */
-static int build(exchange *ex, attempt *a, int edns)
+static int wants_tcp(const exchange *ex)
+{
+    return ex->r->opt.use_tcp || (ex->flags & (NM_Q_TCP | NM_Q_XFR)) || ex->via_tcp;
+}
+
+static int wants_edns(const exchange *ex, const server *s)
+{
+    return ex->r->opt.edns_size && !s->no_edns && !ex->direct;
+}
+
+/* Builds the query for one try into wire (or points at the direct one). */
+static int build(exchange *ex, attempt *a, int edns, uint8_t *wire, size_t cap)
 {
     nm_resolver *r = ex->r;
     nm_writer w;
     if (ex->direct) {
-        a->pending.sent = ex->direct;
-        a->pending.sentlen = ex->directlen;
         ex->direct[0] = (uint8_t)(a->pending.id >> 8);
         ex->direct[1] = (uint8_t)a->pending.id;
+        a->pending.sent = ex->direct;
+        a->pending.sentlen = ex->directlen;
         return NM_OK;
     }
-    nm_writer_init(&w, a->wire, sizeof a->wire, 0);
+    nm_writer_init(&w, wire, cap, 0);
     nm_build_query(&w, a->pending.id, ex->sendname, ex->qtype, ex->qcls,
                    r->opt.recurse && !(ex->flags & NM_Q_NORECURSE),
                    edns ? r->opt.edns_size : 0, (ex->flags & NM_Q_DNSSEC) != 0);
-    if (ex->flags & NM_Q_CD) a->wire[3] |= NM_CD;
     if (w.err) return w.err;
-    a->pending.sent = a->wire;
+    if (ex->flags & NM_Q_CD) wire[3] |= NM_CD;
+    a->pending.sent = wire;
     a->pending.sentlen = w.len;
     return NM_OK;
+}
+
+static void xfr_reset(exchange *ex)
+{
+    for (int i = 0; i < ex->nxfr; i++) free(ex->xfr[i]);
+    ex->nxfr = 0;
+    ex->soas = 0;
+}
+
+/* A new try, in order after the others; the first lives in the exchange. */
+static attempt *new_try(exchange *ex)
+{
+    attempt *a;
+    if (ex->ntries == 0) {
+        a = &ex->first;
+    } else {
+        if (!(a = malloc(sizeof *a))) return NULL;
+        ex->last->next = a;
+    }
+    memset(a, 0, sizeof *a);
+    ex->last = a;
+    ex->ntries++;
+    return a;
 }
 
 /* The try in flight for a server, asked by the policy. */
 static void send_try(exchange *ex, server *s, int transport, int edns)
 {
     nm_resolver *r = ex->r;
+    uint8_t wire[NM_HEADER_LEN + NM_NAME_MAX + 4 + 11];
     attempt *a;
     nm_udp *u = NULL;
     nm_tcp *t = NULL;
     int err = 0, rc;
 
+    ex->current = NULL;
     if (ex->ntries == ex->maxtries) {
         /* every try the timeouts allow has been made */
-        ex->current = NULL;
         give_up(ex);
         return;
     }
-    a = &ex->tries[ex->ntries++];
-    memset(&a->pub, 0, sizeof a->pub);
+    if (!(a = new_try(ex))) {
+        finish(ex, NM_ENOMEM, NULL);
+        return;
+    }
     a->ex = ex;
     a->srv = s;
+    a->pub.addr = s->addr;
     a->pub.server = (uint16_t)server_index(r, s);
     a->pub.transport = (uint8_t)transport;
     a->pub.edns = (uint8_t)edns;
     a->pub.rcode = -1;
     a->pub.sent_ms = elapsed(ex);
     a->pub.outcome = NM_OUT_PENDING;
-    memset(&a->pending, 0, sizeof a->pending);
     a->pending.to = &s->addr;
     a->pending.cb = on_reply;
     a->pending.owner = a;
     a->pending.case_sensitive = r->opt.dns0x20 && !ex->direct;
     a->pending.stream = (ex->flags & NM_Q_XFR) != 0;
+    if (!ex->direct) {
+        a->pending.qname = ex->sendname;
+        a->pending.qtype = ex->qtype;
+        a->pending.qcls = ex->qcls;
+    }
+    if (ex->flags & NM_Q_XFR) {
+        /* a transfer starts over with each try; the last one stops talking */
+        xfr_reset(ex);
+        for (attempt *o = &ex->first; o != a; o = o->next) forget(o);
+    }
     ex->current = a;
 
     if (transport == NM_TCP) {
@@ -469,20 +530,22 @@ static void send_try(exchange *ex, server *s, int transport, int edns)
         goto failed;
     }
     a->pending.id = (uint16_t)rc;
-    if ((rc = build(ex, a, edns)) != NM_OK) {
+    if (build(ex, a, edns, wire, sizeof wire) != NM_OK) {
         err = UV_ENOMEM;
         goto failed;
     }
     rc = t ? nm_tcp_send(t, &a->pending, &err) : nm_udp_send(u, &a->pending, &err);
     if (rc != NM_OK) goto failed;
-    if (t) r->stats.sent_tcp++;
-    else r->stats.sent_udp++;
+    if (t) {
+        r->stats.sent_tcp++;
+    } else {
+        r->stats.sent_udp++;
+        a->sock = u;
+    }
     {
         double secs = ex->timeouts[ex->round < ex->ntimeouts ? ex->round : ex->ntimeouts - 1];
         uint64_t ms = secs <= 0 ? 0 : secs > 1e7 ? (uint64_t)1e10 : (uint64_t)(secs * 1000.0 + 0.5);
-        if (heap_set(r, ex, uv_now(r->loop) + ms) != NM_OK) {
-            finish(ex, NM_ENOMEM, NULL);
-        }
+        if (heap_set(r, ex, uv_now(r->loop) + ms) != NM_OK) finish(ex, NM_ENOMEM, NULL);
     }
     return;
 
@@ -493,7 +556,8 @@ failed:
     a->pub.err = err;
     a->pub.took_ms = elapsed(ex) - a->pub.sent_ms;
     ex->current = NULL;
-    advance(ex);
+    if (ex->direct) finish(ex, NM_EIO, NULL);
+    else advance(ex);
 }
 
 /* The next server, or the next round, or the end. */
@@ -508,9 +572,7 @@ static void advance(exchange *ex)
         }
         if (!ex->dead[ex->pos]) {
             server *s = ex->servers[ex->pos];
-            int tcp = ex->r->opt.use_tcp || (ex->flags & (NM_Q_TCP | NM_Q_XFR));
-            send_try(ex, s, tcp ? NM_TCP : NM_UDP,
-                     ex->r->opt.edns_size && !s->no_edns && !ex->direct);
+            send_try(ex, s, wants_tcp(ex) ? NM_TCP : NM_UDP, wants_edns(ex, s));
             return;
         }
     }
@@ -521,7 +583,7 @@ static void advance(exchange *ex)
  * try's outcome is the query's. */
 static void give_up(exchange *ex)
 {
-    const attempt *last = ex->ntries ? &ex->tries[ex->ntries - 1] : NULL;
+    const attempt *last = ex->ntries ? ex->last : NULL;
     if (last && last->pub.outcome == NM_OUT_RCODE && ex->last_error) {
         nm_msg m;
         if (nm_msg_parse(&m, ex->last_error, ex->last_error_len) == NM_OK) {
@@ -554,6 +616,7 @@ static int xfr_message(exchange *ex, const nm_msg *msg)
 {
     uint8_t *copy;
     if (ex->nxfr == 0 && (msg->rcode != 0 || !first_is_soa(msg, 0))) return 1; /* final now */
+    if (msg->rcode != 0) return 1; /* an error in the middle ends it */
     if (ex->nxfr == ex->capxfr) {
         int cap = ex->capxfr ? ex->capxfr * 2 : 8;
         uint8_t **m = realloc(ex->xfr, (size_t)cap * sizeof *m);
@@ -579,6 +642,11 @@ static int edns_refused(const attempt *a, const nm_msg *msg)
     return (msg->rcode == 1 || msg->rcode == 4) && !msg->edns.present;
 }
 
+static double round_timeout(const exchange *ex)
+{
+    return ex->timeouts[ex->round < ex->ntimeouts ? ex->round : ex->ntimeouts - 1];
+}
+
 static void on_reply(nm_pending *p, int status, const nm_msg *msg, int err)
 {
     attempt *a = p->owner;
@@ -587,6 +655,7 @@ static void on_reply(nm_pending *p, int status, const nm_msg *msg, int err)
     int current = a == ex->current;
 
     a->pub.took_ms = elapsed(ex) - a->pub.sent_ms;
+    if (!(ex->flags & NM_Q_XFR) || status != NM_OK || !current) forget(a);
     if (status != NM_OK) {
         a->pub.outcome = NM_OUT_NETERR;
         a->pub.err = err;
@@ -599,11 +668,14 @@ static void on_reply(nm_pending *p, int status, const nm_msg *msg, int err)
     }
     a->pub.rcode = (int16_t)msg->rcode;
     if (ex->flags & NM_Q_XFR) {
-        /* the transfer's messages share the query's id: keep listening */
-        int done = xfr_message(ex, msg);
+        int done;
+        if (!current) return; /* an abandoned transfer: forgotten above */
+        /* the transfer's messages share the query's id: keep listening,
+         * each message giving the server a new round's time */
+        done = xfr_message(ex, msg);
         if (done == 0) {
-            double secs = ex->timeouts[ex->round < ex->ntimeouts ? ex->round : ex->ntimeouts - 1];
-            if (heap_set(ex->r, ex, uv_now(ex->r->loop) + (uint64_t)(secs * 1000.0)) != NM_OK)
+            uint64_t ms = (uint64_t)(round_timeout(ex) * 1000.0 + 0.5);
+            if (heap_set(ex->r, ex, uv_now(ex->r->loop) + ms) != NM_OK)
                 finish(ex, NM_ENOMEM, NULL);
             return;
         }
@@ -611,7 +683,6 @@ static void on_reply(nm_pending *p, int status, const nm_msg *msg, int err)
         finish(ex, done < 0 ? NM_ENOMEM : NM_OK, msg);
         return;
     }
-    forget(a);
     if (ex->direct) {
         a->pub.outcome = NM_OUT_ANSWER;
         finish(ex, NM_OK, msg);
@@ -655,6 +726,7 @@ static void on_timer(uv_timer_t *timer)
 {
     nm_resolver *r = timer->data;
     uint64_t now = uv_now(r->loop);
+    r->timer_due = UINT64_MAX; /* it fired: nothing is set now */
     while (r->nheap && r->heap[0]->deadline <= now && !r->closing) {
         exchange *ex = r->heap[0];
         heap_remove(r, ex);
@@ -678,69 +750,85 @@ static void on_timer(uv_timer_t *timer)
 static void start(exchange *ex)
 {
     nm_resolver *r = ex->r;
-    int first, tcp;
+    int first;
     ex->state = ACTIVE;
     r->inflight++;
     ex->start_ms = uv_now(r->loop);
+    /* per server and round: a try, its TCP retry after TC, its retry
+     * without EDNS; and a little room for late replies asking the same */
     ex->maxtries = ex->ntimeouts * (ex->nservers ? ex->nservers : 1) * 3 + 2;
-    if (!(ex->tries = calloc((size_t)ex->maxtries, sizeof *ex->tries))) {
-        finish(ex, NM_ENOMEM, NULL);
-        return;
-    }
     if (!ex->nservers) {
         finish(ex, NM_ENOSERVER, NULL);
         return;
     }
     first = 0;
     if (r->opt.rotate && !ex->direct) first = r->next_server++ % ex->nservers;
-    ex->pos = first;
+    ex->pos = 0;
     /* rounds go over the servers from `first` on: rotate the list itself */
     if (first) {
         server *copy[NM_MAX_SERVERS_ASKED];
         for (int i = 0; i < ex->nservers; i++) copy[i] = ex->servers[(i + first) % ex->nservers];
         memcpy(ex->servers, copy, (size_t)ex->nservers * sizeof *copy);
-        ex->pos = 0;
     }
-    tcp = r->opt.use_tcp || (ex->flags & (NM_Q_TCP | NM_Q_XFR)) ||
-          (ex->via_tcp != NULL);
-    send_try(ex, ex->servers[0], tcp ? NM_TCP : NM_UDP,
-             r->opt.edns_size && !ex->servers[0]->no_edns && !ex->direct);
+    send_try(ex, ex->servers[0], wants_tcp(ex) ? NM_TCP : NM_UDP, wants_edns(ex, ex->servers[0]));
 }
 
+/* Starts what waits, as room allows.  Never nested (a start that fails
+ * at once finishes, which calls this again), and a failure to start is
+ * reported from the loop, like one inside the API. */
 static void start_queued(nm_resolver *r)
 {
+    if (r->starting) return;
+    r->starting = 1;
+    r->in_api++;
     while (!r->closing && r->queue_head && r->inflight < r->opt.max_inflight) {
         exchange *ex = r->queue_head;
         r->queue_head = ex->qnext;
-        if (!r->queue_head) r->queue_tail = NULL;
-        ex->qnext = NULL;
+        if (r->queue_head) r->queue_head->qprev = NULL;
+        else r->queue_tail = NULL;
+        ex->qnext = ex->qprev = NULL;
         r->stats.queued_now--;
         start(ex);
     }
+    r->in_api--;
+    r->starting = 0;
 }
 
-/* Leaves every index and frees what the exchange owns, except its
- * subscribers. */
+/* With nothing in flight, the sockets close: an idle resolver holds no
+ * descriptor but its TCP connections (until their idle time). */
+static void close_idle_sockets(nm_resolver *r)
+{
+    for (int i = 0; i < r->nservers; i++) {
+        server *s = r->servers[i];
+        if (s->udp && !nm_udp_pending(s->udp)) {
+            nm_udp_close(s->udp);
+            s->udp = NULL;
+        }
+    }
+}
+
+/* Leaves every index and lets go of sockets and servers; the exchange
+ * keeps its tries (for the result) and its subscribers. */
 static void detach(exchange *ex)
 {
     nm_resolver *r = ex->r;
     if (ex->state == ACTIVE) {
+        attempt *a = &ex->first;
         r->inflight--;
         heap_remove(r, ex);
-        for (int i = 0; i < ex->ntries; i++) forget(&ex->tries[i]);
+        arm_timer(r); /* a timer left running would keep the loop awake */
+        for (int i = 0; i < ex->ntries; i++, a = a->next) forget(a);
     } else {
         /* still queued */
-        exchange **pp = &r->queue_head, *prev = NULL;
-        while (*pp && *pp != ex) {
-            prev = *pp;
-            pp = &(*pp)->qnext;
-        }
-        if (*pp) {
-            *pp = ex->qnext;
-            if (r->queue_tail == ex) r->queue_tail = prev;
-            r->stats.queued_now--;
-        }
+        if (ex->qprev) ex->qprev->qnext = ex->qnext;
+        else r->queue_head = ex->qnext;
+        if (ex->qnext) ex->qnext->qprev = ex->qprev;
+        else r->queue_tail = ex->qprev;
+        ex->qnext = ex->qprev = NULL;
+        r->stats.queued_now--;
     }
+    ex->state = QUEUED;
+    ex->current = NULL;
     if (!(ex->flags & NM_Q_ALONE)) index_remove(r, ex);
     if (ex->aprev) ex->aprev->anext = ex->anext;
     else if (r->all == ex) r->all = ex->anext;
@@ -748,14 +836,20 @@ static void detach(exchange *ex)
     ex->anext = ex->aprev = NULL;
     for (int i = 0; i < ex->nservers; i++) server_release(r, ex->servers[i]);
     ex->nservers = 0;
+    if (r->inflight == 0 && !r->queue_head && !r->closing) close_idle_sockets(r);
 }
 
 static void free_exchange(exchange *ex)
 {
-    for (int i = 0; i < ex->nxfr; i++) free(ex->xfr[i]);
+    attempt *a = ex->ntries > 1 ? ex->first.next : NULL;
+    for (int i = 1; i < ex->ntries; i++) {
+        attempt *next = a->next;
+        free(a);
+        a = next;
+    }
+    xfr_reset(ex);
     free(ex->xfr);
     free(ex->xfrlen);
-    free(ex->tries);
     free(ex->last_error);
     free(ex->direct);
     free(ex);
@@ -764,25 +858,37 @@ static void free_exchange(exchange *ex)
 static void finish(exchange *ex, int status, const nm_msg *msg)
 {
     nm_resolver *r = ex->r;
-    if (r->in_api && !msg) {
+    nm_query *q, *next;
+    nm_attempt inl[8], *atts = inl;
+    nm_msg *msgs = NULL;
+    const nm_msg **mptr = NULL;
+    nm_result res;
+    attempt *a;
+    int n;
+
+    if (r->in_api && !msg && !ex->finish_later) {
         /* a query that fails as it starts (no server, no socket) reports
          * from the loop, so that its callback never runs before the
          * caller has its handle */
+        attempt *t = &ex->first;
+        for (int i = 0; i < ex->ntries; i++, t = t->next) forget(t);
         ex->finish_later = status;
         ex->current = NULL;
         if (heap_set(r, ex, uv_now(r->loop)) == NM_OK) return;
     }
-    nm_query *q, *next;
-    nm_attempt atts[NM_MAX_SERVERS_ASKED * 4];
-    nm_msg *msgs = NULL;
-    const nm_msg **mptr = NULL;
-    nm_result res;
-    int n = 0;
 
-    /* keep the tries and the transfer, then leave every index */
-    for (int i = 0; i < ex->ntries && n < (int)(sizeof atts / sizeof atts[0]); i++)
-        atts[n++] = ex->tries[i].pub;
+    /* leave every index, then keep the tries and the transfer */
     detach(ex);
+    if (ex->ntries > (int)(sizeof inl / sizeof *inl) &&
+        !(atts = malloc((size_t)ex->ntries * sizeof *atts))) {
+        atts = inl;
+    }
+    n = atts == inl && ex->ntries > 8 ? 8 : ex->ntries;
+    a = &ex->first;
+    for (int i = 0; i < n; i++, a = a->next) {
+        atts[i] = a->pub;
+        atts[i].ignored = a->pending.ignored;
+    }
 
     memset(&res, 0, sizeof res);
     res.status = status;
@@ -825,6 +931,7 @@ static void finish(exchange *ex, int status, const nm_msg *msg)
     }
     free(msgs);
     free(mptr);
+    if (atts != inl) free(atts);
     free_exchange(ex);
     start_queued(r);
 }
@@ -849,11 +956,12 @@ static exchange *new_exchange(nm_resolver *r, const nm_query_options *o)
 
 static nm_query *subscribe(exchange *ex, nm_query_cb cb, void *arg)
 {
-    nm_query *q = calloc(1, sizeof *q);
+    nm_query *q = malloc(sizeof *q);
     if (!q) return NULL;
     q->ex = ex;
     q->cb = cb;
     q->arg = arg;
+    q->prev = NULL;
     q->next = ex->subs;
     if (ex->subs) ex->subs->prev = q;
     ex->subs = q;
@@ -866,11 +974,15 @@ static void enqueue(nm_resolver *r, exchange *ex)
     ex->anext = r->all;
     if (r->all) r->all->aprev = ex;
     r->all = ex;
-    if (r->inflight < r->opt.max_inflight && !r->queue_head) {
+    /* an exchange through a protocol's own transport never waits: the
+     * transport may be closed before its turn comes */
+    if ((r->inflight < r->opt.max_inflight && !r->queue_head) || ex->via_udp || ex->via_tcp) {
         start(ex);
         return;
     }
     r->stats.queued_now++;
+    ex->qprev = r->queue_tail;
+    ex->qnext = NULL;
     if (r->queue_tail) r->queue_tail->qnext = ex;
     else r->queue_head = ex;
     r->queue_tail = ex;
@@ -898,6 +1010,9 @@ nm_query *nm_resolver_query(nm_resolver *r, const uint8_t *qname, uint16_t type,
     size_t n;
 
     if (r->closing) return NULL;
+    /* the loop's clock stands where the loop last looked: a caller that
+     * worked since then would otherwise get its first try cut short */
+    uv_update_time(r->loop);
     if (ntimeouts > NM_MAX_TIMEOUTS) ntimeouts = NM_MAX_TIMEOUTS;
     if (flags & NM_Q_XFR) flags |= NM_Q_ALONE;
     r->stats.queries++;
@@ -952,6 +1067,7 @@ nm_query *nm_resolver_exchange(nm_resolver *r, const uint8_t *msg, size_t len,
     nm_query_options qo = { &timeout, 1, NM_Q_ALONE };
 
     if (r->closing || len < NM_HEADER_LEN || len > NM_MAX_MESSAGE) return NULL;
+    uv_update_time(r->loop);
     if (!(ex = new_exchange(r, &qo))) return NULL;
     if (!(ex->direct = malloc(len)) || !(s = calloc(1, sizeof *s))) {
         free_exchange(ex);
@@ -1033,17 +1149,30 @@ nm_resolver *nm_resolver_new(uv_loop_t *loop, const nm_resolver_options *o)
     if (r->opt.udp_max_queries <= 0) r->opt.udp_max_queries = 256;
     if (r->opt.tcp_idle_ms <= 0) r->opt.tcp_idle_ms = 10000;
     nm_random_init(&r->rnd);
-    uv_timer_init(loop, &r->timer);
+    if (uv_timer_init(loop, &r->timer) != 0) {
+        free(r);
+        return NULL;
+    }
     r->timer.data = r;
+    r->timer_due = UINT64_MAX;
     r->handles = 1;
     r->hooks.owner = r;
     r->hooks.closed = on_handle_closed;
+    r->hooks.dropped = &r->stats.dropped;
     return r;
+}
+
+static void close_server(server *s)
+{
+    if (s->udp) nm_udp_close(s->udp);
+    if (s->tcp) nm_tcp_close(s->tcp);
+    free(s);
 }
 
 int nm_resolver_set_servers(nm_resolver *r, const nm_addr *addrs, int n)
 {
     server **list;
+    if (r->closing) return NM_ECLOSED;
     if (n < 0 || n > NM_MAX_SERVERS_ASKED) return NM_EVALUE;
     list = calloc(n ? (size_t)n : 1, sizeof *list);
     if (!list) return NM_ENOMEM;
@@ -1055,28 +1184,30 @@ int nm_resolver_set_servers(nm_resolver *r, const nm_addr *addrs, int n)
         }
         list[i]->addr = addrs[i];
     }
+    /* room to retire every old server, before anything changes */
+    if (r->nretired + r->nservers > r->capretired) {
+        int cap = r->capretired ? r->capretired : 8;
+        server **v;
+        while (cap < r->nretired + r->nservers) cap *= 2;
+        if (!(v = realloc(r->retired, (size_t)cap * sizeof *v))) {
+            for (int i = 0; i < n; i++) free(list[i]);
+            free(list);
+            return NM_ENOMEM;
+        }
+        r->retired = v;
+        r->capretired = cap;
+    }
     /* the old servers live on while exchanges still use them */
     for (int i = 0; i < r->nservers; i++) {
         server *s = r->servers[i];
         s->retired = 1;
-        if (s->refs == 0) {
-            if (s->udp) nm_udp_close(s->udp);
-            if (s->tcp) nm_tcp_close(s->tcp);
-            free(s);
-            continue;
-        }
-        if (r->nretired == r->capretired) {
-            int cap = r->capretired ? r->capretired * 2 : 8;
-            server **v = realloc(r->retired, (size_t)cap * sizeof *v);
-            if (!v) continue; /* leaks one server struct rather than fail */
-            r->retired = v;
-            r->capretired = cap;
-        }
-        r->retired[r->nretired++] = s;
+        if (s->refs == 0) close_server(s);
+        else r->retired[r->nretired++] = s;
     }
     free(r->servers);
     r->servers = list;
     r->nservers = n;
+    r->next_server = 0;
     return NM_OK;
 }
 
@@ -1093,25 +1224,23 @@ const nm_addr *nm_resolver_server(const nm_resolver *r, int i)
 void nm_resolver_close(nm_resolver *r, void (*on_closed)(void *), void *arg)
 {
     if (r->closing) return;
-    /* cancel everything first: callbacks may still use the resolver */
-    while (r->all) {
-        exchange *ex = r->all;
-        while (r->all == ex && ex->subs) nm_query_cancel(ex->subs);
-    }
+    /* closing first: a cancelled query's callback can start nothing new */
     r->closing = 1;
     r->on_closed = on_closed;
     r->on_closed_arg = arg;
-    for (int i = 0; i < r->nservers; i++) {
-        if (r->servers[i]->udp) nm_udp_close(r->servers[i]->udp);
-        if (r->servers[i]->tcp) nm_tcp_close(r->servers[i]->tcp);
-        free(r->servers[i]);
+    while (r->all) {
+        exchange *ex = r->all;
+        while (r->all == ex && ex->subs) nm_query_cancel(ex->subs);
+        if (r->all == ex) {
+            /* no subscriber left, yet still listed: never expected, but
+             * never loop on it either */
+            detach(ex);
+            free_exchange(ex);
+        }
     }
+    for (int i = 0; i < r->nservers; i++) close_server(r->servers[i]);
     r->nservers = 0;
-    for (int i = 0; i < r->nretired; i++) {
-        if (r->retired[i]->udp) nm_udp_close(r->retired[i]->udp);
-        if (r->retired[i]->tcp) nm_tcp_close(r->retired[i]->tcp);
-        free(r->retired[i]);
-    }
+    for (int i = 0; i < r->nretired; i++) close_server(r->retired[i]);
     r->nretired = 0;
     uv_timer_stop(&r->timer);
     uv_close((uv_handle_t *)&r->timer, on_timer_closed);
@@ -1126,4 +1255,5 @@ void nm_resolver_stats_get(const nm_resolver *r, nm_resolver_stats *s)
 {
     *s = r->stats;
     s->inflight_now = (uint64_t)r->inflight;
+    s->timers_now = (uint64_t)r->nheap;
 }

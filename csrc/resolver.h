@@ -10,6 +10,8 @@
  * again at once without it, and remembered.  TC=1 over UDP asks the same
  * server over TCP.  Identical queries in flight share one exchange; at
  * most max_inflight exchanges are on the wire, the rest wait in order.
+ * UDP sockets (bound to random ports) serve up to udp_max_queries queries
+ * each and close when the resolver has nothing in flight.
  *
  * Callbacks run from libuv callbacks (or from nm_query_cancel), after the
  * exchange has left every index: they may cancel, start new queries or
@@ -75,7 +77,8 @@ enum nm_outcome {
 };
 
 typedef struct nm_attempt {
-    uint16_t server;    /* index in the resolver's servers */
+    nm_addr addr;       /* the server asked */
+    uint16_t server;    /* its index in the resolver's servers then (0xFFFF: none) */
     uint8_t transport;  /* NM_UDP or NM_TCP */
     uint8_t outcome;
     uint8_t edns;       /* whether the query carried EDNS */
@@ -83,7 +86,8 @@ typedef struct nm_attempt {
     int err;            /* libuv error for NM_OUT_NETERR */
     uint32_t sent_ms;   /* since the query started */
     uint32_t took_ms;   /* until the outcome */
-    uint16_t ignored;   /* replies dropped as not answering: wrong id, question, source */
+    uint16_t ignored;   /* messages dropped while it waited: its id with a wrong question
+                         * or no QR or bad bytes, and any with an id nobody waited for */
 } nm_attempt;
 
 typedef struct nm_result {
@@ -133,7 +137,8 @@ typedef struct nm_exchange_options {
 nm_query *nm_resolver_exchange(nm_resolver *r, const uint8_t *msg, size_t len,
                                const nm_exchange_options *o, nm_query_cb cb, void *arg);
 /* Stops a query: its callback runs at once with NM_ECANCELLED, unless it
- * is already being answered (then this does nothing). */
+ * is already being answered (then this does nothing).  A query handle is
+ * freed when its callback returns: never use it after that. */
 void nm_query_cancel(nm_query *q);
 
 /* Answers (NOERROR and NXDOMAIN) go into this cache as they arrive, timed
@@ -146,7 +151,8 @@ void nm_resolver_set_cache(nm_resolver *r, struct nm_cache *cache);
 typedef struct nm_resolver_stats {
     uint64_t queries, exchanges, shared, sent_udp, sent_tcp, queued_now, inflight_now;
     uint64_t sockets_open, sockets_opened, tcp_opened;
-    uint64_t dropped; /* replies that answered nothing */
+    uint64_t dropped;    /* messages that answered nothing */
+    uint64_t timers_now; /* exchanges with a deadline set */
 } nm_resolver_stats;
 void nm_resolver_stats_get(const nm_resolver *r, nm_resolver_stats *s);
 

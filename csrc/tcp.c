@@ -10,6 +10,18 @@
 
 enum { CONNECTING, OPEN, CLOSING };
 
+typedef struct write_req {
+    uv_write_t req;
+    size_t len;
+    uint8_t data[];
+} write_req;
+
+/* A query written once the connection is open: a copy of its bytes. */
+typedef struct unsent {
+    nm_pending *p;
+    write_req *w;
+} unsent;
+
 struct nm_tcp {
     uv_tcp_t handle;
     uv_timer_t idle;
@@ -19,20 +31,15 @@ struct nm_tcp {
     int closes_left;     /* handles whose close callback is still to come */
     int idle_ms;
     nm_idtable waiting;  /* id -> nm_pending */
-    nm_pending **unsent; /* queued until the connection is open */
+    unsent *unsent;      /* queued until the connection is open */
     int nunsent, capunsent;
     uint8_t *acc;        /* bytes read and not yet a whole message */
     size_t acclen;
     nm_rxbuf *rx;
     nm_transport_hooks hooks;
     nm_drop_stats drops;
+    uint32_t unmatched;  /* messages that answered no waiting query */
 };
-
-typedef struct write_req {
-    uv_write_t req;
-    size_t len;
-    uint8_t data[];
-} write_req;
 
 static void on_closed(uv_handle_t *h)
 {
@@ -43,8 +50,9 @@ static void on_closed(uv_handle_t *h)
     nm_idtable_free(&t->waiting);
     free(t->unsent);
     free(t->acc);
+    /* the owner forgets it first: nothing may point to it once freed */
+    if (hooks.closed) hooks.closed(hooks.owner, t);
     free(t);
-    if (hooks.closed) hooks.closed(hooks.owner);
 }
 
 static void on_idle(uv_timer_t *timer);
@@ -62,22 +70,37 @@ static void set_idle(nm_tcp *t)
     }
 }
 
+static void dropped(nm_tcp *t)
+{
+    if (t->hooks.dropped) ++*t->hooks.dropped;
+}
+
+/* p leaves the connection: what it waited through is added up. */
+static void leave(nm_tcp *t, nm_pending *p)
+{
+    uint32_t more = t->unmatched - p->unmatched_at;
+    nm_idtable_del(&t->waiting, p->id);
+    p->tcp = NULL;
+    p->ignored = (uint16_t)(p->ignored + more > 0xFFFF ? 0xFFFF : p->ignored + more);
+}
+
 static void shut(nm_tcp *t, int err)
 {
     nm_pending *p;
     if (t->state == CLOSING) return;
     t->state = CLOSING;
     uv_timer_stop(&t->idle);
-    /* every query waiting here has lost its chance on this connection */
+    /* every query waiting here has lost its chance on this connection;
+     * callbacks cannot add any (the connection is closing) */
     while (t->nunsent) {
-        p = t->unsent[--t->nunsent];
-        nm_idtable_del(&t->waiting, p->id);
-        p->tcp = NULL;
+        unsent *u = &t->unsent[--t->nunsent];
+        free(u->w);
+        p = u->p;
+        leave(t, p);
         p->cb(p, NM_EIO, NULL, err);
     }
     while ((p = nm_idtable_any(&t->waiting))) {
-        nm_idtable_del(&t->waiting, p->id);
-        p->tcp = NULL;
+        leave(t, p);
         p->cb(p, NM_EIO, NULL, err);
     }
     t->closes_left = 2;
@@ -98,20 +121,30 @@ static void on_written(uv_write_t *req, int status)
     if (status < 0 && status != UV_ECANCELED) shut(t, status);
 }
 
-static int write_message(nm_tcp *t, const uint8_t *msg, size_t len)
+static write_req *frame(const uint8_t *msg, size_t len)
 {
     write_req *w = malloc(sizeof *w + len + 2);
-    uv_buf_t buf;
-    int rc;
-    if (!w) return UV_ENOMEM;
+    if (!w) return NULL;
     w->data[0] = (uint8_t)(len >> 8);
     w->data[1] = (uint8_t)len;
     memcpy(w->data + 2, msg, len);
     w->len = len + 2;
-    buf = uv_buf_init((char *)w->data, (unsigned)w->len);
-    rc = uv_write(&w->req, (uv_stream_t *)&t->handle, &buf, 1, on_written);
+    return w;
+}
+
+/* Writes a framed message; w is freed in any case. */
+static int write_framed(nm_tcp *t, write_req *w)
+{
+    uv_buf_t buf = uv_buf_init((char *)w->data, (unsigned)w->len);
+    int rc = uv_write(&w->req, (uv_stream_t *)&t->handle, &buf, 1, on_written);
     if (rc) free(w);
     return rc;
+}
+
+static int write_message(nm_tcp *t, const uint8_t *msg, size_t len)
+{
+    write_req *w = frame(msg, len);
+    return w ? write_framed(t, w) : UV_ENOMEM;
 }
 
 static void deliver(nm_tcp *t, const uint8_t *data, size_t len)
@@ -120,20 +153,27 @@ static void deliver(nm_tcp *t, const uint8_t *data, size_t len)
     nm_msg msg;
     if (len < NM_HEADER_LEN) {
         t->drops.malformed++;
+        t->unmatched++;
+        dropped(t);
         return;
     }
     p = nm_idtable_get(&t->waiting, nm_get16(data));
     if (!p) {
         t->drops.unknown_id++;
-        if (t->hooks.unsolicited)
+        if (t->hooks.unsolicited) {
             t->hooks.unsolicited(t->hooks.owner, t, data, len, &t->peer.u.sa);
+        } else {
+            t->unmatched++;
+            dropped(t);
+        }
         return;
     }
-    if (!nm_reply_check(p, data, len, &msg, &t->drops)) return;
-    if (!p->stream) {
-        nm_idtable_del(&t->waiting, p->id);
-        p->tcp = NULL;
+    if (!nm_reply_check(p, data, len, &msg, &t->drops)) {
+        dropped(t);
+        return;
     }
+    if (p->stream) p->answered = 1;
+    else leave(t, p);
     p->cb(p, NM_OK, &msg, 0);
     nm_msg_release(&msg);
 }
@@ -197,9 +237,12 @@ static void on_connect(uv_connect_t *req, int status)
         shut(t, rc);
         return;
     }
-    for (int i = 0; i < t->nunsent && t->state == OPEN; i++) {
-        nm_pending *p = t->unsent[i];
-        if ((rc = write_message(t, p->sent, p->sentlen)) != 0) {
+    for (int i = 0, n = t->nunsent; i < n; i++) {
+        /* in order; nothing here calls back until the loop runs again */
+        if ((rc = write_framed(t, t->unsent[i].w)) != 0) {
+            /* the written ones and this one are gone from the list */
+            t->nunsent = n - i - 1;
+            memmove(t->unsent, t->unsent + i + 1, (size_t)t->nunsent * sizeof *t->unsent);
             shut(t, rc);
             return;
         }
@@ -269,20 +312,26 @@ int nm_tcp_send(nm_tcp *t, nm_pending *p, int *err)
     p->tcp = t;
     p->udp = NULL;
     p->ignored = 0;
+    p->answered = 0;
+    p->unmatched_at = t->unmatched;
     if (t->state == CONNECTING) {
+        write_req *w = NULL;
         if (t->nunsent == t->capunsent) {
             int cap = t->capunsent ? t->capunsent * 2 : 8;
-            nm_pending **q = realloc(t->unsent, (size_t)cap * sizeof *q);
-            if (!q) {
-                nm_idtable_del(&t->waiting, p->id);
-                p->tcp = NULL;
-                *err = UV_ENOMEM;
-                return NM_EIO;
+            unsent *q = realloc(t->unsent, (size_t)cap * sizeof *q);
+            if (q) {
+                t->unsent = q;
+                t->capunsent = cap;
             }
-            t->unsent = q;
-            t->capunsent = cap;
         }
-        t->unsent[t->nunsent++] = p;
+        if (t->nunsent == t->capunsent || !(w = frame(p->sent, p->sentlen))) {
+            nm_idtable_del(&t->waiting, p->id);
+            p->tcp = NULL;
+            *err = UV_ENOMEM;
+            return NM_EIO;
+        }
+        t->unsent[t->nunsent].p = p;
+        t->unsent[t->nunsent++].w = w;
     } else if ((rc = write_message(t, p->sent, p->sentlen)) != 0) {
         nm_idtable_del(&t->waiting, p->id);
         p->tcp = NULL;
@@ -297,10 +346,14 @@ void nm_tcp_forget(nm_pending *p)
 {
     nm_tcp *t = p->tcp;
     if (!t) return;
-    if (nm_idtable_get(&t->waiting, p->id) == p) nm_idtable_del(&t->waiting, p->id);
+    if (nm_idtable_get(&t->waiting, p->id) == p) leave(t, p);
     for (int i = 0; i < t->nunsent; i++) {
-        if (t->unsent[i] == p) {
-            t->unsent[i] = t->unsent[--t->nunsent];
+        if (t->unsent[i].p == p) {
+            /* never written: the server never sees it */
+            free(t->unsent[i].w);
+            memmove(t->unsent + i, t->unsent + i + 1,
+                    (size_t)(t->nunsent - i - 1) * sizeof *t->unsent);
+            t->nunsent--;
             break;
         }
     }

@@ -31,20 +31,32 @@ typedef struct nm_pending nm_pending;
  * connection closed; err holds libuv's code). */
 typedef void (*nm_reply_cb)(nm_pending *p, int status, const nm_msg *msg, int err);
 
-/* One query waiting on a transport.  The owner fills id, sent/sentlen (the
- * query as sent: its question is what a reply must repeat), to, cb and
- * owner; the transport fills the rest. */
+/* One query waiting on a transport.  The owner fills id, the question,
+ * sent/sentlen, to, cb and owner; the transport fills the rest. */
 struct nm_pending {
     uint16_t id;
     uint8_t case_sensitive; /* 0x20: the question must match byte for byte */
     uint8_t stream;         /* TCP: keep it after a reply (zone transfers) */
+    /* The question a reply must repeat: qname (uncompressed wire form),
+     * qtype, qcls.  With qname NULL the reply must repeat the questions of
+     * `sent`, which then stays valid while the query waits (a message of
+     * the caller's); otherwise `sent` need only live through the send call
+     * (the transport copies what it keeps). */
+    const uint8_t *qname;
+    uint16_t qtype, qcls;
     const uint8_t *sent;
     size_t sentlen;
     const nm_addr *to;
     nm_reply_cb cb;
     void *owner;
-    uint16_t ignored;       /* replies dropped as not answering this query */
+    /* Replies dropped as not answering this query: its id with a wrong
+     * question, no QR or bad bytes, plus every message on its transport
+     * that answered no query at all (a wrong id) while it waited.  Final
+     * once the query has left the transport. */
+    uint16_t ignored;
     /* the transport's */
+    uint8_t answered;       /* a stream had its first message */
+    uint32_t unmatched_at;  /* the transport's count of unmatched messages at send */
     nm_udp *udp;
     nm_tcp *tcp;
 };
@@ -57,14 +69,17 @@ typedef struct nm_drop_stats {
 /* Hooks into the owner (the resolver). */
 typedef struct nm_transport_hooks {
     void *owner;
-    /* the transport's handle is closed and its memory freed */
-    void (*closed)(void *owner);
+    /* the transport's handles are closed and its memory freed: `transport`
+     * is only an identity now, to forget */
+    void (*closed)(void *owner, void *transport);
     /* a datagram or TCP message nobody waits for: for protocols that also
      * serve requests (may be NULL) */
     void (*unsolicited)(void *owner, void *transport, const uint8_t *msg, size_t len,
                         const struct sockaddr *from);
     /* TCP: the connection is open (status 0) or could not be (may be NULL) */
     void (*connected)(void *owner, void *transport, int status);
+    /* counts every message dropped (may be NULL) */
+    uint64_t *dropped;
 } nm_transport_hooks;
 
 /* The shared receive buffer: replies are handled before the next read. */
@@ -100,8 +115,8 @@ void nm_udp_close(nm_udp *u);
 nm_tcp *nm_tcp_open(uv_loop_t *loop, const nm_addr *peer, int idle_ms, nm_rxbuf *rx,
                     const nm_transport_hooks *hooks, int *err);
 int nm_tcp_id_free(const nm_tcp *t, uint16_t id);
-/* Queues p's query (the connection may still be opening: it is written
- * once connected); replies come in any order. */
+/* Queues p's query (the connection may still be opening: a copy is
+ * written once connected); replies come in any order. */
 int nm_tcp_send(nm_tcp *t, nm_pending *p, int *err);
 void nm_tcp_forget(nm_pending *p);
 int nm_tcp_pending(const nm_tcp *t);

@@ -15,6 +15,7 @@ struct nm_udp {
     nm_rxbuf *rx;
     nm_transport_hooks hooks;
     nm_drop_stats drops;
+    uint32_t unmatched;  /* messages that answered no waiting query */
     int closing;
 };
 
@@ -40,16 +41,40 @@ static void set_ref(nm_udp *u)
     else uv_unref((uv_handle_t *)&u->handle);
 }
 
-/* Every waiting query learns that this socket failed. */
+static void dropped(nm_udp *u)
+{
+    if (u->hooks.dropped) ++*u->hooks.dropped;
+}
+
+/* p leaves the socket: what it waited through is added up. */
+static void leave(nm_udp *u, nm_pending *p)
+{
+    uint32_t more = u->unmatched - p->unmatched_at;
+    nm_idtable_del(&u->waiting, p->id);
+    p->udp = NULL;
+    p->ignored = (uint16_t)(p->ignored + more > 0xFFFF ? 0xFFFF : p->ignored + more);
+}
+
+/* Every query waiting now learns that this socket failed.  They are taken
+ * out first: a callback that sends again on this socket starts afresh. */
 static void fail_all(nm_udp *u, int err)
 {
-    nm_pending *p;
-    while ((p = nm_idtable_any(&u->waiting))) {
-        nm_idtable_del(&u->waiting, p->id);
-        p->udp = NULL;
-        p->cb(p, NM_EIO, NULL, err);
+    nm_pending **all, *p;
+    uint32_t n = u->waiting.count, k = 0;
+    if (n && (all = malloc(n * sizeof *all)) != NULL) {
+        while ((p = nm_idtable_any(&u->waiting))) {
+            leave(u, p);
+            all[k++] = p;
+        }
+        for (uint32_t i = 0; i < k; i++) all[i]->cb(all[i], NM_EIO, NULL, err);
+        free(all);
+    } else {
+        while ((p = nm_idtable_any(&u->waiting))) {
+            leave(u, p);
+            p->cb(p, NM_EIO, NULL, err);
+        }
     }
-    set_ref(u);
+    if (!u->closing) set_ref(u);
 }
 
 static void on_recv(uv_udp_t *h, ssize_t nread, const uv_buf_t *buf, const struct sockaddr *from,
@@ -70,25 +95,39 @@ static void on_recv(uv_udp_t *h, ssize_t nread, const uv_buf_t *buf, const struc
     if (!from) return; /* nothing more to read */
     if (u->connected && !nm_addr_equal(&u->peer, from)) {
         u->drops.bad_source++;
+        u->unmatched++;
+        dropped(u);
         return;
     }
     if (nread < NM_HEADER_LEN) {
         u->drops.malformed++;
+        u->unmatched++;
+        dropped(u);
         return;
     }
     p = nm_idtable_get(&u->waiting, nm_get16(data));
     if (!p) {
         u->drops.unknown_id++;
-        if (u->hooks.unsolicited)
+        if (u->hooks.unsolicited) {
             u->hooks.unsolicited(u->hooks.owner, u, data, (size_t)nread, from);
+        } else {
+            u->unmatched++;
+            dropped(u);
+        }
         return;
     }
     if (!u->connected && !nm_addr_equal(p->to, from)) {
         u->drops.bad_source++;
         p->ignored++;
+        dropped(u);
         return;
     }
-    if (!nm_reply_check(p, data, (size_t)nread, &msg, &u->drops)) return;
+    if (!nm_reply_check(p, data, (size_t)nread, &msg, &u->drops)) {
+        dropped(u);
+        return;
+    }
+    leave(u, p);
+    set_ref(u);
     p->cb(p, NM_OK, &msg, 0);
     nm_msg_release(&msg);
 }
@@ -122,8 +161,9 @@ static void on_closed(uv_handle_t *h)
     nm_udp *u = h->data;
     nm_transport_hooks hooks = u->hooks;
     nm_idtable_free(&u->waiting);
+    /* the owner forgets it first: nothing may point to it once freed */
+    if (hooks.closed) hooks.closed(hooks.owner, u);
     free(u);
-    if (hooks.closed) hooks.closed(hooks.owner);
 }
 
 nm_udp *nm_udp_open(uv_loop_t *loop, const nm_addr *peer, const nm_addr *bind_to,
@@ -207,6 +247,8 @@ int nm_udp_send(nm_udp *u, nm_pending *p, int *err)
     p->udp = u;
     p->tcp = NULL;
     p->ignored = 0;
+    p->answered = 0;
+    p->unmatched_at = u->unmatched;
     rc = send_bytes(u, p->sent, p->sentlen, p->to);
     if (rc) {
         nm_idtable_del(&u->waiting, p->id);
@@ -229,7 +271,7 @@ void nm_udp_forget(nm_pending *p)
 {
     nm_udp *u = p->udp;
     if (!u) return;
-    if (nm_idtable_get(&u->waiting, p->id) == p) nm_idtable_del(&u->waiting, p->id);
+    if (nm_idtable_get(&u->waiting, p->id) == p) leave(u, p);
     p->udp = NULL;
     if (!u->closing) set_ref(u);
 }
