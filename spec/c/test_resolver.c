@@ -1,0 +1,479 @@
+/* The resolver core from C alone, through resolver.h, against the test
+ * servers: named on NAMES_TEST_PORT and the misbehaving servers on
+ * NAMES_TEST_BAD_BASE + k (spec/support/badserver.md).  Without those
+ * variables the program fails: start the servers (sh spec/support/servers.sh
+ * start; . build/testenv/env.sh) or run it through make test.
+ *
+ * Each test runs its own libuv loop, closes its resolver and checks that
+ * the loop then closes with no handle left. */
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "ctest.h"
+#include "errors.h"
+#include "message.h"
+#include "name.h"
+#include "resolver.h"
+
+#define T_A 1
+#define T_TXT 16
+#define C_IN 1
+
+enum { B_OK = 0, B_SILENT = 1, B_TC = 3, B_SERVFAIL = 4, B_SLOW = 10 };
+
+static int named_port, bad_base;
+
+/* ------------------------------------------------------------ helpers */
+
+typedef struct result {
+    int done;
+    int status;
+    int rcode;
+    int answers;     /* records in the answer section */
+    uint8_t a[4];    /* the first A record */
+    int nattempts;
+    nm_attempt attempts[8];
+    double took;
+    int order;       /* when it finished, counted per test */
+} result;
+
+static int finished; /* callbacks run in this test */
+
+static double now_s(void)
+{
+    return (double)uv_hrtime() / 1e9;
+}
+
+static void on_result(void *arg, const nm_result *res)
+{
+    result *out = arg;
+    out->done = 1;
+    out->status = res->status;
+    out->rcode = res->msg ? res->msg->rcode : -1;
+    out->answers = res->msg ? res->msg->count[NM_ANSWER] : 0;
+    out->nattempts = res->nattempts;
+    for (int i = 0; i < res->nattempts && i < 8; i++) out->attempts[i] = res->attempts[i];
+    out->took = now_s() - out->took;
+    out->order = ++finished;
+    if (res->msg) {
+        for (int i = 0; i < res->msg->nrr; i++) {
+            const nm_rr *rr = &res->msg->rr[i];
+            if (rr->section == NM_ANSWER && rr->type == T_A && rr->rdlen == 4) {
+                memcpy(out->a, res->msg->wire + rr->rdata, 4);
+                break;
+            }
+        }
+    }
+}
+
+static nm_addr server(int port)
+{
+    nm_addr a;
+    if (nm_addr_from_host("127.0.0.1", (uint16_t)port, &a) != NM_OK) abort();
+    return a;
+}
+
+static nm_addr bad(int k)
+{
+    return server(bad_base + k);
+}
+
+static const uint8_t *wire(const char *text)
+{
+    static uint8_t bufs[8][NM_NAME_MAX];
+    static int next;
+    uint8_t *out = bufs[next++ % 8];
+    size_t n;
+    if (nm_name_from_text(text, strlen(text), out, &n) != NM_OK) abort();
+    return out;
+}
+
+typedef struct fixture {
+    uv_loop_t loop;
+    nm_resolver *r;
+    int closed;
+} fixture;
+
+static void setup(fixture *f, const double *timeouts, int n, const nm_addr *servers, int nservers)
+{
+    nm_resolver_options o;
+    nm_resolver_options_default(&o);
+    memcpy(o.timeouts, timeouts, (size_t)n * sizeof *timeouts);
+    o.ntimeouts = n;
+    finished = 0;
+    if (uv_loop_init(&f->loop) != 0) abort();
+    f->r = nm_resolver_new(&f->loop, &o);
+    f->closed = 0;
+    CHECK(f->r != NULL);
+    CHECK_INT(nm_resolver_set_servers(f->r, servers, nservers), NM_OK);
+}
+
+static void on_closed(void *arg)
+{
+    ((fixture *)arg)->closed = 1;
+}
+
+/* Runs the loop until *flag is set or secs pass. */
+static int run_until(fixture *f, const int *flag, double secs)
+{
+    double end = now_s() + secs;
+    while (!*flag && now_s() < end) uv_run(&f->loop, UV_RUN_ONCE);
+    return *flag;
+}
+
+static void on_walk(uv_handle_t *h, void *arg)
+{
+    (void)arg;
+    fprintf(stderr, "  live handle: %s%s\n", uv_handle_type_name(h->type),
+            uv_is_closing(h) ? " (closing)" : "");
+}
+
+/* Closes the resolver and checks that nothing of it is left. */
+static void teardown(fixture *f)
+{
+    nm_resolver_stats st;
+    nm_resolver_stats_get(f->r, &st);
+    CHECK_INT(st.inflight_now, 0);
+    CHECK_INT(st.queued_now, 0);
+    CHECK_INT(st.timers_now, 0);
+    nm_resolver_close(f->r, on_closed, f);
+    CHECK(run_until(f, &f->closed, 5));
+    uv_run(&f->loop, UV_RUN_NOWAIT);
+    if (uv_loop_close(&f->loop) != 0) {
+        CTEST_FAIL("the loop still has handles after the resolver closed");
+        uv_walk(&f->loop, on_walk, NULL);
+        /* free what can be freed, so that the next test starts clean */
+        uv_run(&f->loop, UV_RUN_DEFAULT);
+        uv_loop_close(&f->loop);
+    }
+}
+
+static nm_query *query(fixture *f, const char *name, uint16_t type, int flags, result *out)
+{
+    nm_query_options o = { NULL, 0, flags };
+    nm_query *q;
+    memset(out, 0, sizeof *out);
+    out->took = now_s();
+    q = nm_resolver_query(f->r, wire(name), type, C_IN, &o, on_result, out);
+    CHECK(q != NULL);
+    return q;
+}
+
+static void ask(fixture *f, const char *name, uint16_t type, int flags, result *out)
+{
+    query(f, name, type, flags, out);
+    CHECK(run_until(f, &out->done, 20));
+}
+
+/* -------------------------------------------------------------- tests */
+
+TEST(answers_an_a_query_from_named)
+{
+    fixture f;
+    result res;
+    const double t[] = { 2 };
+    nm_addr s = server(named_port);
+    nm_resolver_stats st;
+    setup(&f, t, 1, &s, 1);
+    ask(&f, "www.example.test", T_A, 0, &res);
+    CHECK_INT(res.status, NM_OK);
+    CHECK_INT(res.rcode, 0);
+    CHECK_INT(res.answers, 1);
+    CHECK_MEM(res.a, "\xc0\x00\x02\x0a", 4);
+    CHECK_INT(res.nattempts, 1);
+    CHECK_INT(res.attempts[0].outcome, NM_OUT_ANSWER);
+    CHECK_INT(res.attempts[0].transport, NM_UDP);
+    CHECK_INT(res.attempts[0].edns, 1);
+    CHECK_INT(nm_addr_port(&res.attempts[0].addr), named_port);
+    nm_resolver_stats_get(f.r, &st);
+    CHECK_INT(st.sent_udp, 1);
+    CHECK_INT(st.queries, 1);
+    teardown(&f);
+}
+
+TEST(reports_nxdomain_as_an_answer)
+{
+    fixture f;
+    result res;
+    const double t[] = { 2 };
+    nm_addr s = server(named_port);
+    setup(&f, t, 1, &s, 1);
+    ask(&f, "no-such-name.example.test", T_A, 0, &res);
+    CHECK_INT(res.status, NM_OK);
+    CHECK_INT(res.rcode, 3);
+    CHECK_INT(res.answers, 0);
+    CHECK_INT(res.nattempts, 1);
+    teardown(&f);
+}
+
+TEST(asks_over_tcp_after_truncation)
+{
+    fixture f;
+    result res;
+    const double t[] = { 2 };
+    nm_addr s = server(named_port);
+    nm_resolver_stats st;
+    setup(&f, t, 1, &s, 1);
+    ask(&f, "bigtxt.example.test", T_TXT, 0, &res);
+    CHECK_INT(res.status, NM_OK);
+    CHECK_INT(res.answers, 40);
+    CHECK_INT(res.nattempts, 2);
+    CHECK_INT(res.attempts[0].outcome, NM_OUT_TRUNCATED);
+    CHECK_INT(res.attempts[0].transport, NM_UDP);
+    CHECK_INT(res.attempts[1].outcome, NM_OUT_ANSWER);
+    CHECK_INT(res.attempts[1].transport, NM_TCP);
+    /* the misbehaving "tc" server: TC=1 over UDP, the answer over TCP */
+    nm_resolver_stats_get(f.r, &st);
+    CHECK_INT(st.tcp_opened, 1);
+    s = bad(B_TC);
+    CHECK_INT(nm_resolver_set_servers(f.r, &s, 1), NM_OK);
+    ask(&f, "www.example.test", T_A, 0, &res);
+    CHECK_INT(res.status, NM_OK);
+    CHECK_MEM(res.a, "\xc0\x00\x02\x04", 4);
+    CHECK_INT(res.nattempts, 2);
+    CHECK_INT(res.attempts[1].transport, NM_TCP);
+    teardown(&f);
+}
+
+TEST(times_out_a_silent_server_after_every_round)
+{
+    fixture f;
+    result res;
+    const double t[] = { 0.1, 0.2 };
+    nm_addr s[2] = { bad(B_SILENT), bad(B_SILENT) };
+    setup(&f, t, 2, s, 2);
+    ask(&f, "www.example.test", T_A, 0, &res);
+    CHECK_INT(res.status, NM_ETIMEOUT);
+    CHECK_INT(res.nattempts, 4);
+    for (int i = 0; i < 4; i++) CHECK_INT(res.attempts[i].outcome, NM_OUT_TIMEOUT);
+    CHECK_INT(res.attempts[0].server, 0);
+    CHECK_INT(res.attempts[1].server, 1);
+    CHECK_INT(res.attempts[2].server, 0);
+    CHECK_INT(res.attempts[3].server, 1);
+    /* 0.1 + 0.1 + 0.2 + 0.2 */
+    if (res.took < 0.59 || res.took > 1.0) CTEST_FAIL("gave up after %.3f s, expected 0.6", res.took);
+    teardown(&f);
+}
+
+TEST(asks_the_next_server_after_servfail)
+{
+    fixture f;
+    result res;
+    const double t[] = { 1, 1 };
+    nm_addr s[2] = { bad(B_SERVFAIL), bad(B_OK) };
+    setup(&f, t, 2, s, 2);
+    ask(&f, "www.example.test", T_A, 0, &res);
+    CHECK_INT(res.status, NM_OK);
+    CHECK_MEM(res.a, "\xc0\x00\x02\x01", 4);
+    CHECK_INT(res.nattempts, 2);
+    CHECK_INT(res.attempts[0].outcome, NM_OUT_RCODE);
+    CHECK_INT(res.attempts[0].rcode, 2);
+    CHECK_INT(res.attempts[1].outcome, NM_OUT_ANSWER);
+    CHECK(res.took < 0.5);
+    /* alone, SERVFAIL is the query's error, asked once in two rounds */
+    CHECK_INT(nm_resolver_set_servers(f.r, s, 1), NM_OK);
+    ask(&f, "www.example.test", T_A, 0, &res);
+    CHECK_INT(res.status, NM_ERCODE);
+    CHECK_INT(res.rcode, 2);
+    CHECK_INT(res.nattempts, 1);
+    teardown(&f);
+}
+
+TEST(takes_a_late_answer_without_asking_again)
+{
+    fixture f;
+    result res;
+    const double t[] = { 0.1, 5 };
+    nm_addr s = bad(B_SLOW);
+    setup(&f, t, 2, &s, 1);
+    ask(&f, "www.example.test", T_A, 0, &res);
+    CHECK_INT(res.status, NM_OK);
+    CHECK_INT(res.nattempts, 2);
+    CHECK_INT(res.attempts[0].outcome, NM_OUT_LATE);
+    CHECK_INT(res.attempts[1].outcome, NM_OUT_PENDING);
+    if (res.took < 0.29 || res.took > 0.39) CTEST_FAIL("answered after %.3f s, expected 0.3", res.took);
+    teardown(&f);
+}
+
+TEST(cancel_calls_back_at_once_and_keeps_shared_exchanges)
+{
+    fixture f;
+    result res, other;
+    const double t[] = { 5 };
+    nm_addr s = bad(B_SILENT);
+    nm_resolver_stats st;
+    nm_query *q, *q2;
+    setup(&f, t, 1, &s, 1);
+    q = query(&f, "www.example.test", T_A, 0, &res);
+    q2 = query(&f, "WWW.example.test", T_A, 0, &other); /* shares the exchange */
+    uv_run(&f.loop, UV_RUN_NOWAIT);
+    nm_resolver_stats_get(f.r, &st);
+    CHECK_INT(st.shared, 1);
+    CHECK_INT(st.exchanges, 1);
+    CHECK_INT(st.sockets_open, 1);
+    CHECK_INT(st.timers_now, 1);
+    nm_query_cancel(q);
+    CHECK_INT(res.done, 1); /* before cancel returned */
+    CHECK_INT(res.status, NM_ECANCELLED);
+    CHECK_INT(other.done, 0);
+    nm_resolver_stats_get(f.r, &st);
+    CHECK_INT(st.inflight_now, 1);
+    CHECK_INT(st.timers_now, 1);
+    /* the last one stops the exchange, its timer and its socket */
+    nm_query_cancel(q2);
+    CHECK_INT(other.status, NM_ECANCELLED);
+    uv_run(&f.loop, UV_RUN_NOWAIT);
+    nm_resolver_stats_get(f.r, &st);
+    CHECK_INT(st.inflight_now, 0);
+    CHECK_INT(st.timers_now, 0);
+    CHECK_INT(st.sockets_open, 0);
+    CHECK(!uv_loop_alive(&f.loop));
+    teardown(&f);
+}
+
+TEST(close_cancels_every_pending_query)
+{
+    fixture f;
+    result res[6];
+    const double t[] = { 5 };
+    nm_addr s[2] = { bad(B_SILENT), bad(B_SLOW) };
+    nm_resolver_options o;
+    setup(&f, t, 1, s, 2);
+    /* a resolver with room for two: the rest wait in the queue */
+    nm_resolver_close(f.r, NULL, NULL);
+    uv_run(&f.loop, UV_RUN_NOWAIT);
+    nm_resolver_options_default(&o);
+    o.max_inflight = 2;
+    f.r = nm_resolver_new(&f.loop, &o);
+    CHECK_INT(nm_resolver_set_servers(f.r, s, 2), NM_OK);
+    for (int i = 0; i < 6; i++) {
+        char name[32];
+        snprintf(name, sizeof name, "q%d.example.test", i);
+        query(&f, name, T_A, i == 5 ? NM_Q_TCP : 0, &res[i]);
+    }
+    uv_run(&f.loop, UV_RUN_NOWAIT);
+    {
+        nm_resolver_stats st;
+        nm_resolver_stats_get(f.r, &st);
+        CHECK_INT(st.inflight_now, 2);
+        CHECK_INT(st.queued_now, 4);
+    }
+    nm_resolver_close(f.r, on_closed, &f);
+    for (int i = 0; i < 6; i++) {
+        CHECK_INT(res[i].done, 1);
+        CHECK_INT(res[i].status, NM_ECANCELLED);
+    }
+    CHECK(nm_resolver_query(f.r, wire("late.example.test"), T_A, C_IN, NULL, on_result, &res[0]) == NULL);
+    CHECK(run_until(&f, &f.closed, 5));
+    CHECK_INT(uv_loop_close(&f.loop), 0);
+}
+
+/* A callback that closes the resolver it came from. */
+typedef struct closer {
+    fixture *f;
+    result res;
+} closer;
+
+static void close_in_callback(void *arg, const nm_result *r)
+{
+    closer *c = arg;
+    on_result(&c->res, r);
+    nm_resolver_close(c->f->r, on_closed, c->f);
+}
+
+TEST(closes_inside_its_own_callback)
+{
+    fixture f;
+    closer c;
+    result pending;
+    const double t[] = { 2 };
+    nm_addr s = server(named_port);
+    nm_addr silent = bad(B_SILENT);
+    setup(&f, t, 1, &s, 1);
+    memset(&c, 0, sizeof c);
+    c.f = &f;
+    CHECK(nm_resolver_query(f.r, wire("www.example.test"), T_A, C_IN, NULL, close_in_callback, &c) != NULL);
+    CHECK_INT(nm_resolver_set_servers(f.r, &silent, 1), NM_OK);
+    query(&f, "mail.example.test", T_A, 0, &pending);
+    CHECK(run_until(&f, &f.closed, 5));
+    CHECK_INT(c.res.status, NM_OK);
+    CHECK_INT(pending.status, NM_ECANCELLED);
+    CHECK(pending.order > c.res.order);
+    uv_run(&f.loop, UV_RUN_NOWAIT);
+    CHECK_INT(uv_loop_close(&f.loop), 0);
+}
+
+TEST(answers_a_burst_of_2000_queries)
+{
+    fixture f;
+    static result res[2000];
+    const double t[] = { 2, 2, 2 };
+    nm_addr s = server(named_port);
+    nm_resolver_options o;
+    nm_resolver_stats st;
+    int ok = 0, answered = 0;
+    double t0 = now_s();
+    nm_resolver_options_default(&o);
+    memcpy(o.timeouts, t, sizeof t);
+    o.ntimeouts = 3;
+    o.max_inflight = 200;
+    o.edns_size = 0;
+    finished = 0;
+    CHECK_INT(uv_loop_init(&f.loop), 0);
+    f.r = nm_resolver_new(&f.loop, &o);
+    f.closed = 0;
+    CHECK_INT(nm_resolver_set_servers(f.r, &s, 1), NM_OK);
+    for (int i = 0; i < 2000; i++) {
+        char name[48];
+        snprintf(name, sizeof name, "%s%d.example.test", i % 2 ? "q" : "Q", i);
+        query(&f, name, T_A, 0, &res[i]);
+    }
+    nm_resolver_stats_get(f.r, &st);
+    CHECK_INT(st.inflight_now, 200);
+    CHECK_INT(st.queued_now, 1800);
+    while (finished < 2000 && now_s() - t0 < 60) uv_run(&f.loop, UV_RUN_ONCE);
+    for (int i = 0; i < 2000; i++) {
+        answered += res[i].done;
+        ok += res[i].done && res[i].status == NM_OK && res[i].rcode == 3;
+    }
+    CHECK_INT(answered, 2000);
+    CHECK_INT(ok, 2000);
+    nm_resolver_stats_get(f.r, &st);
+    CHECK(st.sent_udp >= 2000 && st.sent_udp < 2100);
+    CHECK(st.sockets_opened >= 8 && st.sockets_opened < 16);
+    CHECK_INT(st.exchanges, 2000);
+    teardown(&f);
+}
+
+/* ---------------------------------------------------------------- main */
+
+static int env_port(const char *name, int *out)
+{
+    const char *v = getenv(name);
+    char *end;
+    long n;
+    if (!v || !*v) {
+        fprintf(stderr, "test_resolver: %s is not set: start the test servers "
+                        "(sh spec/support/servers.sh start; . build/testenv/env.sh) "
+                        "or run make test\n", name);
+        return 0;
+    }
+    n = strtol(v, &end, 10);
+    if (*end || n < 1 || n > 65535) {
+        fprintf(stderr, "test_resolver: %s=%s is not a port\n", name, v);
+        return 0;
+    }
+    *out = (int)n;
+    return 1;
+}
+
+int main(void)
+{
+    int ok = env_port("NAMES_TEST_PORT", &named_port);
+    ok = env_port("NAMES_TEST_BAD_BASE", &bad_base) && ok;
+    if (!ok) {
+        printf("0 passed, 1 failed\n");
+        return 1;
+    }
+    return ctest_main();
+}
