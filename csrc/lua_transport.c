@@ -62,8 +62,10 @@ static void on_connected(void *owner, void *transport, int status)
 
 static void on_closed(void *owner, void *transport)
 {
+    ltransport *t = owner;
     (void)transport;
-    free(owner);
+    nm_rxbuf_free(&t->rx);
+    free(t);
 }
 
 static void release(lua_State *L, ltransport *t)
@@ -97,6 +99,7 @@ static ltransport *new_transport(lua_State *L, const char *mt, int on_message, i
     if (!(t = calloc(1, sizeof *t))) luaL_error(L, "out of memory");
     t->L = nm_lua_main(nm_lua_reactor(L));
     t->on_message = t->on_connected = t->self = LUA_NOREF;
+    nm_rxbuf_init(&t->rx, 1);
     if (on_message) {
         lua_pushvalue(L, on_message);
         t->on_message = luaL_ref(L, LUA_REGISTRYINDEX);

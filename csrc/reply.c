@@ -5,8 +5,9 @@
 
 static int same_name(const nm_pending *p, const uint8_t *sent, const uint8_t *got, size_t gotlen)
 {
-    if (p->case_sensitive) return gotlen == nm_name_len(sent) && memcmp(sent, got, gotlen) == 0;
-    return nm_name_equal(sent, got);
+    /* servers repeat the question byte for byte: try that first */
+    if (gotlen == nm_name_len(sent) && memcmp(sent, got, gotlen) == 0) return 1;
+    return !p->case_sensitive && nm_name_equal(sent, got);
 }
 
 /* The reply's question against the one the owner keeps: the usual case,
@@ -14,10 +15,15 @@ static int same_name(const nm_pending *p, const uint8_t *sent, const uint8_t *go
 static int same_question(const nm_pending *p, const nm_msg *reply)
 {
     uint8_t got[NM_NAME_MAX];
-    size_t gotlen;
+    size_t gotlen, n;
     nm_reader r;
     if (reply->nq != 1) return 0;
     if (reply->q[0].type != p->qtype || reply->q[0].cls != p->qcls) return 0;
+    /* the usual reply repeats the name uncompressed, byte for byte: the
+     * same bytes up to its final zero are the same name */
+    n = nm_name_len(p->qname);
+    if (reply->len - reply->q[0].name >= n && memcmp(reply->wire + reply->q[0].name, p->qname, n) == 0)
+        return 1;
     nm_reader_init(&r, reply->wire, reply->len);
     r.pos = reply->q[0].name;
     if (nm_name_read(&r, got, &gotlen) != NM_OK) return 0;

@@ -1,10 +1,16 @@
 #include "resolver.h"
 
+#include <stddef.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "cache.h"
 #include "name.h"
 #include "random.h"
+
+/* Datagrams read with one system call (64 KiB of buffer each, touched
+ * only as far as the datagrams go). */
+#define RX_CHUNKS 16
 
 /* ------------------------------------------------------------------ types */
 
@@ -18,6 +24,17 @@ typedef struct server {
 } server;
 
 typedef struct exchange exchange;
+
+/* Deadlines wait in FIFO queues, one per timeout length: the clock only
+ * moves forward, so each queue is in deadline order and the earliest
+ * deadline is at one of the heads (O(1) to add and remove, where a heap
+ * took O(log n)).  Lengths beyond NQUEUES in use at once share the last
+ * queue, kept in order by insertion from its tail. */
+#define NQUEUES 8
+typedef struct tqueue {
+    uint64_t ms;
+    exchange *head, *tail;
+} tqueue;
 
 /* One try: a query on one transport to one server, listening until the
  * exchange ends (a zone transfer's only until the next try). */
@@ -45,7 +62,8 @@ struct exchange {
     attempt *current;  /* the try whose timeout runs */
     attempt *last;     /* the newest try */
     uint64_t start_ms, deadline;
-    int heap_slot;     /* -1 when not in the heap */
+    int tq;            /* the timeout queue it waits in, -1 when none */
+    exchange *tnext, *tprev;
     int finish_later;  /* a status to report from the timer (never from inside the API) */
     uint8_t *last_error; /* the last SERVFAIL-like reply, kept for the end */
     size_t last_error_len;
@@ -64,6 +82,8 @@ struct exchange {
     exchange *hnext;            /* sharing index chain */
     exchange *qnext, *qprev;    /* the queue of exchanges waiting to start */
     exchange *anext, *aprev;    /* every exchange, for close */
+    size_t namelen;
+    /* Above: zeroed for each new exchange.  Below: filled as needed. */
     double timeouts[NM_MAX_TIMEOUTS];
     server *servers[NM_MAX_SERVERS_ASKED]; /* the servers, in the order to ask */
     uint8_t dead[NM_MAX_SERVERS_ASKED];    /* answered SERVFAIL/REFUSED/NOTIMP */
@@ -91,8 +111,8 @@ struct nm_resolver {
     int nservers, next_server;
     server **retired;   /* replaced servers still in use by exchanges */
     int nretired, capretired;
-    exchange **heap;
-    int nheap, capheap;
+    tqueue tq[NQUEUES + 1];
+    int ntimers;        /* exchanges in the queues */
     exchange **index;   /* sharing: open hash of chains */
     uint32_t index_mask;
     uint32_t nindex;
@@ -108,7 +128,11 @@ struct nm_resolver {
     nm_transport_hooks hooks;
     nm_resolver_stats stats;
     nm_cache *cache;    /* filled with answers, when set */
+    exchange *spare;    /* freed exchanges kept for the next ones */
+    int nspare;
 };
+
+#define MAX_SPARE 64
 
 static void finish(exchange *ex, int status, const nm_msg *msg);
 static void advance(exchange *ex);
@@ -141,8 +165,13 @@ static void maybe_freed(nm_resolver *r)
     arg = r->on_closed_arg;
     free(r->servers);
     free(r->retired);
-    free(r->heap);
     free(r->index);
+    while (r->spare) {
+        exchange *ex = r->spare;
+        r->spare = ex->hnext;
+        free(ex);
+    }
+    nm_rxbuf_free(&r->rx);
     free(r);
     if (cb) cb(arg);
 }
@@ -172,116 +201,134 @@ static void on_timer_closed(uv_handle_t *h)
     maybe_freed(r);
 }
 
-/* ------------------------------------------------------------ the heap */
-
-static int heap_less(exchange *a, exchange *b)
-{
-    return a->deadline < b->deadline;
-}
-
-static void heap_swap(nm_resolver *r, int i, int j)
-{
-    exchange *t = r->heap[i];
-    r->heap[i] = r->heap[j];
-    r->heap[j] = t;
-    r->heap[i]->heap_slot = i;
-    r->heap[j]->heap_slot = j;
-}
-
-static void heap_up(nm_resolver *r, int i)
-{
-    while (i > 0 && heap_less(r->heap[i], r->heap[(i - 1) / 2])) {
-        heap_swap(r, i, (i - 1) / 2);
-        i = (i - 1) / 2;
-    }
-}
-
-static void heap_down(nm_resolver *r, int i)
-{
-    for (;;) {
-        int l = 2 * i + 1, rr = l + 1, best = i;
-        if (l < r->nheap && heap_less(r->heap[l], r->heap[best])) best = l;
-        if (rr < r->nheap && heap_less(r->heap[rr], r->heap[best])) best = rr;
-        if (best == i) return;
-        heap_swap(r, i, best);
-        i = best;
-    }
-}
-
-static void heap_remove(nm_resolver *r, exchange *ex)
-{
-    int i = ex->heap_slot;
-    if (i < 0) return;
-    ex->heap_slot = -1;
-    r->nheap--;
-    if (i == r->nheap) return;
-    r->heap[i] = r->heap[r->nheap];
-    r->heap[i]->heap_slot = i;
-    heap_down(r, i);
-    heap_up(r, i);
-}
+/* ------------------------------------------------------------ the timers */
 
 static void on_timer(uv_timer_t *t);
 
-/* The one timer follows the earliest deadline; it is set again only when
- * that changes. */
+static exchange *timer_first(const nm_resolver *r)
+{
+    exchange *first = NULL;
+    for (int i = 0; i <= NQUEUES; i++) {
+        exchange *h = r->tq[i].head;
+        if (h && (!first || h->deadline < first->deadline)) first = h;
+    }
+    return first;
+}
+
+/* The one libuv timer follows the earliest deadline; it is set again only
+ * when that changes. */
 static void arm_timer(nm_resolver *r)
 {
+    exchange *first;
     uint64_t now, due;
     if (r->closing) return;
-    if (!r->nheap) {
+    if (!r->ntimers) {
         if (r->timer_due != UINT64_MAX) uv_timer_stop(&r->timer);
         r->timer_due = UINT64_MAX;
         return;
     }
-    due = r->heap[0]->deadline;
+    first = timer_first(r);
+    due = first->deadline;
     if (due == r->timer_due) return;
     r->timer_due = due;
     now = uv_now(r->loop);
     uv_timer_start(&r->timer, on_timer, due > now ? due - now : 0, 0);
 }
 
-static int heap_set(nm_resolver *r, exchange *ex, uint64_t deadline)
+static void timer_remove(nm_resolver *r, exchange *ex)
 {
-    ex->deadline = deadline;
-    if (ex->heap_slot >= 0) {
-        heap_down(r, ex->heap_slot);
-        heap_up(r, ex->heap_slot);
-    } else {
-        if (r->nheap == r->capheap) {
-            int cap = r->capheap ? r->capheap * 2 : 64;
-            exchange **h = realloc(r->heap, (size_t)cap * sizeof *h);
-            if (!h) return NM_ENOMEM;
-            r->heap = h;
-            r->capheap = cap;
+    tqueue *q;
+    if (ex->tq < 0) return;
+    q = &r->tq[ex->tq];
+    if (ex->tprev) ex->tprev->tnext = ex->tnext;
+    else q->head = ex->tnext;
+    if (ex->tnext) ex->tnext->tprev = ex->tprev;
+    else q->tail = ex->tprev;
+    ex->tnext = ex->tprev = NULL;
+    ex->tq = -1;
+    r->ntimers--;
+}
+
+/* The exchange's deadline is now + ms. */
+static void timer_set(nm_resolver *r, exchange *ex, uint64_t ms)
+{
+    uint64_t deadline = uv_now(r->loop) + ms;
+    int k = -1, empty = -1;
+    tqueue *q;
+    timer_remove(r, ex);
+    for (int i = 0; i < NQUEUES; i++) {
+        if (r->tq[i].head && r->tq[i].ms == ms) {
+            k = i;
+            break;
         }
-        ex->heap_slot = r->nheap;
-        r->heap[r->nheap++] = ex;
-        heap_up(r, ex->heap_slot);
+        if (!r->tq[i].head && empty < 0) empty = i;
     }
-    arm_timer(r);
-    return NM_OK;
+    if (k < 0 && empty >= 0) r->tq[k = empty].ms = ms;
+    ex->deadline = deadline;
+    ex->tnext = NULL;
+    if (k >= 0) {
+        q = &r->tq[k];
+        ex->tprev = q->tail;
+    } else {
+        /* the shared queue: from the tail back to the place in order */
+        exchange *at;
+        q = &r->tq[k = NQUEUES];
+        for (at = q->tail; at && at->deadline > deadline; at = at->tprev) {}
+        ex->tprev = at;
+        ex->tnext = at ? at->tnext : q->head;
+    }
+    if (ex->tprev) ex->tprev->tnext = ex;
+    else q->head = ex;
+    if (ex->tnext) ex->tnext->tprev = ex;
+    else q->tail = ex;
+    ex->tq = k;
+    r->ntimers++;
+    /* a later deadline needs nothing now: the timer, when it fires, finds
+     * the next one (timer_remove never moves it either) */
+    if (deadline < r->timer_due && !r->closing) {
+        uint64_t now = uv_now(r->loop);
+        r->timer_due = deadline;
+        uv_timer_start(&r->timer, on_timer, deadline > now ? deadline - now : 0, 0);
+    }
+}
+
+static uint64_t seconds_ms(double secs)
+{
+    return secs <= 0 ? 0 : secs > 1e7 ? (uint64_t)1e10 : (uint64_t)(secs * 1000.0 + 0.5);
 }
 
 /* ---------------------------------------------- the index of sharing */
 
-static uint32_t key_hash(const uint8_t *qname, uint16_t type, uint16_t cls, int flags)
+/* Copies a wire name in lower case and hashes it, in one pass: length
+ * bytes (0..63) are never upper-case letters, so every byte may go
+ * through the same mapping. */
+static uint32_t lower_hash(uint8_t *out, const uint8_t *name, size_t n)
 {
     uint32_t h = 2166136261u;
-    size_t n = nm_name_len(qname);
-    for (size_t i = 0; i < n; i++) h = (h ^ qname[i]) * 16777619u;
+    for (size_t i = 0; i < n; i++) {
+        uint8_t c = name[i];
+        c = (uint8_t)(c + ((uint8_t)(c - 'A') < 26 ? 32 : 0));
+        out[i] = c;
+        h = (h ^ c) * 16777619u;
+    }
+    return h;
+}
+
+static uint32_t key_hash(uint32_t h, uint16_t type, uint16_t cls, int flags)
+{
     h = (h ^ type) * 16777619u;
     h = (h ^ cls) * 16777619u;
     return (h ^ (uint32_t)flags) * 16777619u;
 }
 
-static int shares(const exchange *ex, const uint8_t *qname, uint16_t type, uint16_t cls,
-                  int flags, const double *timeouts, int ntimeouts)
+/* qname is lower case, as the exchange's */
+static int shares(const exchange *ex, const uint8_t *qname, size_t n, uint16_t type,
+                  uint16_t cls, int flags, const double *timeouts, int ntimeouts)
 {
     return ex->qtype == type && ex->qcls == cls && ex->flags == flags &&
-           ex->ntimeouts == ntimeouts &&
+           ex->ntimeouts == ntimeouts && ex->namelen == n &&
            memcmp(ex->timeouts, timeouts, (size_t)ntimeouts * sizeof *timeouts) == 0 &&
-           nm_name_equal(ex->qname, qname);
+           memcmp(ex->qname, qname, n) == 0;
 }
 
 static void index_add(nm_resolver *r, exchange *ex)
@@ -350,6 +397,7 @@ static nm_udp *server_udp(nm_resolver *r, server *s, int *err)
     if (!s->udp) {
         s->udp = nm_udp_open(r->loop, &s->addr, NULL, &r->rnd, &r->rx, &r->hooks, err);
         if (!s->udp) return NULL;
+        nm_udp_batch(s->udp, 1);
         r->handles++;
         r->stats.sockets_open++;
         r->stats.sockets_opened++;
@@ -417,6 +465,11 @@ static int server_index(const nm_resolver *r, const server *s)
     return 0xFFFF;
 }
 
+static double round_timeout(const exchange *ex)
+{
+    return ex->timeouts[ex->round < ex->ntimeouts ? ex->round : ex->ntimeouts - 1];
+}
+
 static int wants_tcp(const exchange *ex)
 {
     return ex->r->opt.use_tcp || (ex->flags & (NM_Q_TCP | NM_Q_XFR)) || ex->via_tcp;
@@ -427,27 +480,54 @@ static int wants_edns(const exchange *ex, const server *s)
     return ex->r->opt.edns_size && !s->no_edns && !ex->direct;
 }
 
-/* Builds the query for one try into wire (or points at the direct one). */
-static int build(exchange *ex, attempt *a, int edns, uint8_t *wire, size_t cap)
+#define QUERY_MAX (NM_HEADER_LEN + NM_NAME_MAX + 4 + 11)
+
+static void put16(uint8_t *p, uint16_t v)
+{
+    p[0] = (uint8_t)(v >> 8);
+    p[1] = (uint8_t)v;
+}
+
+/* Builds the query for one try into wire (or points at the direct one):
+ * the bytes of nm_build_query, written straight, as this runs per try. */
+static void build(exchange *ex, attempt *a, int edns, uint8_t wire[QUERY_MAX])
 {
     nm_resolver *r = ex->r;
-    nm_writer w;
+    uint8_t *p = wire;
+    uint16_t flags = 0;
     if (ex->direct) {
         ex->direct[0] = (uint8_t)(a->pending.id >> 8);
         ex->direct[1] = (uint8_t)a->pending.id;
         a->pending.sent = ex->direct;
         a->pending.sentlen = ex->directlen;
-        return NM_OK;
+        return;
     }
-    nm_writer_init(&w, wire, cap, 0);
-    nm_build_query(&w, a->pending.id, ex->sendname, ex->qtype, ex->qcls,
-                   r->opt.recurse && !(ex->flags & NM_Q_NORECURSE),
-                   edns ? r->opt.edns_size : 0, (ex->flags & NM_Q_DNSSEC) != 0);
-    if (w.err) return w.err;
-    if (ex->flags & NM_Q_CD) wire[3] |= NM_CD;
+    if (r->opt.recurse && !(ex->flags & NM_Q_NORECURSE)) flags |= NM_RD;
+    if (ex->flags & NM_Q_CD) flags |= NM_CD;
+    put16(p, a->pending.id);
+    put16(p + 2, flags);
+    put16(p + 4, 1);
+    put16(p + 6, 0);
+    put16(p + 8, 0);
+    put16(p + 10, edns ? 1 : 0);
+    p += NM_HEADER_LEN;
+    memcpy(p, ex->sendname, ex->namelen);
+    p += ex->namelen;
+    put16(p, ex->qtype);
+    put16(p + 2, ex->qcls);
+    p += 4;
+    if (edns) {
+        /* OPT: root owner, our UDP size, no extended rcode, version 0 */
+        p[0] = 0;
+        put16(p + 1, NM_TYPE_OPT);
+        put16(p + 3, r->opt.edns_size);
+        put16(p + 5, 0);
+        put16(p + 7, (ex->flags & NM_Q_DNSSEC) ? NM_EDNS_DO : 0);
+        put16(p + 9, 0);
+        p += 11;
+    }
     a->pending.sent = wire;
-    a->pending.sentlen = w.len;
-    return NM_OK;
+    a->pending.sentlen = (size_t)(p - wire);
 }
 
 static void xfr_reset(exchange *ex)
@@ -477,7 +557,7 @@ static attempt *new_try(exchange *ex)
 static void send_try(exchange *ex, server *s, int transport, int edns)
 {
     nm_resolver *r = ex->r;
-    uint8_t wire[NM_HEADER_LEN + NM_NAME_MAX + 4 + 11];
+    uint8_t wire[QUERY_MAX];
     attempt *a;
     nm_udp *u = NULL;
     nm_tcp *t = NULL;
@@ -530,10 +610,7 @@ static void send_try(exchange *ex, server *s, int transport, int edns)
         goto failed;
     }
     a->pending.id = (uint16_t)rc;
-    if (build(ex, a, edns, wire, sizeof wire) != NM_OK) {
-        err = UV_ENOMEM;
-        goto failed;
-    }
+    build(ex, a, edns, wire);
     rc = t ? nm_tcp_send(t, &a->pending, &err) : nm_udp_send(u, &a->pending, &err);
     if (rc != NM_OK) goto failed;
     if (t) {
@@ -542,11 +619,7 @@ static void send_try(exchange *ex, server *s, int transport, int edns)
         r->stats.sent_udp++;
         a->sock = u;
     }
-    {
-        double secs = ex->timeouts[ex->round < ex->ntimeouts ? ex->round : ex->ntimeouts - 1];
-        uint64_t ms = secs <= 0 ? 0 : secs > 1e7 ? (uint64_t)1e10 : (uint64_t)(secs * 1000.0 + 0.5);
-        if (heap_set(r, ex, uv_now(r->loop) + ms) != NM_OK) finish(ex, NM_ENOMEM, NULL);
-    }
+    timer_set(r, ex, seconds_ms(round_timeout(ex)));
     return;
 
 failed:
@@ -642,11 +715,6 @@ static int edns_refused(const attempt *a, const nm_msg *msg)
     return (msg->rcode == 1 || msg->rcode == 4) && !msg->edns.present;
 }
 
-static double round_timeout(const exchange *ex)
-{
-    return ex->timeouts[ex->round < ex->ntimeouts ? ex->round : ex->ntimeouts - 1];
-}
-
 static void on_reply(nm_pending *p, int status, const nm_msg *msg, int err)
 {
     attempt *a = p->owner;
@@ -674,9 +742,7 @@ static void on_reply(nm_pending *p, int status, const nm_msg *msg, int err)
          * each message giving the server a new round's time */
         done = xfr_message(ex, msg);
         if (done == 0) {
-            uint64_t ms = (uint64_t)(round_timeout(ex) * 1000.0 + 0.5);
-            if (heap_set(ex->r, ex, uv_now(ex->r->loop) + ms) != NM_OK)
-                finish(ex, NM_ENOMEM, NULL);
+            timer_set(ex->r, ex, seconds_ms(round_timeout(ex)));
             return;
         }
         a->pub.outcome = NM_OUT_ANSWER;
@@ -726,10 +792,10 @@ static void on_timer(uv_timer_t *timer)
 {
     nm_resolver *r = timer->data;
     uint64_t now = uv_now(r->loop);
+    exchange *ex;
     r->timer_due = UINT64_MAX; /* it fired: nothing is set now */
-    while (r->nheap && r->heap[0]->deadline <= now && !r->closing) {
-        exchange *ex = r->heap[0];
-        heap_remove(r, ex);
+    while (!r->closing && r->ntimers && (ex = timer_first(r))->deadline <= now) {
+        timer_remove(r, ex);
         if (ex->finish_later) {
             finish(ex, ex->finish_later, NULL);
             continue;
@@ -815,8 +881,8 @@ static void detach(exchange *ex)
     if (ex->state == ACTIVE) {
         attempt *a = &ex->first;
         r->inflight--;
-        heap_remove(r, ex);
-        arm_timer(r); /* a timer left running would keep the loop awake */
+        timer_remove(r, ex);
+        if (!r->ntimers) arm_timer(r); /* a timer left running would keep the loop awake */
         for (int i = 0; i < ex->ntries; i++, a = a->next) forget(a);
     } else {
         /* still queued */
@@ -841,6 +907,7 @@ static void detach(exchange *ex)
 
 static void free_exchange(exchange *ex)
 {
+    nm_resolver *r = ex->r;
     attempt *a = ex->ntries > 1 ? ex->first.next : NULL;
     for (int i = 1; i < ex->ntries; i++) {
         attempt *next = a->next;
@@ -852,7 +919,13 @@ static void free_exchange(exchange *ex)
     free(ex->xfrlen);
     free(ex->last_error);
     free(ex->direct);
-    free(ex);
+    if (r->nspare < MAX_SPARE && !r->closing) {
+        ex->hnext = r->spare;
+        r->spare = ex;
+        r->nspare++;
+    } else {
+        free(ex);
+    }
 }
 
 static void finish(exchange *ex, int status, const nm_msg *msg)
@@ -874,7 +947,8 @@ static void finish(exchange *ex, int status, const nm_msg *msg)
         for (int i = 0; i < ex->ntries; i++, t = t->next) forget(t);
         ex->finish_later = status;
         ex->current = NULL;
-        if (heap_set(r, ex, uv_now(r->loop)) == NM_OK) return;
+        timer_set(r, ex, 0);
+        return;
     }
 
     /* leave every index, then keep the tries and the transfer */
@@ -938,10 +1012,16 @@ static void finish(exchange *ex, int status, const nm_msg *msg)
 
 static exchange *new_exchange(nm_resolver *r, const nm_query_options *o)
 {
-    exchange *ex = calloc(1, sizeof *ex);
+    exchange *ex = r->spare;
     const double *timeouts = r->opt.timeouts;
     int ntimeouts = r->opt.ntimeouts;
-    if (!ex) return NULL;
+    if (ex) {
+        r->spare = ex->hnext;
+        r->nspare--;
+    } else if (!(ex = malloc(sizeof *ex))) {
+        return NULL;
+    }
+    memset(ex, 0, offsetof(exchange, timeouts));
     if (o && o->timeouts && o->ntimeouts > 0) {
         timeouts = o->timeouts;
         ntimeouts = o->ntimeouts > NM_MAX_TIMEOUTS ? NM_MAX_TIMEOUTS : o->ntimeouts;
@@ -949,7 +1029,7 @@ static exchange *new_exchange(nm_resolver *r, const nm_query_options *o)
     memcpy(ex->timeouts, timeouts, (size_t)ntimeouts * sizeof *timeouts);
     ex->ntimeouts = ntimeouts;
     ex->r = r;
-    ex->heap_slot = -1;
+    ex->tq = -1;
     ex->state = QUEUED;
     return ex;
 }
@@ -991,6 +1071,7 @@ static void enqueue(nm_resolver *r, exchange *ex)
 static void take_servers(nm_resolver *r, exchange *ex)
 {
     ex->nservers = r->nservers < NM_MAX_SERVERS_ASKED ? r->nservers : NM_MAX_SERVERS_ASKED;
+    memset(ex->dead, 0, sizeof ex->dead);
     for (int i = 0; i < ex->nservers; i++) {
         ex->servers[i] = r->servers[i];
         ex->servers[i]->refs++;
@@ -1017,12 +1098,10 @@ nm_query *nm_resolver_query(nm_resolver *r, const uint8_t *qname, uint16_t type,
     if (flags & NM_Q_XFR) flags |= NM_Q_ALONE;
     r->stats.queries++;
     n = nm_name_len(qname);
-    memcpy(lower, qname, n);
-    nm_name_lower(lower);
-    h = key_hash(lower, type, cls, flags);
+    h = key_hash(lower_hash(lower, qname, n), type, cls, flags);
     if (!(flags & NM_Q_ALONE) && r->index) {
         for (ex = r->index[h & r->index_mask]; ex; ex = ex->hnext) {
-            if (ex->hash == h && shares(ex, lower, type, cls, flags, timeouts, ntimeouts)) {
+            if (ex->hash == h && shares(ex, lower, n, type, cls, flags, timeouts, ntimeouts)) {
                 r->stats.shared++;
                 return subscribe(ex, cb, arg);
             }
@@ -1031,6 +1110,7 @@ nm_query *nm_resolver_query(nm_resolver *r, const uint8_t *qname, uint16_t type,
     if (!(ex = new_exchange(r, o))) return NULL;
     memcpy(ex->qname, lower, n);
     memcpy(ex->sendname, qname, n);
+    ex->namelen = n;
     if (r->opt.dns0x20) {
         /* random case for every letter: a spoofer must guess it too */
         for (uint8_t *p = ex->sendname; *p; p += *p + 1) {
@@ -1079,6 +1159,7 @@ nm_query *nm_resolver_exchange(nm_resolver *r, const uint8_t *msg, size_t len,
     ex->via_udp = o->via_udp;
     ex->via_tcp = o->via_tcp;
     ex->qname[0] = ex->sendname[0] = 0;
+    ex->namelen = 1;
     /* a server of its own, retired from the start: freed with the exchange */
     s->addr = *o->server;
     s->retired = 1;
@@ -1096,6 +1177,7 @@ nm_query *nm_resolver_exchange(nm_resolver *r, const uint8_t *msg, size_t len,
     }
     r->retired[r->nretired++] = s;
     ex->servers[0] = s;
+    ex->dead[0] = 0;
     ex->nservers = 1;
     if (!(q = subscribe(ex, cb, arg))) {
         server_release(r, s);
@@ -1149,6 +1231,7 @@ nm_resolver *nm_resolver_new(uv_loop_t *loop, const nm_resolver_options *o)
     if (r->opt.udp_max_queries <= 0) r->opt.udp_max_queries = 256;
     if (r->opt.tcp_idle_ms <= 0) r->opt.tcp_idle_ms = 10000;
     nm_random_init(&r->rnd);
+    nm_rxbuf_init(&r->rx, RX_CHUNKS);
     if (uv_timer_init(loop, &r->timer) != 0) {
         free(r);
         return NULL;
@@ -1255,5 +1338,5 @@ void nm_resolver_stats_get(const nm_resolver *r, nm_resolver_stats *s)
 {
     *s = r->stats;
     s->inflight_now = (uint64_t)r->inflight;
-    s->timers_now = (uint64_t)r->nheap;
+    s->timers_now = (uint64_t)r->ntimers;
 }

@@ -182,8 +182,7 @@ static void on_alloc(uv_handle_t *h, size_t hint, uv_buf_t *buf)
 {
     nm_tcp *t = h->data;
     (void)hint;
-    buf->base = t->rx->data;
-    buf->len = sizeof t->rx->data;
+    nm_rxbuf_get(t->rx, buf);
 }
 
 static void on_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)

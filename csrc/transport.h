@@ -57,6 +57,7 @@ struct nm_pending {
     /* the transport's */
     uint8_t answered;       /* a stream had its first message */
     uint32_t unmatched_at;  /* the transport's count of unmatched messages at send */
+    uint32_t outslot;       /* UDP batching: 1 + its place in the queue to send, or 0 */
     nm_udp *udp;
     nm_tcp *tcp;
 };
@@ -82,21 +83,37 @@ typedef struct nm_transport_hooks {
     uint64_t *dropped;
 } nm_transport_hooks;
 
-/* The shared receive buffer: replies are handled before the next read. */
+/* The receive buffer a transport reads into, shared by an owner's
+ * transports (replies are handled before the next read): chunks of
+ * NM_RX_CHUNK bytes, one datagram each, read with one recvmmsg when there
+ * are several.  Allocated on first use; nm_rxbuf_free when the last
+ * transport using it has closed. */
+#define NM_RX_CHUNK 65536
 typedef struct nm_rxbuf {
-    char data[NM_MAX_MESSAGE + 1];
-    int busy;
+    char *data;
+    size_t len;
+    int chunks;
 } nm_rxbuf;
+void nm_rxbuf_init(nm_rxbuf *rx, int chunks);
+/* The buffer for libuv's alloc callback (len 0 when out of memory). */
+void nm_rxbuf_get(nm_rxbuf *rx, uv_buf_t *buf);
+void nm_rxbuf_free(nm_rxbuf *rx);
 
 /* ---- UDP */
 
-/* Opens a socket bound to a random port (bind_port 0) or the given one,
+/* Opens a socket bound to a random port (bind_to NULL) or the given one,
  * connected to peer when peer is not NULL. */
 nm_udp *nm_udp_open(uv_loop_t *loop, const nm_addr *peer, const nm_addr *bind_to,
                     nm_random *rnd, nm_rxbuf *rx, const nm_transport_hooks *hooks, int *err);
+/* Queries sent from now on wait for the loop's next turn and go out
+ * together, with one sendmmsg (a loop callback that starts many queries
+ * pays one system call, not one each); a failure to send then reaches the
+ * query's callback.  Without it each query is sent at once. */
+void nm_udp_batch(nm_udp *u, int on);
 /* Whether id is free on this socket. */
 int nm_udp_id_free(const nm_udp *u, uint16_t id);
-/* Sends p's query and waits for its reply.  NM_EIO with *err on failure. */
+/* Sends p's query (or queues it, batching) and waits for its reply.
+ * NM_EIO with *err on failure. */
 int nm_udp_send(nm_udp *u, nm_pending *p, int *err);
 /* Stops waiting for p. */
 void nm_udp_forget(nm_pending *p);

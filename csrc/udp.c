@@ -1,15 +1,35 @@
 /* The UDP transport: one socket, bound to a random port, connected to one
- * server (the resolver's) or not (a protocol's listening port). */
+ * server (the resolver's) or not (a protocol's listening port).
+ *
+ * Replies are read several at a time (libuv's recvmmsg) when the receive
+ * buffer has room for several.  With batching on, queries queue until the
+ * loop's next turn (an idle handle) and leave with one sendmmsg.
+ *
+ * Lifetime: the struct holds two handles (the socket and the idle handle)
+ * and is freed when both have closed. */
+#include <errno.h>
 #include <stdlib.h>
+#include <sys/socket.h>
 
 #include "idtable.h"
 #include "reply.h"
 #include "transport.h"
 
+#define SEND_BATCH 64
+
+/* A query waiting to go out: its bytes are at off in the out buffer. */
+typedef struct out_msg {
+    nm_pending *p; /* NULL: forgotten before it left */
+    uint32_t off, len;
+} out_msg;
+
 struct nm_udp {
     uv_udp_t handle;
+    uv_idle_t flusher;   /* runs the queue on the loop's next turn */
+    int closes_left;
     nm_addr peer;
     int connected;
+    int batch;
     nm_idtable waiting;  /* id -> nm_pending */
     uint32_t sent;
     nm_rxbuf *rx;
@@ -17,6 +37,11 @@ struct nm_udp {
     nm_drop_stats drops;
     uint32_t unmatched;  /* messages that answered no waiting query */
     int closing;
+    /* the queue to send (batching) */
+    out_msg *out;
+    uint32_t nout, capout;
+    uint8_t *outbuf;
+    size_t outlen, outcap;
 };
 
 /* A send that could not go at once: the request and a copy of the bytes. */
@@ -26,13 +51,39 @@ typedef struct send_req {
     uint8_t data[];
 } send_req;
 
+/* ---------------------------------------------------------- the buffer */
+
+void nm_rxbuf_init(nm_rxbuf *rx, int chunks)
+{
+    rx->data = NULL;
+    rx->len = 0;
+    rx->chunks = chunks > 0 ? chunks : 1;
+}
+
+void nm_rxbuf_free(nm_rxbuf *rx)
+{
+    free(rx->data);
+    rx->data = NULL;
+    rx->len = 0;
+}
+
+void nm_rxbuf_get(nm_rxbuf *rx, uv_buf_t *buf)
+{
+    if (!rx->data && (rx->data = malloc((size_t)rx->chunks * NM_RX_CHUNK)) != NULL)
+        rx->len = (size_t)rx->chunks * NM_RX_CHUNK;
+    /* no memory: libuv reports UV_ENOBUFS and tries again later */
+    buf->base = rx->data;
+    buf->len = rx->data ? rx->len : 0;
+}
+
 static void on_alloc(uv_handle_t *h, size_t hint, uv_buf_t *buf)
 {
     nm_udp *u = h->data;
     (void)hint;
-    buf->base = u->rx->data;
-    buf->len = sizeof u->rx->data;
+    nm_rxbuf_get(u->rx, buf);
 }
+
+/* --------------------------------------------------------- bookkeeping */
 
 static void set_ref(nm_udp *u)
 {
@@ -46,11 +97,16 @@ static void dropped(nm_udp *u)
     if (u->hooks.dropped) ++*u->hooks.dropped;
 }
 
-/* p leaves the socket: what it waited through is added up. */
+/* p leaves the socket: what it waited through is added up, and a query
+ * still queued will not be sent. */
 static void leave(nm_udp *u, nm_pending *p)
 {
     uint32_t more = u->unmatched - p->unmatched_at;
     nm_idtable_del(&u->waiting, p->id);
+    if (p->outslot) {
+        u->out[p->outslot - 1].p = NULL;
+        p->outslot = 0;
+    }
     p->udp = NULL;
     p->ignored = (uint16_t)(p->ignored + more > 0xFFFF ? 0xFFFF : p->ignored + more);
 }
@@ -77,6 +133,8 @@ static void fail_all(nm_udp *u, int err)
     if (!u->closing) set_ref(u);
 }
 
+/* ------------------------------------------------------------ receiving */
+
 static void on_recv(uv_udp_t *h, ssize_t nread, const uv_buf_t *buf, const struct sockaddr *from,
                     unsigned flags)
 {
@@ -92,7 +150,7 @@ static void on_recv(uv_udp_t *h, ssize_t nread, const uv_buf_t *buf, const struc
         if (u->connected && nread == UV_ECONNREFUSED) fail_all(u, (int)nread);
         return;
     }
-    if (!from) return; /* nothing more to read */
+    if (!from) return; /* nothing more to read, or the end of a batch */
     if (u->connected && !nm_addr_equal(&u->peer, from)) {
         u->drops.bad_source++;
         u->unmatched++;
@@ -132,6 +190,8 @@ static void on_recv(uv_udp_t *h, ssize_t nread, const uv_buf_t *buf, const struc
     nm_msg_release(&msg);
 }
 
+/* -------------------------------------------------------------- opening */
+
 static int bind_random(nm_udp *u, int family, nm_random *rnd)
 {
     nm_addr any;
@@ -160,28 +220,42 @@ static void on_closed(uv_handle_t *h)
 {
     nm_udp *u = h->data;
     nm_transport_hooks hooks = u->hooks;
+    if (--u->closes_left > 0) return;
     nm_idtable_free(&u->waiting);
+    free(u->out);
+    free(u->outbuf);
     /* the owner forgets it first: nothing may point to it once freed */
     if (hooks.closed) hooks.closed(hooks.owner, u);
     free(u);
+}
+
+static void close_handles(nm_udp *u)
+{
+    u->closes_left = 2;
+    uv_close((uv_handle_t *)&u->handle, on_closed);
+    uv_close((uv_handle_t *)&u->flusher, on_closed);
 }
 
 nm_udp *nm_udp_open(uv_loop_t *loop, const nm_addr *peer, const nm_addr *bind_to,
                     nm_random *rnd, nm_rxbuf *rx, const nm_transport_hooks *hooks, int *err)
 {
     nm_udp *u = calloc(1, sizeof *u);
+    unsigned flags;
     int family, rc;
     if (!u) {
         *err = UV_ENOMEM;
         return NULL;
     }
     family = peer ? peer->u.sa.sa_family : bind_to ? bind_to->u.sa.sa_family : AF_INET;
-    if ((rc = uv_udp_init_ex(loop, &u->handle, (unsigned)family)) != 0) {
+    /* several replies a system call when the buffer holds several */
+    flags = (unsigned)family | (rx->chunks > 1 ? UV_UDP_RECVMMSG : 0);
+    if ((rc = uv_udp_init_ex(loop, &u->handle, flags)) != 0) {
         free(u);
         *err = rc;
         return NULL;
     }
-    u->handle.data = u;
+    uv_idle_init(loop, &u->flusher);
+    u->handle.data = u->flusher.data = u;
     u->rx = rx;
     u->hooks = *hooks;
     nm_idtable_init(&u->waiting);
@@ -193,10 +267,10 @@ nm_udp *nm_udp_open(uv_loop_t *loop, const nm_addr *peer, const nm_addr *bind_to
     }
     if (rc == 0) rc = uv_udp_recv_start(&u->handle, on_alloc, on_recv);
     if (rc != 0) {
-        /* closed through libuv all the same: the handle is in the loop */
+        /* closed through libuv all the same: the handles are in the loop */
         u->hooks.closed = NULL;
         u->closing = 1;
-        uv_close((uv_handle_t *)&u->handle, on_closed);
+        close_handles(u);
         *err = rc;
         return NULL;
     }
@@ -209,10 +283,28 @@ int nm_udp_id_free(const nm_udp *u, uint16_t id)
     return nm_idtable_get(&u->waiting, id) == NULL;
 }
 
+/* --------------------------------------------------------------- sending */
+
 static void on_sent(uv_udp_send_t *req, int status)
 {
     (void)status; /* a lost datagram is a timeout to the resolver */
     free(req);
+}
+
+/* Hands a datagram to libuv, which writes it when the socket can take it
+ * (a copy of the bytes goes with the request). */
+static int send_later(nm_udp *u, const uint8_t *msg, size_t len, const struct sockaddr *dest)
+{
+    send_req *r = malloc(sizeof *r + len);
+    uv_buf_t buf;
+    int rc;
+    if (!r) return UV_ENOMEM;
+    memcpy(r->data, msg, len);
+    r->len = len;
+    buf = uv_buf_init((char *)r->data, (unsigned)len);
+    rc = uv_udp_send(&r->req, &u->handle, &buf, 1, dest, on_sent);
+    if (rc) free(r);
+    return rc;
 }
 
 static int send_bytes(nm_udp *u, const uint8_t *msg, size_t len, const nm_addr *to)
@@ -221,16 +313,115 @@ static int send_bytes(nm_udp *u, const uint8_t *msg, size_t len, const nm_addr *
     const struct sockaddr *dest = u->connected ? NULL : &to->u.sa;
     int rc = uv_udp_try_send(&u->handle, &buf, 1, dest);
     if (rc >= 0) return 0;
-    if (rc == UV_EAGAIN || rc == UV_ENOSYS) {
-        send_req *r = malloc(sizeof *r + len);
-        if (!r) return UV_ENOMEM;
-        memcpy(r->data, msg, len);
-        r->len = len;
-        buf = uv_buf_init((char *)r->data, (unsigned)len);
-        rc = uv_udp_send(&r->req, &u->handle, &buf, 1, dest, on_sent);
-        if (rc) free(r);
-    }
+    if (rc == UV_EAGAIN || rc == UV_ENOSYS) rc = send_later(u, msg, len, dest);
     return rc;
+}
+
+/* Sends what is queued: SEND_BATCH datagrams a system call.  Queries whose
+ * datagram the kernel refuses learn it once the queue is done with. */
+static void flush(nm_udp *u)
+{
+    struct mmsghdr msgs[SEND_BATCH];
+    struct iovec iov[SEND_BATCH];
+    nm_pending *failed[SEND_BATCH];
+    int errs[SEND_BATCH], nfailed = 0;
+    uv_os_fd_t fd;
+    uint32_t i = 0;
+
+    if (!u->nout || u->closing) return;
+    if (uv_fileno((uv_handle_t *)&u->handle, &fd) != 0) fd = -1;
+    while (i < u->nout) {
+        uint32_t idx[SEND_BATCH];
+        int k = 0, sent;
+        for (; i < u->nout && k < SEND_BATCH; i++) {
+            out_msg *m = &u->out[i];
+            if (!m->p) continue;
+            memset(&msgs[k], 0, sizeof msgs[k]);
+            iov[k].iov_base = u->outbuf + m->off;
+            iov[k].iov_len = m->len;
+            msgs[k].msg_hdr.msg_iov = &iov[k];
+            msgs[k].msg_hdr.msg_iovlen = 1;
+            if (!u->connected) {
+                msgs[k].msg_hdr.msg_name = (void *)(uintptr_t)&m->p->to->u.sa;
+                msgs[k].msg_hdr.msg_namelen = m->p->to->len;
+            }
+            idx[k++] = i;
+        }
+        for (int j = 0; j < k;) {
+            do {
+                sent = fd < 0 ? -1 : sendmmsg(fd, msgs + j, (unsigned)(k - j), 0);
+            } while (sent < 0 && errno == EINTR);
+            if (sent > 0) {
+                j += sent;
+                continue;
+            }
+            {
+                out_msg *m = &u->out[idx[j]];
+                int err = fd < 0 ? UV_EBADF : -errno;
+                if (err == UV_EAGAIN || err == UV_ENOBUFS)
+                    err = send_later(u, u->outbuf + m->off, m->len,
+                                     u->connected ? NULL : &m->p->to->u.sa);
+                if (err && nfailed < SEND_BATCH) {
+                    failed[nfailed] = m->p;
+                    errs[nfailed++] = err;
+                }
+                j++;
+            }
+        }
+    }
+    for (i = 0; i < u->nout; i++)
+        if (u->out[i].p) u->out[i].p->outslot = 0;
+    u->nout = 0;
+    u->outlen = 0;
+    /* the failures last: their callbacks may queue again */
+    for (int j = 0; j < nfailed; j++) {
+        nm_pending *p = failed[j];
+        if (p->udp != u) continue;
+        leave(u, p);
+        p->cb(p, NM_EIO, NULL, errs[j]);
+    }
+    if (!u->closing) set_ref(u);
+}
+
+static void on_flush(uv_idle_t *idle)
+{
+    nm_udp *u = idle->data;
+    uv_idle_stop(idle);
+    flush(u);
+}
+
+void nm_udp_batch(nm_udp *u, int on)
+{
+    if (!on) flush(u);
+    u->batch = on;
+}
+
+/* Queues p's datagram; the flusher sends it on the loop's next turn. */
+static int enqueue(nm_udp *u, nm_pending *p)
+{
+    if (u->nout == u->capout) {
+        uint32_t cap = u->capout ? u->capout * 2 : 64;
+        out_msg *o = realloc(u->out, cap * sizeof *o);
+        if (!o) return UV_ENOMEM;
+        u->out = o;
+        u->capout = cap;
+    }
+    if (u->outlen + p->sentlen > u->outcap) {
+        size_t cap = u->outcap ? u->outcap : 4096;
+        uint8_t *b;
+        while (cap < u->outlen + p->sentlen) cap *= 2;
+        if (!(b = realloc(u->outbuf, cap))) return UV_ENOMEM;
+        u->outbuf = b;
+        u->outcap = cap;
+    }
+    memcpy(u->outbuf + u->outlen, p->sent, p->sentlen);
+    u->out[u->nout].p = p;
+    u->out[u->nout].off = (uint32_t)u->outlen;
+    u->out[u->nout].len = (uint32_t)p->sentlen;
+    u->outlen += p->sentlen;
+    p->outslot = ++u->nout;
+    if (u->nout == 1) uv_idle_start(&u->flusher, on_flush);
+    return 0;
 }
 
 int nm_udp_send(nm_udp *u, nm_pending *p, int *err)
@@ -248,8 +439,9 @@ int nm_udp_send(nm_udp *u, nm_pending *p, int *err)
     p->tcp = NULL;
     p->ignored = 0;
     p->answered = 0;
+    p->outslot = 0;
     p->unmatched_at = u->unmatched;
-    rc = send_bytes(u, p->sent, p->sentlen, p->to);
+    rc = u->batch ? enqueue(u, p) : send_bytes(u, p->sent, p->sentlen, p->to);
     if (rc) {
         nm_idtable_del(&u->waiting, p->id);
         p->udp = NULL;
@@ -305,6 +497,9 @@ void nm_udp_close(nm_udp *u)
     if (u->closing) return;
     u->closing = 1;
     uv_udp_recv_stop(&u->handle);
+    uv_idle_stop(&u->flusher);
+    /* what is still queued is never sent: its queries fail below */
     fail_all(u, UV_ECANCELED);
-    uv_close((uv_handle_t *)&u->handle, on_closed);
+    u->nout = 0;
+    close_handles(u);
 }
