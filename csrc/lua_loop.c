@@ -3,11 +3,27 @@
  * of calls is in names.reactor, as Twisted keeps it); run() holds the loop
  * open until stop(), as Twisted's reactor.run() does.
  *
+ * Idle, the reactor keeps no loop alive: the timer is referenced only while
+ * a delayed call is waiting, the hold handle only while run() runs (the
+ * resolver unreferences its sockets while no query waits on them), so on
+ * luv's loop uv.run() returns when the user's own work is done.
+ *
+ * Other loops drive ours through pollfd() (the backend descriptor),
+ * timeout() and step(); once pollfd() has been asked for, work started
+ * outside the loop wakes the poller (a send on the hold handle makes the
+ * descriptor readable), since libuv only registers new descriptors with
+ * the backend at its next poll.
+ *
+ * The REPL reads its input and takes Ctrl-C through watches on the loop
+ * (watch_fd: a uv_poll; watch_signal: a uv_signal).
+ *
  * Lifetime: the reactor struct is malloc'd (libuv touches it) and pointed
  * to by a userdata in the registry.  Its __gc closes the handles and frees
  * the struct from the last close callback. */
 #include <errno.h>
+#include <signal.h>
 #include <stdlib.h>
+#include <string.h>
 #include <unistd.h>
 
 #include <uv.h>
@@ -22,10 +38,12 @@ struct nm_reactor {
     int own;            /* loop is own_loop: close it at the end */
     int started;        /* the handles below are initialised */
     uv_timer_t timer;   /* Lua's delayed calls */
-    uv_async_t hold;    /* referenced while run() runs */
+    uv_async_t hold;    /* referenced while run() runs; sent to wake a poller */
     lua_State *L;       /* the main thread */
     int timer_fn;       /* registry ref of the Lua function the timer calls */
-    int running;
+    int running;        /* run() in progress */
+    int depth;          /* our uv_run calls in progress (run, step) */
+    int polled;         /* pollfd() was asked for: wake the poller on new work */
     int closing;        /* pending close callbacks on a foreign loop */
     int io;             /* I/O objects created: after this, use_luv is too late */
 };
@@ -72,7 +90,17 @@ static void on_timer(uv_timer_t *t)
 
 static void on_hold(uv_async_t *a)
 {
-    (void)a;
+    (void)a; /* a wake-up: the round of the loop it causes is the point */
+}
+
+/* libuv adds a new descriptor to the backend (epoll) at its next poll; until
+ * then pollfd() cannot report it.  The queue of such watchers is empty when
+ * its first word points at itself (void *[2] up to libuv 1.46, struct
+ * uv__queue after: the same layout). */
+static int registrations_pending(const uv_loop_t *loop)
+{
+    const void *q = &loop->watcher_queue;
+    return *(void *const *)q != q;
 }
 
 static void start_handles(nm_reactor *r)
@@ -83,8 +111,14 @@ static void start_handles(nm_reactor *r)
     uv_unref((uv_handle_t *)&r->timer);
     uv_async_init(r->loop, &r->hold, on_hold);
     r->hold.data = r;
-    uv_unref((uv_handle_t *)&r->hold);
     r->started = 1;
+    if (r->own) {
+        /* one round registers the async's descriptor with the backend, so
+         * that a send can wake a poller from the start; nothing else is on
+         * the loop yet, so no callback runs */
+        uv_run(r->loop, UV_RUN_NOWAIT);
+    }
+    uv_unref((uv_handle_t *)&r->hold);
 }
 
 static void on_closed(uv_handle_t *h)
@@ -96,7 +130,8 @@ static void on_closed(uv_handle_t *h)
 /* __gc of the registry's box, at lua_close.  Every other object of ours was
  * made after the reactor, so its finalizer ran first and its handles are
  * closing: run our own loop until they are closed, then close the loop.
- * On a foreign loop, the last close callback frees the struct. */
+ * On a foreign loop, the last close callback frees the struct (luv's own
+ * finalizer, which runs after ours, runs the loop until it is empty). */
 static int reactor_gc(lua_State *L)
 {
     nm_reactor **box = lua_touserdata(L, 1);
@@ -127,14 +162,13 @@ static int reactor_gc(lua_State *L)
     return 0;
 }
 
-nm_reactor *nm_lua_reactor(lua_State *L)
+/* Puts a new box for r in the registry (the old one, if any, forgets r). */
+static void new_box(lua_State *L, nm_reactor *r)
 {
-    nm_reactor **box, *r;
+    nm_reactor **box;
     if (lua_rawgetp(L, LUA_REGISTRYINDEX, &reactor_key) == LUA_TUSERDATA) {
         box = lua_touserdata(L, -1);
-        lua_pop(L, 1);
-        if (*box) return *box;
-        luaL_error(L, "the reactor is closed");
+        *box = NULL;
     }
     lua_pop(L, 1);
     box = lua_newuserdatauv(L, sizeof *box, 0);
@@ -144,6 +178,21 @@ nm_reactor *nm_lua_reactor(lua_State *L)
     lua_setfield(L, -2, "__gc");
     lua_setmetatable(L, -2);
     lua_rawsetp(L, LUA_REGISTRYINDEX, &reactor_key);
+    *box = r;
+}
+
+nm_reactor *nm_lua_reactor(lua_State *L)
+{
+    nm_reactor **box, *r;
+    if (lua_rawgetp(L, LUA_REGISTRYINDEX, &reactor_key) == LUA_TUSERDATA) {
+        box = lua_touserdata(L, -1);
+        lua_pop(L, 1);
+        r = *box;
+        if (r) return r;
+        luaL_error(L, "the reactor is closed");
+    }
+    lua_pop(L, 1);
+    new_box(L, NULL); /* before the malloc: a failing box leaks nothing */
 
     if (!(r = calloc(1, sizeof *r))) luaL_error(L, "out of memory");
     if (uv_loop_init(&r->own_loop) != 0) {
@@ -156,7 +205,9 @@ nm_reactor *nm_lua_reactor(lua_State *L)
     lua_rawgeti(L, LUA_REGISTRYINDEX, LUA_RIDX_MAINTHREAD);
     r->L = lua_tothread(L, -1);
     lua_pop(L, 1);
-    *box = r;
+    lua_rawgetp(L, LUA_REGISTRYINDEX, &reactor_key);
+    *(nm_reactor **)lua_touserdata(L, -1) = r;
+    lua_pop(L, 1);
     return r;
 }
 
@@ -172,9 +223,25 @@ lua_State *nm_lua_main(nm_reactor *r)
     return r->L;
 }
 
+/* Makes pollfd() readable for a poller that is not inside step() (which
+ * looks at the loop again when it returns). */
+static void wake(nm_reactor *r)
+{
+    if (r->polled && r->started && !r->depth) uv_async_send(&r->hold);
+}
+
+void nm_lua_prepare_work(lua_State *L)
+{
+    nm_reactor *r = nm_lua_reactor(L);
+    start_handles(r);
+    uv_update_time(r->loop);
+    wake(r);
+}
+
 void nm_lua_io_started(lua_State *L)
 {
     nm_lua_reactor(L)->io++;
+    nm_lua_prepare_work(L);
 }
 
 /* now() -> seconds on a monotonic clock, with sub-millisecond precision */
@@ -195,16 +262,15 @@ static int l_on_timer(lua_State *L)
     return 0;
 }
 
-/* set_timer(seconds | nil): arm the one timer, or stop it */
+/* set_timer(seconds | nil): arm the one timer, or stop it.  Armed, it keeps
+ * the loop alive (a waiting call is work); stopped, it does not. */
 static int l_set_timer(lua_State *L)
 {
     uv_loop_t *loop = nm_lua_loop(L);
     nm_reactor *r = nm_lua_reactor(L);
-    (void)loop;
     if (lua_isnoneornil(L, 1)) {
         uv_timer_stop(&r->timer);
         uv_unref((uv_handle_t *)&r->timer);
-        return 0;
     } else {
         lua_Number s = luaL_checknumber(L, 1);
         uint64_t ms;
@@ -212,24 +278,28 @@ static int l_set_timer(lua_State *L)
         else if (s > 1e9) ms = (uint64_t)1e12;
         else ms = (uint64_t)(s * 1000.0 + 0.999); /* never early */
         uv_ref((uv_handle_t *)&r->timer);
-        uv_update_time(r->loop); /* the loop's clock may be a callback behind */
+        uv_update_time(loop); /* the loop's clock may be a callback behind */
         uv_timer_start(&r->timer, on_timer, ms, 0);
+        wake(r);
     }
     return 0;
 }
 
-/* run(): until stop(); returns at once when called inside run() */
+/* run(): until stop() */
 static int l_run(lua_State *L)
 {
     uv_loop_t *loop = nm_lua_loop(L);
     nm_reactor *r = nm_lua_reactor(L);
     if (r->running) return luaL_error(L, "the reactor is already running");
+    if (r->depth) return luaL_error(L, "run: the loop is already running (inside step())");
     r->running = 1;
+    r->depth++;
     uv_ref((uv_handle_t *)&r->hold);
     while (r->running) {
         uv_run(loop, UV_RUN_DEFAULT);
     }
     uv_unref((uv_handle_t *)&r->hold);
+    r->depth--;
     return 0;
 }
 
@@ -249,29 +319,54 @@ static int l_running(lua_State *L)
     return 1;
 }
 
-/* step([wait]): run what is ready (or, with wait, block for one round);
- * returns whether anything is still pending */
+/* step([wait]): one round of the loop.  Without wait it never blocks and
+ * always polls, even when only unreferenced handles are left, so that what
+ * pollfd() reported is read (a late reply on an idle socket, a wake-up) and
+ * the descriptor does not stay readable.  With wait it blocks until
+ * something happens, unless nothing keeps the loop alive.  Returns whether
+ * anything is still pending. */
 static int l_step(lua_State *L)
 {
     uv_loop_t *loop = nm_lua_loop(L);
-    int alive = uv_run(loop, lua_toboolean(L, 1) ? UV_RUN_ONCE : UV_RUN_NOWAIT);
-    lua_pushboolean(L, alive);
+    nm_reactor *r = nm_lua_reactor(L);
+    int wait = lua_toboolean(L, 1);
+    if (r->depth) return luaL_error(L, "step: the loop is already running (called from one of its callbacks)");
+    r->depth++;
+    if (!wait) uv_ref((uv_handle_t *)&r->hold);
+    uv_run(loop, wait ? UV_RUN_ONCE : UV_RUN_NOWAIT);
+    if (!wait) uv_unref((uv_handle_t *)&r->hold);
+    r->depth--;
+    lua_pushboolean(L, uv_loop_alive(loop));
     return 1;
 }
 
-/* pollfd(), timeout(): for cqueues and poll loops */
+/* pollfd(): the backend descriptor, readable when the loop has work; from
+ * now on, work started outside the loop wakes whoever polls it */
 static int l_pollfd(lua_State *L)
 {
-    lua_pushinteger(L, uv_backend_fd(nm_lua_loop(L)));
+    uv_loop_t *loop = nm_lua_loop(L);
+    nm_lua_reactor(L)->polled = 1;
+    lua_pushinteger(L, uv_backend_fd(loop));
     return 1;
 }
 
+/* backend_timeout() -> seconds until step() has something to do (0 when
+ * it has now), or nil when only I/O can bring work.  Unlike
+ * uv_backend_timeout, an idle loop is not "due now" (a poller would spin),
+ * and descriptors not yet registered with the backend are. */
 static int l_backend_timeout(lua_State *L)
 {
     uv_loop_t *loop = nm_lua_loop(L);
+    nm_reactor *r = nm_lua_reactor(L);
     int ms;
+    if (registrations_pending(loop)) {
+        lua_pushnumber(L, 0);
+        return 1;
+    }
     uv_update_time(loop);
+    uv_ref((uv_handle_t *)&r->hold);
     ms = uv_backend_timeout(loop);
+    if (!r->running) uv_unref((uv_handle_t *)&r->hold);
     if (ms < 0) lua_pushnil(L);
     else lua_pushnumber(L, ms / 1000.0);
     return 1;
@@ -284,24 +379,41 @@ static int l_alive(lua_State *L)
     return 1;
 }
 
-/* use_luv(luv): move onto the loop luv drives.  luv keeps its context in
- * the registry under "luv_context"; the loop pointer is its first field. */
+/* wake(): make pollfd() readable, so that a poller looks at the loop again */
+static int l_wake(lua_State *L)
+{
+    nm_reactor *r = nm_lua_reactor(L);
+    start_handles(r);
+    uv_async_send(&r->hold);
+    return 0;
+}
+
+/* use_luv(luv) -> true, or nil, message: move onto the loop luv drives.
+ * luv keeps its context in the registry under "luv_context"; the loop
+ * pointer is its first field (luv.h's luv_ctx_t). */
 static int l_use_luv(lua_State *L)
 {
     nm_reactor *r = nm_lua_reactor(L);
     uv_loop_t *loop;
     luaL_checktype(L, 1, LUA_TTABLE);
-    if (r->io || r->running)
-        return luaL_error(L, "useLuv must be called before any I/O");
-    if (lua_getfield(L, LUA_REGISTRYINDEX, "luv_context") != LUA_TUSERDATA)
-        return luaL_error(L, "useLuv: this is not luv (no luv_context in the registry)");
+    if (lua_getfield(L, LUA_REGISTRYINDEX, "luv_context") != LUA_TUSERDATA ||
+        lua_rawlen(L, -1) < sizeof(uv_loop_t *))
+        return luaL_argerror(L, 1, "the luv module expected (no luv_context in the registry)");
     loop = *(uv_loop_t **)lua_touserdata(L, -1);
     lua_pop(L, 1);
-    if (!loop) return luaL_error(L, "useLuv: luv has no loop");
-    if (r->loop == loop) return 0;
+    if (!loop) return luaL_argerror(L, 1, "luv has no loop");
+    if (r->loop == loop) {
+        lua_pushboolean(L, 1);
+        return 1;
+    }
+    if (r->io || r->running || r->depth) {
+        lua_pushnil(L);
+        lua_pushstring(L, r->io ? "I/O has already started on the module's own loop"
+                                : "the module's own loop is running");
+        return 2;
+    }
     if (r->started) {
-        /* only our own idle handles exist: move them */
-        r->closing = 0;
+        /* only our own idle handles exist: close them and make them anew */
         uv_timer_stop(&r->timer);
         uv_close((uv_handle_t *)&r->timer, NULL);
         uv_close((uv_handle_t *)&r->hold, NULL);
@@ -311,27 +423,58 @@ static int l_use_luv(lua_State *L)
     uv_loop_close(&r->own_loop);
     r->own = 0;
     r->loop = loop;
+    r->polled = 0;
     start_handles(r);
-    return 0;
+    /* Finalizers run in the reverse order of their marking: a box made now,
+     * after luv's loop, is finalized before it.  luv's __gc closes every
+     * handle still open on its loop as if it were luv's own; ours must be
+     * closing by then. */
+    new_box(L, r);
+    lua_pushboolean(L, 1);
+    return 1;
 }
 
-/* --------------------------------------------------------- fd watching */
+/* fd_kind(fd) -> "tty", "pipe", "file", "tcp", "udp" or "unknown" */
+static int l_fd_kind(lua_State *L)
+{
+    int fd = (int)luaL_checkinteger(L, 1);
+    const char *kind;
+    switch (uv_guess_handle(fd)) {
+    case UV_TTY: kind = "tty"; break;
+    case UV_NAMED_PIPE: kind = "pipe"; break;
+    case UV_FILE: kind = "file"; break;
+    case UV_TCP: kind = "tcp"; break;
+    case UV_UDP: kind = "udp"; break;
+    default: kind = "unknown"; break;
+    }
+    lua_pushstring(L, kind);
+    return 1;
+}
 
-/* A uv_poll on a descriptor (the REPL's standard input). */
-typedef struct fd_watch {
-    uv_poll_t poll;
+/* ----------------------------------------------- descriptors and signals */
+
+/* A uv_poll on a descriptor (the REPL's standard input) or a uv_signal:
+ * malloc'd for libuv, boxed for Lua; the box is pinned while the watch is
+ * active and closing it frees the struct from the close callback. */
+typedef struct watch {
+    union {
+        uv_handle_t handle;
+        uv_poll_t poll;
+        uv_signal_t signal;
+    } h;
     lua_State *L;
     int fn;    /* registry ref of the callback */
     int self;  /* registry ref pinning the box while active */
-    struct fd_watch **box;
-} fd_watch;
+} watch;
+
+#define WATCH_MT "names.watch"
 
 static void on_watch_closed(uv_handle_t *h)
 {
     free(h->data);
 }
 
-static void watch_release(lua_State *L, fd_watch *w)
+static void watch_release(lua_State *L, watch *w)
 {
     if (w->fn != LUA_NOREF) luaL_unref(L, LUA_REGISTRYINDEX, w->fn);
     if (w->self != LUA_NOREF) luaL_unref(L, LUA_REGISTRYINDEX, w->self);
@@ -340,7 +483,7 @@ static void watch_release(lua_State *L, fd_watch *w)
 
 static void on_readable(uv_poll_t *p, int status, int events)
 {
-    fd_watch *w = p->data;
+    watch *w = p->data;
     lua_State *L = w->L;
     (void)events;
     if (w->fn == LUA_NOREF) return;
@@ -349,56 +492,103 @@ static void on_readable(uv_poll_t *p, int status, int events)
     nm_lua_pcall(L, 1, 0);
 }
 
-static void watch_close(lua_State *L, fd_watch **box)
+static void on_signal(uv_signal_t *sig, int signum)
 {
-    fd_watch *w = *box;
+    watch *w = sig->data;
+    lua_State *L = w->L;
+    if (w->fn == LUA_NOREF) return;
+    lua_rawgeti(L, LUA_REGISTRYINDEX, w->fn);
+    lua_pushinteger(L, signum);
+    nm_lua_pcall(L, 1, 0);
+}
+
+static void watch_close(lua_State *L, watch **box)
+{
+    watch *w = *box;
     if (!w) return;
     *box = NULL;
     watch_release(L, w);
-    uv_close((uv_handle_t *)&w->poll, on_watch_closed);
+    uv_close(&w->h.handle, on_watch_closed);
 }
 
 static int watch_gc(lua_State *L)
 {
-    watch_close(L, luaL_checkudata(L, 1, "names.fd_watch"));
+    watch_close(L, luaL_checkudata(L, 1, WATCH_MT));
     return 0;
 }
 
-/* watch_fd(fd, fn) -> watcher with :close(); fn(ok) when fd is readable */
+static int l_watch_close(lua_State *L)
+{
+    watch_close(L, luaL_checkudata(L, 1, WATCH_MT));
+    return 0;
+}
+
+/* A new watch whose callback is the function at fnidx, boxed at the top
+ * of the stack; its handle is for the caller to initialise. */
+static watch *new_watch(lua_State *L, int fnidx, watch ***boxp)
+{
+    watch **box, *w;
+    luaL_checktype(L, fnidx, LUA_TFUNCTION);
+    box = lua_newuserdatauv(L, sizeof *box, 0);
+    *box = NULL;
+    luaL_setmetatable(L, WATCH_MT);
+    if (!(w = calloc(1, sizeof *w))) luaL_error(L, "out of memory");
+    w->L = nm_lua_main(nm_lua_reactor(L));
+    w->fn = w->self = LUA_NOREF;
+    *boxp = box;
+    return w;
+}
+
+static void watch_pin(lua_State *L, watch **box, watch *w, int fnidx)
+{
+    w->h.handle.data = w;
+    lua_pushvalue(L, fnidx);
+    w->fn = luaL_ref(L, LUA_REGISTRYINDEX);
+    lua_pushvalue(L, -1);
+    w->self = luaL_ref(L, LUA_REGISTRYINDEX);
+    *box = w;
+}
+
+/* watch_fd(fd, fn) -> watch with :close(), or nil, message (a descriptor
+ * epoll cannot watch, such as a regular file); fn(ok) when fd is readable */
 static int l_watch_fd(lua_State *L)
 {
     int fd = (int)luaL_checkinteger(L, 1);
     uv_loop_t *loop = nm_lua_loop(L);
-    fd_watch **box, *w;
+    watch **box, *w = new_watch(L, 2, &box);
     int rc;
-    luaL_checktype(L, 2, LUA_TFUNCTION);
-    box = lua_newuserdatauv(L, sizeof *box, 0);
-    *box = NULL;
-    luaL_setmetatable(L, "names.fd_watch");
-    if (!(w = calloc(1, sizeof *w))) return luaL_error(L, "out of memory");
-    if ((rc = uv_poll_init(loop, &w->poll, fd)) != 0) {
+    if ((rc = uv_poll_init(loop, &w->h.poll, fd)) != 0) {
         free(w);
         lua_pushnil(L);
         lua_pushstring(L, uv_strerror(rc));
         return 2;
     }
-    w->poll.data = w;
-    w->L = nm_lua_main(nm_lua_reactor(L));
-    w->box = box;
-    lua_pushvalue(L, 2);
-    w->fn = luaL_ref(L, LUA_REGISTRYINDEX);
-    lua_pushvalue(L, -1);
-    w->self = luaL_ref(L, LUA_REGISTRYINDEX);
-    *box = w;
+    watch_pin(L, box, w, 2);
     nm_lua_io_started(L);
-    uv_poll_start(&w->poll, UV_READABLE, on_readable);
+    uv_poll_start(&w->h.poll, UV_READABLE, on_readable);
     return 1;
 }
 
-static int l_watch_close(lua_State *L)
+/* watch_signal(name, fn) -> watch with :close(); fn(signum) on the loop
+ * after the signal arrives (its default action is off meanwhile).  The
+ * watch keeps no loop alive.  name: "SIGINT", "SIGTERM", "SIGHUP",
+ * "SIGQUIT" or "SIGWINCH". */
+static int l_watch_signal(lua_State *L)
 {
-    watch_close(L, luaL_checkudata(L, 1, "names.fd_watch"));
-    return 0;
+    static const char *const names[] = { "SIGINT", "SIGTERM", "SIGHUP", "SIGQUIT", "SIGWINCH", NULL };
+    static const int numbers[] = { SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGWINCH };
+    int signum = numbers[luaL_checkoption(L, 1, NULL, names)];
+    uv_loop_t *loop = nm_lua_loop(L);
+    watch **box, *w = new_watch(L, 2, &box);
+    int rc;
+    if ((rc = uv_signal_init(loop, &w->h.signal)) != 0) {
+        free(w);
+        return luaL_error(L, "watch_signal: %s", uv_strerror(rc));
+    }
+    watch_pin(L, box, w, 2);
+    uv_signal_start(&w->h.signal, on_signal, signum);
+    uv_unref(&w->h.handle);
+    return 1;
 }
 
 /* fd_read(fd [, max]) -> bytes, "" at end of file, or nil, err when it
@@ -437,8 +627,11 @@ void nm_lua_open_loop(lua_State *L)
         { "pollfd", l_pollfd },
         { "backend_timeout", l_backend_timeout },
         { "alive", l_alive },
+        { "wake", l_wake },
         { "use_luv", l_use_luv },
+        { "fd_kind", l_fd_kind },
         { "watch_fd", l_watch_fd },
+        { "watch_signal", l_watch_signal },
         { "fd_read", l_fd_read },
         { NULL, NULL },
     };
@@ -446,7 +639,7 @@ void nm_lua_open_loop(lua_State *L)
         { "close", l_watch_close },
         { NULL, NULL },
     };
-    if (luaL_newmetatable(L, "names.fd_watch")) {
+    if (luaL_newmetatable(L, WATCH_MT)) {
         lua_pushcfunction(L, watch_gc);
         lua_setfield(L, -2, "__gc");
         luaL_newlib(L, watch_methods);

@@ -262,10 +262,13 @@ function M.isRunning()
   return core.running()
 end
 
---- Runs what is ready without blocking (or, with `wait`, blocks for one
--- round of the loop).
+--- Runs what is ready without blocking: due calls, and the I/O that
+-- `pollfd()` reported (with `wait`, blocks for one round of the loop
+-- instead). Raises when called from inside the loop (a callback of `run()`
+-- or of `step()`). Callable as a method.
 -- @tparam[opt] boolean wait
--- @treturn boolean whether anything is still pending
+-- @treturn boolean whether anything is still pending (a lookup, a delayed
+--   call): false once the reactor is idle
 function M.step(wait)
   if wait == M then -- called as reactor:step()
     wait = nil
@@ -273,8 +276,11 @@ function M.step(wait)
   return core.step(wait)
 end
 
---- The descriptor that becomes readable when the loop has work: for
--- cqueues.poll and poll/select loops. Callable as a method.
+--- The descriptor that becomes readable when the loop has work, for
+-- cqueues.poll and poll/select loops: `cqueues.poll(reactor)` then
+-- `reactor.step()`. From the first call on, lookups started outside the
+-- loop make it readable, so a coroutine asleep in `cqueues.poll(reactor)`
+-- wakes up to serve them. Callable as a method.
 -- @treturn integer
 function M.pollfd()
   return core.pollfd()
@@ -286,10 +292,18 @@ function M.events()
   return "r"
 end
 
---- Seconds until the next timer is due, or nil when nothing is timed.
+--- Seconds until `step()` has something to do (the next delayed call or
+-- resolver retry; 0 when something is ready now), or nil when only I/O
+-- can bring work. Callable as a method.
 -- @treturn number|nil
 function M.timeout()
   return core.backend_timeout()
+end
+
+--- Wakes a loop polling `pollfd()`: it becomes readable until the next
+-- `step()`. Work started through this module does it by itself.
+function M.wakeUp()
+  core.wake()
 end
 
 -- Network ----------------------------------------------------------------------------
@@ -418,13 +432,26 @@ function M.installResolver(resolver)
   return old
 end
 
---- Moves the module onto luv's loop. Call it before any I/O.
+--- Moves the module onto luv's loop, so that `uv.run()` serves lookups
+-- beside luv's handles. Call it before any I/O (a lookup, a resolver, a
+-- port): it raises after that. An idle resolver keeps no loop alive:
+-- `uv.run()` returns once the user's own work and the pending lookups are
+-- done. Debian's lua-luv links the same shared libuv as this module.
+--
+--    local uv = require "luv"
+--    reactor.useLuv(uv)
+--    client.lookupAddress("example.com"):addCallback(print)
+--    uv.run()
 -- @tparam table luv the luv module
 function M.useLuv(luv)
-  if type(luv) ~= "table" then
+  if type(luv) ~= "table" or type(luv.run) ~= "function" then
     error("bad argument #1 to 'useLuv' (the luv module expected, got " .. type(luv) .. ")", 2)
   end
-  core.use_luv(luv)
+  local ok, err = core.use_luv(luv)
+  if not ok then
+    error("useLuv must be called before any I/O: " .. err
+      .. " (call reactor.useLuv(require \"luv\") before the first lookup)", 2)
+  end
   armedFor = nil
   arm()
 end
