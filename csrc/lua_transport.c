@@ -60,10 +60,22 @@ static void on_connected(void *owner, void *transport, int status)
     nm_lua_pcall(L, 1, 0);
 }
 
+static void release(lua_State *L, ltransport *t);
+
+/* The transport is gone.  When it went by itself (the server closed the
+ * connection, or it never opened), its box still points here: the box
+ * becomes closed and lets go of what it pinned.  (When close or __gc closed
+ * it, that was done then, and Lua may be closing: leave it alone.) */
 static void on_closed(void *owner, void *transport)
 {
     ltransport *t = owner;
     (void)transport;
+    if (!t->closed) {
+        t->closed = 1;
+        if (t->box) *t->box = NULL;
+        t->box = NULL;
+        release(t->L, t);
+    }
     nm_rxbuf_free(&t->rx);
     free(t);
 }

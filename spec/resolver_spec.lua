@@ -628,6 +628,27 @@ describe("the resolver's lifetime", function()
     done(r)
   end)
 
+  it("survives a protocol's TCP connection that the server closes", function()
+    local r = resolver({ timeout = { 1 } }, {})
+    local opened, got, e
+    local conn = core.tcp_connect("127.0.0.1", env.bad.tcp_close, function(err) opened = err or "ok" end,
+      function() end)
+    local m = dns.Message{ id = 9 }
+    m:addQuery("www.example.test", A)
+    r:exchange(m:toStr(), bad("tcp_close"), "tcp", 1, function(reply, err) got, e = reply or false, err end, conn)
+    assert.is_true(wait(function() return got ~= nil end, 3))
+    assert.are.equal("ok", opened)
+    assert.is_false(got)
+    assert.are.equal("error", e.status)
+    -- the connection closed itself: its handle says so, and nothing is freed twice
+    assert.is_true(wait(function() return not pcall(conn.write, conn, "x") end, 2))
+    assert.has_error(function() conn:write("\0\0") end, "the transport is closed")
+    conn:close()
+    conn = nil
+    collectgarbage("collect")
+    done(r)
+  end)
+
   it("answers 20,000 queries, 500 in flight, with few descriptors", function()
     local r = resolver({ timeout = { 2, 2, 2 }, maxInflight = 500, edns = false }, { named() })
     local stat = assert(io.open("/proc/self/stat"))
