@@ -3,6 +3,7 @@
  * such tables are encoded back to wire form.  names.dns registers its
  * classes with dns_setup; this file knows them only as metatables. */
 #include <arpa/inet.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 
@@ -12,6 +13,17 @@
  * Unknown=, [type number] = record class}. */
 static const char classes_key = 'c';
 
+
+/* Raises a codec error without a position: the names.dns function the
+ * user called re-raises it at the user's line (error(msg, 2)). */
+static int codec_error(lua_State *L, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    lua_pushvfstring(L, fmt, ap);
+    va_end(ap);
+    return lua_error(L);
+}
 
 static int push_classes(lua_State *L)
 {
@@ -95,6 +107,7 @@ static void push_field(struct decoder *d, const nm_field *f, const nm_value *v)
     case NM_FK_TYPE:
     case NM_FK_TIME:
     case NM_FK_A6LEN:
+    case NM_FK_RCODE:
         lua_pushinteger(L, (lua_Integer)v->num);
         break;
     case NM_FK_NAME:
@@ -132,7 +145,7 @@ static void push_field(struct decoder *d, const nm_field *f, const nm_value *v)
     case NM_FK_SALT:
     case NM_FK_HASH:
     case NM_FK_B64_16:
-    case NM_FK_HEX_16:
+    case NM_FK_OTHER16:
     case NM_FK_PORTS:
         lua_pushlstring(L, (const char *)v->data, v->len);
         break;
@@ -283,7 +296,9 @@ int nm_lua_push_message(lua_State *L, const nm_msg *m)
         }
         lua_setfield(L, -2, "ednsOptions");
     } else {
-        nm_lua_setint(L, "maxSize", 512);
+        /* Twisted's Message.decode sets maxSize 0: a decoded message
+         * states no size (it matters only to a message sent with EDNS). */
+        nm_lua_setint(L, "maxSize", 0);
         nm_lua_setbool(L, "dnssecOK", 0);
     }
 
@@ -329,11 +344,11 @@ static int l_decode(lua_State *L)
     if (err) {
         nm_msg_describe_error(&m, err, why, sizeof why);
         nm_msg_release(&m);
-        return luaL_error(L, "malformed DNS message: %s", why);
+        return codec_error(L, "malformed DNS message: %s", why);
     }
     if (!nm_lua_push_message(L, &m)) {
         nm_msg_release(&m);
-        return luaL_error(L, "names.dns is not loaded");
+        return codec_error(L, "names.dns is not loaded");
     }
     nm_msg_release(&m);
     return 1;
@@ -379,7 +394,7 @@ static int path_error(lua_State *L, const struct path *p, const char *fmt, const
     else
         lua_pushliteral(L, "record");
     if (p->field) lua_pushfstring(L, "%s.%s", lua_tostring(L, -1), p->field);
-    return luaL_error(L, fmt, lua_tostring(L, -1), detail);
+    return codec_error(L, fmt, lua_tostring(L, -1), detail);
 }
 
 /* Reads a name from a Name object or a string at idx. */
@@ -511,11 +526,27 @@ static void put_rdata(lua_State *L, int idx, uint16_t type, uint16_t cls, nm_wri
     const nm_rrtype *t = nm_rrtype_for(type, cls);
     nm_rdata_out out = { w, 0 };
     uint8_t addr[16];
-    int unknown;
+    int unknown, ptype, isint;
 
+    /* The record's class says which type it holds: a Record_MX cannot be
+     * the rdata of an A record, and its fields would be silently missing. */
     lua_getfield(L, idx, "__unknown");
     unknown = lua_toboolean(L, -1);
-    lua_pop(L, 1);
+    lua_getfield(L, idx, "TYPE");
+    ptype = (int)lua_tointegerx(L, -1, &isint);
+    lua_pop(L, 2);
+    if (!unknown && isint && ptype != type) {
+        char b[16];
+        p->field = "payload";
+        lua_getfield(L, idx, "__name");
+        lua_pushfstring(L, "a %s for a record of type %s", lua_tostring(L, -1),
+                        nm_type_name(type, b));
+        path_error(L, p, "%s: %s", lua_tostring(L, -1));
+    }
+    /* A typed record in a class where its layout does not hold (an A
+     * record in class CH) is still written as the object describes it; it
+     * decodes as opaque data in that class. */
+    if (!t && !unknown && isint) t = nm_rrtype_find(type);
     if (!t || unknown) {
         size_t n;
         const char *s;
@@ -546,7 +577,8 @@ static void put_rdata(lua_State *L, int idx, uint16_t type, uint16_t cls, nm_wri
         case NM_FK_U48:
         case NM_FK_TYPE:
         case NM_FK_TIME:
-        case NM_FK_A6LEN: {
+        case NM_FK_A6LEN:
+        case NM_FK_RCODE: {
             lua_Integer x = lua_isnil(L, vi) ? 0 : check_int(L, vi, p);
             if (x < 0) path_error(L, p, "%s: %s", "must not be negative");
             v.num = (uint64_t)x;
@@ -593,7 +625,7 @@ static void put_rdata(lua_State *L, int idx, uint16_t type, uint16_t cls, nm_wri
         case NM_FK_SALT:
         case NM_FK_HASH:
         case NM_FK_B64_16:
-        case NM_FK_HEX_16:
+        case NM_FK_OTHER16:
         case NM_FK_PORTS:
             if (!lua_isnil(L, vi)) v.data = (const uint8_t *)check_bytes(L, vi, &v.len, p);
             break;
@@ -671,7 +703,7 @@ static lua_Integer get_int(lua_State *L, int idx, const char *k, lua_Integer dfl
     if (lua_isnil(L, -1)) v = dflt;
     else {
         v = lua_tointegerx(L, -1, &ok);
-        if (!ok) luaL_error(L, "message field '%s': an integer expected, got %s", k, luaL_typename(L, -1));
+        if (!ok) codec_error(L, "message field '%s': an integer expected, got %s", k, luaL_typename(L, -1));
     }
     lua_pop(L, 1);
     return v;
@@ -688,12 +720,12 @@ static void put_options(lua_State *L, int idx, nm_writer *w)
             lua_pop(L, 1);
             break;
         }
-        if (!lua_istable(L, -1)) luaL_error(L, "ednsOptions[%d]: a table expected", (int)i);
+        if (!lua_istable(L, -1)) codec_error(L, "ednsOptions[%d]: a table expected", (int)i);
         code = get_int(L, -1, "code", -1);
-        if (code < 0 || code > 65535) luaL_error(L, "ednsOptions[%d].code: 0..65535 expected", (int)i);
+        if (code < 0 || code > 65535) codec_error(L, "ednsOptions[%d].code: 0..65535 expected", (int)i);
         lua_getfield(L, -1, "data");
         if (lua_type(L, -1) == LUA_TSTRING) s = lua_tolstring(L, -1, &n);
-        else if (!lua_isnil(L, -1)) luaL_error(L, "ednsOptions[%d].data: a string expected", (int)i);
+        else if (!lua_isnil(L, -1)) codec_error(L, "ednsOptions[%d].data: a string expected", (int)i);
         nm_wr_option(w, (uint16_t)code, (const uint8_t *)s, n);
         lua_pop(L, 2);
     }
@@ -709,7 +741,7 @@ static int put_section(lua_State *L, int msg, const char *name, nm_writer *w)
         lua_pop(L, 1);
         return 0;
     }
-    if (!lua_istable(L, sect)) luaL_error(L, "message field '%s': a list expected, got %s", name, luaL_typename(L, sect));
+    if (!lua_istable(L, sect)) codec_error(L, "message field '%s': a list expected, got %s", name, luaL_typename(L, sect));
     for (lua_Integer i = 1;; i++) {
         if (lua_geti(L, sect, i) == LUA_TNIL) {
             lua_pop(L, 1);
@@ -734,7 +766,7 @@ static int put_section(lua_State *L, int msg, const char *name, nm_writer *w)
         }
         lua_pop(L, 1);
         count++;
-        if (count > 65535) luaL_error(L, "message field '%s': too many records", name);
+        if (count > 65535) codec_error(L, "message field '%s': too many records", name);
     }
     lua_pop(L, 1);
     return count;
@@ -755,9 +787,9 @@ static int l_encode(lua_State *L)
     lua_getfield(L, 1, "ednsVersion");
     edns = !lua_isnil(L, -1);
     lua_pop(L, 1);
-    if (opcode < 0 || opcode > 15) return luaL_error(L, "message field 'opCode': 0..15 expected");
+    if (opcode < 0 || opcode > 15) return codec_error(L, "message field 'opCode': 0..15 expected");
     if (rcode < 0 || rcode > (edns ? 4095 : 15))
-        return luaL_error(L, "message field 'rCode': 0..%d expected", edns ? 4095 : 15);
+        return codec_error(L, "message field 'rCode': 0..%d expected", edns ? 4095 : 15);
     flags = (uint16_t)((get_flag(L, 1, "answer") ? NM_QR : 0) | (opcode << 11) |
                        (get_flag(L, 1, "auth") ? NM_AA : 0) | (get_flag(L, 1, "trunc") ? NM_TC : 0) |
                        (get_flag(L, 1, "recDes") ? NM_RD : 0) | (get_flag(L, 1, "recAv") ? NM_RA : 0) |
@@ -765,7 +797,7 @@ static int l_encode(lua_State *L)
                        (get_flag(L, 1, "checkingDisabled") ? NM_CD : 0) | (rcode & 15));
     {
         lua_Integer id = get_int(L, 1, "id", 0);
-        if (id < 0 || id > 65535) return luaL_error(L, "message field 'id': 0..65535 expected");
+        if (id < 0 || id > 65535) return codec_error(L, "message field 'id': 0..65535 expected");
         nm_wr_header(w, (uint16_t)id, flags);
     }
     qd = put_section(L, 1, "queries", w);
@@ -777,19 +809,19 @@ static int l_encode(lua_State *L)
         lua_Integer size = get_int(L, 1, "maxSize", 512);
         nm_writer opts;
         uint8_t optbuf[NM_MAX_MESSAGE];
-        if (version < 0 || version > 255) return luaL_error(L, "message field 'ednsVersion': 0..255 expected");
-        if (size < 0 || size > 65535) return luaL_error(L, "message field 'maxSize': 0..65535 expected");
+        if (version < 0 || version > 255) return codec_error(L, "message field 'ednsVersion': 0..255 expected");
+        if (size < 0 || size > 65535) return codec_error(L, "message field 'maxSize': 0..65535 expected");
         nm_writer_init(&opts, optbuf, sizeof optbuf, 0);
         lua_getfield(L, 1, "ednsOptions");
         if (lua_istable(L, -1)) put_options(L, lua_gettop(L), &opts);
         lua_pop(L, 1);
-        if (opts.err) return luaL_error(L, "message field 'ednsOptions': %s", nm_strerror(opts.err));
+        if (opts.err) return codec_error(L, "message field 'ednsOptions': %s", nm_strerror(opts.err));
         nm_wr_opt(w, (uint16_t)size, (uint8_t)(rcode >> 4), (uint8_t)version,
                   get_flag(L, 1, "dnssecOK") ? NM_EDNS_DO : 0, opts.buf, opts.len);
         ar++;
     }
     nm_wr_counts(w, qd, an, ns, ar);
-    if (w->err) return luaL_error(L, "cannot encode message: %s", nm_strerror(w->err));
+    if (w->err) return codec_error(L, "cannot encode message: %s", nm_strerror(w->err));
     lua_pushlstring(L, (const char *)w->buf, w->len);
     nm_writer_free(w);
     return 1;
@@ -806,13 +838,13 @@ static const nm_rr *encode_one(lua_State *L, int idx, nm_writer *w, nm_msg *m)
     nm_wr_header(w, 0, 0);
     put_rr(L, idx, w, &p);
     nm_wr_counts(w, 0, 1, 0, 0);
-    if (w->err) luaL_error(L, "cannot encode record: %s", nm_strerror(w->err));
+    if (w->err) codec_error(L, "cannot encode record: %s", nm_strerror(w->err));
     err = nm_msg_parse(m, w->buf, w->len);
     if (err || m->nrr != 1) {
         char why[160];
         nm_msg_describe_error(m, err, why, sizeof why);
         nm_msg_release(m);
-        luaL_error(L, "record does not round-trip: %s", err ? why : "it is an OPT record");
+        codec_error(L, "record does not round-trip: %s", err ? why : "it is an OPT record");
     }
     return &m->rr[0];
 }
@@ -829,11 +861,11 @@ static int l_rr_text(lua_State *L)
     w = push_writer(L);
     rr = encode_one(L, 1, w, &m);
     nm_text_init(&t);
-    err = nm_text_rr(&t, m.wire, rr->owner, rr->ttl, rr->type, rr->cls, rr->rdata, rr->rdlen);
+    err = nm_text_rr(&t, &m, rr);
     nm_msg_release(&m);
     if (err || t.err) {
         nm_text_free(&t);
-        return luaL_error(L, "cannot print record: %s", nm_strerror(err ? err : t.err));
+        return codec_error(L, "cannot print record: %s", nm_strerror(err ? err : t.err));
     }
     lua_pushlstring(L, t.buf ? t.buf : "", t.len);
     nm_text_free(&t);
@@ -871,6 +903,7 @@ static int l_rdata_text(lua_State *L)
         const nm_field *f = NULL;
         nm_value v;
         int rc, i = 0;
+        t.flags |= NM_TEXT_ONE_WORD;
         nm_rdata_begin(&it, m.wire, rr->rdata, rr->rdlen, nm_rr_type(rr));
         while ((rc = nm_rdata_next(&it, &f, &v)) == 1 && ++i < field) {}
         err = rc == 1 ? nm_text_field(&t, f, &v) : NM_EVALUE;
@@ -880,7 +913,7 @@ static int l_rdata_text(lua_State *L)
     nm_msg_release(&m);
     if (err || t.err) {
         nm_text_free(&t);
-        return luaL_error(L, "cannot print record: %s", nm_strerror(err ? err : t.err));
+        return codec_error(L, "cannot print record: %s", nm_strerror(err ? err : t.err));
     }
     lua_pushlstring(L, t.buf ? t.buf : "", t.len);
     nm_text_free(&t);
@@ -922,7 +955,8 @@ static int l_types(lua_State *L)
     static const char *const kinds[] = {
         "u8", "u16", "u32", "u48", "type", "time", "name", "name", "ipv4", "ipv6",
         "string", "strings", "tag", "text", "hex", "base64", "opaque", "salt", "hash",
-        "base64", "hex", "bitmap", "ports", "a6len", "a6suffix", "a6prefix", "params"
+        "base64", "base64", "bitmap", "ports", "a6len", "a6suffix", "a6prefix", "params",
+        "rcode"
     };
     int n = nm_rrtype_count();
     lua_createtable(L, n, 0);

@@ -95,6 +95,7 @@ static int read_field(nm_rdata_iter *it, const nm_field *f, nm_value *v)
         break;
     case NM_FK_U16:
     case NM_FK_TYPE:
+    case NM_FK_RCODE:
         err = nm_rd_u16(r, &u16);
         v->num = u16;
         break;
@@ -139,7 +140,7 @@ static int read_field(nm_rdata_iter *it, const nm_field *f, nm_value *v)
         err = take_counted(r, v, 0);
         break;
     case NM_FK_B64_16:
-    case NM_FK_HEX_16:
+    case NM_FK_OTHER16:
         err = take_counted(r, v, 1);
         break;
     case NM_FK_STRINGS:
@@ -277,6 +278,7 @@ int nm_rdata_put(nm_rdata_out *out, const nm_field *f, const nm_value *v)
         break;
     case NM_FK_U16:
     case NM_FK_TYPE:
+    case NM_FK_RCODE:
         if (v->num > 0xFFFF) return NM_EVALUE;
         nm_wr_u16(w, (uint16_t)v->num);
         break;
@@ -307,17 +309,22 @@ int nm_rdata_put(nm_rdata_out *out, const nm_field *f, const nm_value *v)
         if (v->len != 16) return NM_EVALUE;
         nm_wr_bytes(w, v->data, 16);
         break;
-    case NM_FK_A6SUFFIX:
-        if (v->len != 16) return NM_EVALUE;
-        nm_wr_bytes(w, v->data + out->a6len / 8, 16 - (size_t)out->a6len / 8);
+    case NM_FK_A6SUFFIX: {
+        /* A whole address (from text) or the suffix bytes alone (as
+         * nm_rdata_next reads them), so that decode -> put round-trips. */
+        size_t n = 16 - (size_t)out->a6len / 8;
+        if (v->len == 16) nm_wr_bytes(w, v->data + 16 - n, n);
+        else if (v->len == n) nm_wr_bytes(w, v->data, n);
+        else return NM_EVALUE;
         break;
+    }
     case NM_FK_STRING:
     case NM_FK_TAG:
     case NM_FK_SALT:
     case NM_FK_HASH:
         return put_counted(w, v, 0);
     case NM_FK_B64_16:
-    case NM_FK_HEX_16:
+    case NM_FK_OTHER16:
         return put_counted(w, v, 1);
     case NM_FK_STRINGS:
     case NM_FK_BITMAP:

@@ -44,8 +44,10 @@ typedef struct nm_rdata_out {
 } nm_rdata_out;
 
 /* Writes one field.  Integers come from v->num, names from v->name, bytes
- * from v->data/len (for IPV4/IPV6/A6SUFFIX: 4 or 16 address bytes; for
- * STRINGS, BITMAP, PORTS, PARAMS: the field's wire bytes).  Returns
+ * from v->data/len (for IPV4/IPV6: 4 or 16 address bytes; for A6SUFFIX
+ * the 16 bytes of an address or the suffix bytes as read; for STRINGS,
+ * BITMAP, PORTS, PARAMS: the field's wire bytes).  Every value
+ * nm_rdata_next yields is accepted back as it is.  Returns
  * NM_EVALUE when the value does not fit the field. */
 int nm_rdata_put(nm_rdata_out *out, const nm_field *f, const nm_value *v);
 

@@ -19,6 +19,7 @@ void nm_text_init(nm_text *t)
     t->buf = NULL;
     t->len = t->cap = 0;
     t->err = 0;
+    t->flags = 0;
 }
 
 void nm_text_free(nm_text *t)
@@ -87,7 +88,7 @@ void nm_text_printf(nm_text *t, const char *fmt, ...)
 /* Emits a word break before every WORD-th character of a run. */
 static void word_break(nm_text *t, size_t *col)
 {
-    if (*col == WORD) {
+    if (*col == WORD && !(t->flags & NM_TEXT_ONE_WORD)) {
         nm_text_putc(t, ' ');
         *col = 0;
     }
@@ -183,9 +184,14 @@ static void text_address(nm_text *t, int family, const uint8_t *p)
     if (inet_ntop(family, p, buf, sizeof buf)) nm_text_puts(t, buf);
 }
 
+/* RRSIG times are 32-bit serial numbers (RFC 4034, 3.1.5): a value
+ * stands for the moment nearest to now that it matches modulo 2^32, within
+ * 68 years either way.  BIND (so dig) prints them so; so do we. */
 static void text_time(nm_text *t, uint32_t when)
 {
-    time_t tt = (time_t)when;
+    int64_t now = (int64_t)time(NULL);
+    int32_t delta = (int32_t)(when - (uint32_t)now);
+    time_t tt = (time_t)(now + delta);
     struct tm tm;
     if (!gmtime_r(&tt, &tm)) {
         nm_text_printf(t, "%u", (unsigned)when);
@@ -275,7 +281,15 @@ static int text_svc_value(nm_text *t, uint16_t key, const uint8_t *p, size_t n)
         for (i = 0; i < n; i += 1 + (size_t)p[i]) {
             if (i) nm_text_putc(t, ',');
             for (size_t k = 1; k <= p[i]; k++) {
+                /* BIND escapes twice: a comma or backslash of an alpn id
+                 * gets a backslash in the list, and then the list's
+                 * backslashes and quotes get one each in the quoted value;
+                 * spaces too are \DDD here, unlike in other quoted strings. */
                 uint8_t c = p[i + k];
+                if (c == ' ') {
+                    nm_text_puts(t, "\\032");
+                    continue;
+                }
                 if (c == ',' || c == '\\') nm_text_puts(t, "\\\\");
                 escaped_byte(t, c);
             }
@@ -300,8 +314,8 @@ static int text_svc_value(nm_text *t, uint16_t key, const uint8_t *p, size_t n)
         }
         return 1;
     }
-    case 5: /* ech */
-        nm_text_putc(t, '=');
+    case 5: /* ech: the key alone when empty, as BIND prints it */
+        if (n) nm_text_putc(t, '=');
         nm_text_base64(t, p, n);
         return 1;
     default:
@@ -331,19 +345,17 @@ static void text_params(nm_text *t, const nm_value *v)
     }
 }
 
-static const char *tsig_error(uint16_t e)
+/* An extended rcode (TSIG and TKEY error) as BIND names it. */
+static void text_rcode(nm_text *t, uint16_t e)
 {
-    switch (e) {
-    case 0: return "NOERROR";
-    case 16: return "BADSIG";
-    case 17: return "BADKEY";
-    case 18: return "BADTIME";
-    case 19: return "BADMODE";
-    case 20: return "BADNAME";
-    case 21: return "BADALG";
-    case 22: return "BADTRUNC";
-    default: return NULL;
-    }
+    static const char *const names[] = {
+        "NOERROR", "FORMERR", "SERVFAIL", "NXDOMAIN", "NOTIMP", "REFUSED", "YXDOMAIN",
+        "YXRRSET", "NXRRSET", "NOTAUTH", "NOTZONE", NULL, NULL, NULL, NULL, NULL,
+        "BADSIG", "BADKEY", "BADTIME", "BADMODE", "BADNAME", "BADALG", "BADTRUNC"
+    };
+    if (e < sizeof names / sizeof names[0] && names[e]) nm_text_puts(t, names[e]);
+    else if (e >= 11 && e <= 15) nm_text_printf(t, "RESERVED%u", (unsigned)e);
+    else nm_text_printf(t, "%u", (unsigned)e);
 }
 
 int nm_text_field(nm_text *t, const nm_field *f, const nm_value *v)
@@ -374,7 +386,10 @@ int nm_text_field(nm_text *t, const nm_field *f, const nm_value *v)
         text_address(t, AF_INET6, v->data);
         break;
     case NM_FK_A6SUFFIX: {
+        /* with a prefix of 128 bits no suffix is left, and BIND prints
+         * nothing between the two spaces */
         uint8_t addr[16] = { 0 };
+        if (v->len == 0) break;
         memcpy(addr + 16 - v->len, v->data, v->len);
         text_address(t, AF_INET6, addr);
         break;
@@ -411,10 +426,12 @@ int nm_text_field(nm_text *t, const nm_field *f, const nm_value *v)
         if (v->len) nm_text_putc(t, ' ');
         base64_words(t, v->data, v->len, 1);
         break;
-    case NM_FK_HEX_16:
-        nm_text_printf(t, "%zu", v->len);
-        if (v->len) nm_text_putc(t, ' ');
+    case NM_FK_OTHER16:
+        nm_text_printf(t, "%zu ", v->len);
         base64_words(t, v->data, v->len, 1);
+        break;
+    case NM_FK_RCODE:
+        text_rcode(t, (uint16_t)v->num);
         break;
     case NM_FK_BITMAP:
         text_bitmap(t, v);
@@ -437,8 +454,12 @@ int nm_text_rdata(nm_text *t, const uint8_t *wire, size_t rdata, size_t rdlen, u
     nm_rdata_iter it;
     const nm_field *f;
     nm_value v;
-    int rc, n = 0;
+    size_t sep = 0, mark;
+    int rc, n = 0, last_empty = 0;
 
+    /* No typed form can show empty rdata (a TXT with no string, say, which
+     * BIND refuses and dig does not print): RFC 3597's form can. */
+    if (rdlen == 0) d = NULL;
     nm_rdata_begin(&it, wire, rdata, rdlen, d);
     while ((rc = nm_rdata_next(&it, &f, &v)) == 1) {
         if (f->kind == NM_FK_PORTS) {
@@ -447,38 +468,40 @@ int nm_text_rdata(nm_text *t, const uint8_t *wire, size_t rdata, size_t rdlen, u
         }
         if (f->kind == NM_FK_A6PREFIX && v.namelen == 0) continue;
         if (f->kind == NM_FK_PARAMS && v.len == 0) continue;
-        if (f->kind == NM_FK_U16 && type == 250 && it.field == 6) {
-            /* TSIG error: its rcode's name where it has one */
-            const char *e = tsig_error((uint16_t)v.num);
-            if (n++) nm_text_putc(t, ' ');
-            if (e) nm_text_puts(t, e);
-            else nm_text_printf(t, "%u", (unsigned)v.num);
-            continue;
-        }
+        sep = t->len;
         if (n++) nm_text_putc(t, ' ');
+        mark = t->len;
         nm_text_field(t, f, &v);
+        last_empty = t->len == mark;
     }
     if (rc < 0) return rc;
+    /* A last field with no text (an empty key or type bitmap, which BIND
+     * refuses) leaves no space at the end of the line; one in the middle
+     * (A6's suffix under a 128-bit prefix) keeps both, as BIND prints it. */
+    if (last_empty && n > 1 && !t->err) {
+        t->len = sep;
+        t->buf[t->len] = 0;
+    }
     return t->err;
 }
 
-/* BIND's column layout: fields start at tab stops 24, 32, 40, 48 (tab
- * width 8); a field that overran its column is followed by one space. */
+/* BIND's column layout (masterdump.c's indent()): fields start at tab
+ * stops 24, 32, 40, 48 (tab width 8).  A field that reached or overran its
+ * stop moves the next one on by at least a column, and that column is
+ * reached with a tab when it crosses a tab stop (a field ending in column
+ * 31 is followed by a tab, one ending in column 30 by a space). */
 static void indent(nm_text *t, size_t *col, size_t to)
 {
-    if (*col >= to) {
-        nm_text_putc(t, ' ');
-        (*col)++;
-        return;
-    }
-    while (*col < to) {
-        nm_text_putc(t, '\t');
-        *col = (*col / 8 + 1) * 8;
-    }
+    size_t from = *col, ntabs;
+    if (to < from + 1) to = from + 1;
+    ntabs = to / 8 - from / 8;
+    for (size_t i = 0; i < ntabs; i++) nm_text_putc(t, '\t');
+    if (ntabs) from = to / 8 * 8;
+    for (; from < to; from++) nm_text_putc(t, ' ');
+    *col = to;
 }
 
-int nm_text_rr(nm_text *t, const uint8_t *wire, size_t owner, uint32_t ttl, uint16_t type,
-               uint16_t cls, size_t rdata, size_t rdlen)
+int nm_text_rr(nm_text *t, const nm_msg *m, const nm_rr *rr)
 {
     uint8_t name[NM_NAME_MAX];
     char buf[16];
@@ -486,25 +509,26 @@ int nm_text_rr(nm_text *t, const uint8_t *wire, size_t owner, uint32_t ttl, uint
     size_t mark, col;
     int err;
 
-    /* The owner precedes its rdata, so the rdata's start bounds it. */
-    nm_reader_init(&r, wire, rdata);
-    r.pos = owner;
+    /* Not cut at the rdata: a pointer goes backwards, but the labels it
+     * leads to may run on past the record (the parser read it so too). */
+    nm_reader_init(&r, m->wire, m->len);
+    r.pos = rr->owner;
     if ((err = nm_name_read(&r, name, NULL))) return err;
     mark = t->len;
     nm_text_name(t, name);
     col = t->len - mark;
     indent(t, &col, 24);
     mark = t->len;
-    nm_text_printf(t, "%u", (unsigned)ttl);
+    nm_text_printf(t, "%u", (unsigned)rr->ttl);
     col += t->len - mark;
     indent(t, &col, 32);
     mark = t->len;
-    nm_text_puts(t, nm_class_name(cls, buf));
+    nm_text_puts(t, nm_class_name(rr->cls, buf));
     col += t->len - mark;
     indent(t, &col, 40);
     mark = t->len;
-    nm_text_puts(t, nm_type_name(type, buf));
+    nm_text_puts(t, nm_type_name(rr->type, buf));
     col += t->len - mark;
     indent(t, &col, 48);
-    return nm_text_rdata(t, wire, rdata, rdlen, type, cls);
+    return nm_text_rdata(t, m->wire, rr->rdata, rr->rdlen, rr->type, rr->cls);
 }

@@ -12,7 +12,7 @@
 
 /* Sorted by type number: nm_rrtype_find searches it. */
 static const nm_rrtype types[] = {
-    { 1, NM_RT_IN_ONLY, 1, "A", "A", "address:s ttl", { F(IPV4, "address") } },
+    { 1, NM_RT_IN_HS, 1, "A", "A", "address:s ttl", { F(IPV4, "address") } },
     SIMPLE_NAME(2, "NS", NAME),
     SIMPLE_NAME(3, "MD", NAME),
     SIMPLE_NAME(4, "MF", NAME),
@@ -38,7 +38,7 @@ static const nm_rrtype types[] = {
     { 18, 0, 2, "AFSDB", "AFSDB", "subtype:r hostname:s ttl",
       { F(U16, "subtype"), F(NAME_NC, "hostname") } },
     { 28, NM_RT_IN_ONLY, 1, "AAAA", "AAAA", "address:s ttl", { F(IPV6, "address") } },
-    { 33, 0, 4, "SRV", "SRV", "priority:r weight:r target:s port:r ttl",
+    { 33, NM_RT_IN_ONLY, 4, "SRV", "SRV", "priority:r weight:r target:s port:r ttl",
       { F(U16, "priority"), F(U16, "weight"), F(U16, "port"), F(NAME_NC, "target") } },
     { 35, 0, 6, "NAPTR", "NAPTR",
       "order:r preference:r flags:s service:s regexp:s replacement:s ttl",
@@ -77,14 +77,20 @@ static const nm_rrtype types[] = {
     { 60, 0, 4, "CDNSKEY", "CDNSKEY", "flags:r protocol:r algorithm:r key:d ttl",
       { F(U16, "flags"), F(U8, "protocol"), F(U8, "algorithm"), F(BASE64, "key") } },
     { 61, 0, 1, "OPENPGPKEY", "OPENPGPKEY", "key:d ttl", { F(BASE64, "key") } },
-    { 64, 0, 3, "SVCB", "SVCB", "priority:r target:s params:d ttl",
+    { 64, NM_RT_IN_ONLY, 3, "SVCB", "SVCB", "priority:r target:s params:d ttl",
       { F(U16, "priority"), F(NAME_NC, "target"), F(PARAMS, "params") } },
-    { 65, 0, 3, "HTTPS", "HTTPS", "priority:r target:s params:d ttl",
+    { 65, NM_RT_IN_ONLY, 3, "HTTPS", "HTTPS", "priority:r target:s params:d ttl",
       { F(U16, "priority"), F(NAME_NC, "target"), F(PARAMS, "params") } },
     { 99, 0, 1, "SPF", "SPF", "data:l ttl", { F(STRINGS, "data") } },
-    { 250, NM_RT_META, 7, "TSIG", "TSIG", "algorithm:s timeSigned:r MAC:b error:r otherData:b",
+    /* Twisted has no TKEY class: its repr follows TSIG's. */
+    { 249, NM_RT_META | NM_RT_ANY_ONLY, 7, "TKEY", "TKEY",
+      "algorithm:s inception:r expiration:r mode:r error:r key:b otherData:b",
+      { F(NAME_NC, "algorithm"), F(U32, "inception"), F(U32, "expiration"), F(U16, "mode"),
+        F(RCODE, "error"), F(B64_16, "key"), F(B64_16, "otherData") } },
+    { 250, NM_RT_META | NM_RT_ANY_ONLY, 7, "TSIG", "TSIG",
+      "algorithm:s timeSigned:r MAC:b error:r otherData:b",
       { F(NAME_NC, "algorithm"), F(U48, "timeSigned"), F(U16, "fudge"), F(B64_16, "MAC"),
-        F(U16, "originalID"), F(U16, "error"), F(HEX_16, "otherData") } },
+        F(U16, "originalID"), F(RCODE, "error"), F(OTHER16, "otherData") } },
     { 256, 0, 3, "URI", "URI", "priority:r weight:r target:s ttl",
       { F(U16, "priority"), F(U16, "weight"), F(TEXT, "target") } },
     { 257, 0, 3, "CAA", "CAA", "flags:r tag:s value:n ttl",
@@ -108,7 +114,10 @@ const nm_rrtype *nm_rrtype_find(uint16_t type)
 const nm_rrtype *nm_rrtype_for(uint16_t type, uint16_t cls)
 {
     const nm_rrtype *t = nm_rrtype_find(type);
-    if (t && (t->flags & NM_RT_IN_ONLY) && cls != 1) return NULL;
+    if (!t) return NULL;
+    if ((t->flags & NM_RT_IN_ONLY) && cls != 1) return NULL;
+    if ((t->flags & NM_RT_IN_HS) && cls != 1 && cls != 4) return NULL;
+    if ((t->flags & NM_RT_ANY_ONLY) && cls != 255) return NULL;
     return t;
 }
 
@@ -122,13 +131,25 @@ int nm_rrtype_count(void)
     return NTYPES;
 }
 
-/* Types that have a mnemonic but no rdata description of their own. */
+/* Types that have a mnemonic but no rdata description of their own: every
+ * other type BIND 9.18 names, so that the type column, NSEC bitmaps and
+ * RRSIG's type covered print as dig prints them (their rdata stays in
+ * RFC 3597 form).  Sorted by number. */
 static const struct {
     uint16_t type;
     const char *name;
 } meta_names[] = {
-    { 249, "TKEY" }, { 251, "IXFR" }, { 252, "AXFR" },
-    { 253, "MAILB" }, { 254, "MAILA" }, { 255, "ANY" },
+    { 19, "X25" }, { 20, "ISDN" }, { 21, "RT" }, { 22, "NSAP" }, { 23, "NSAP-PTR" },
+    { 24, "SIG" }, { 25, "KEY" }, { 26, "PX" }, { 27, "GPOS" }, { 29, "LOC" },
+    { 30, "NXT" }, { 31, "EID" }, { 32, "NIMLOC" }, { 34, "ATMA" }, { 36, "KX" },
+    { 37, "CERT" }, { 40, "SINK" }, { 42, "APL" }, { 45, "IPSECKEY" }, { 49, "DHCID" },
+    { 55, "HIP" }, { 56, "NINFO" }, { 57, "RKEY" }, { 58, "TALINK" }, { 62, "CSYNC" },
+    { 63, "ZONEMD" }, { 66, "DSYNC" }, { 67, "HHIT" }, { 68, "BRID" }, { 100, "UINFO" },
+    { 101, "UID" }, { 102, "GID" }, { 103, "UNSPEC" }, { 104, "NID" }, { 105, "L32" },
+    { 106, "L64" }, { 107, "LP" }, { 108, "EUI48" }, { 109, "EUI64" },
+    { 251, "IXFR" }, { 252, "AXFR" }, { 253, "MAILB" }, { 254, "MAILA" }, { 255, "ANY" },
+    { 258, "AVC" }, { 259, "DOA" }, { 260, "AMTRELAY" }, { 261, "RESINFO" },
+    { 262, "WALLET" }, { 32768, "TA" }, { 32769, "DLV" },
 };
 
 const char *nm_type_name(uint16_t type, char *buf)

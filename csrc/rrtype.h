@@ -32,13 +32,15 @@ enum nm_field_kind {
     NM_FK_SALT,     /* u8 length + bytes, hex or "-" (NSEC3) */
     NM_FK_HASH,     /* u8 length + bytes, base32hex (NSEC3) */
     NM_FK_B64_16,   /* u16 length + bytes, base64 (TSIG MAC) */
-    NM_FK_HEX_16,   /* u16 length + bytes, hex (TSIG other data) */
+    NM_FK_OTHER16,  /* u16 length + bytes, base64; BIND ends TSIG's other data
+                     * with a space even when it is empty */
     NM_FK_BITMAP,   /* NSEC type bitmap: the rest */
     NM_FK_PORTS,    /* WKS port bitmap: the rest */
     NM_FK_A6LEN,    /* A6 prefix length: sizes the next two fields */
     NM_FK_A6SUFFIX, /* the low 128 - prefix bits of an address */
     NM_FK_A6PREFIX, /* a name, present only when the prefix length > 0 */
-    NM_FK_PARAMS    /* SVCB SvcParams: the rest */
+    NM_FK_PARAMS,   /* SVCB SvcParams: the rest */
+    NM_FK_RCODE     /* a u16 extended rcode, shown by name (TSIG, TKEY error) */
 };
 
 #define NM_MAX_FIELDS 9
@@ -48,9 +50,13 @@ typedef struct nm_field {
     const char *name; /* the Lua field and constructor argument, as Twisted names it */
 } nm_field;
 
+/* The classes a type's layout holds in, as BIND has them (rdata in any
+ * other class is opaque, and dig prints it in RFC 3597 form). */
 enum {
-    NM_RT_IN_ONLY = 1, /* the layout holds in class IN only (A, AAAA, WKS, A6) */
-    NM_RT_META = 2     /* not zone data (OPT, TSIG) */
+    NM_RT_IN_ONLY = 1,  /* class IN only (AAAA, WKS, SRV, A6, SVCB, HTTPS) */
+    NM_RT_META = 2,     /* not zone data (OPT, TSIG, TKEY) */
+    NM_RT_IN_HS = 4,    /* classes IN and HS (A; CH's A is another layout) */
+    NM_RT_ANY_ONLY = 8  /* class ANY only (TSIG, TKEY) */
 };
 
 typedef struct nm_rrtype {

@@ -6,13 +6,21 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "message.h"
 #include "rrtype.h"
 
 typedef struct nm_text {
     char *buf;
     size_t len, cap;
-    int err; /* sticky, like the writer's */
+    int err;   /* sticky, like the writer's */
+    int flags; /* NM_TEXT_ONE_WORD */
 } nm_text;
+
+enum {
+    /* Long base64 and hex runs in one piece: dig breaks them into words of
+     * 56 characters, which a repr of one field does not want. */
+    NM_TEXT_ONE_WORD = 1
+};
 
 void nm_text_init(nm_text *t);
 void nm_text_free(nm_text *t);
@@ -41,8 +49,9 @@ int nm_text_field(nm_text *t, const struct nm_field *f, const struct nm_value *v
 /* The rdata of one record of a message as dig prints it. */
 int nm_text_rdata(nm_text *t, const uint8_t *wire, size_t rdata, size_t rdlen,
                   uint16_t type, uint16_t cls);
-/* A whole record line: owner, ttl, class, type, rdata in dig's columns. */
-int nm_text_rr(nm_text *t, const uint8_t *wire, size_t owner, uint32_t ttl, uint16_t type,
-               uint16_t cls, size_t rdata, size_t rdlen);
+/* A whole record line of a parsed message: owner, ttl, class, type, rdata
+ * in dig's columns.  It takes the message, not just the record: the
+ * owner's compression pointers may lead to labels anywhere in it. */
+int nm_text_rr(nm_text *t, const nm_msg *m, const nm_rr *rr);
 
 #endif

@@ -179,7 +179,7 @@ end
 
 -- Defaults and checks per field kind (the kinds come from the C type table).
 local defaults = {
-  u8 = 0, u16 = 0, u32 = 0, u48 = 0, type = 0, time = 0, a6len = 0,
+  u8 = 0, u16 = 0, u32 = 0, u48 = 0, type = 0, time = 0, a6len = 0, rcode = 0,
   ipv4 = "0.0.0.0", ipv6 = "::", a6suffix = "::",
 }
 
@@ -217,10 +217,10 @@ local function checkAddress(family)
   end
 end
 
-local function checkList(each)
+local function checkList(each, oneWillDo)
   return function(v, fname, i, what)
-    if type(v) == "string" and each == checkString then
-      return { v }
+    if type(v) == "string" and oneWillDo then
+      return { each(v, fname, i, what) }
     end
     if type(v) ~= "table" then
       typeError(fname, i, what, "a list", v)
@@ -249,12 +249,24 @@ local function checkParams(v, fname, i, what)
   return out
 end
 
+-- A <character-string> and the other length-prefixed fields hold 255 bytes
+-- at most: say so when the record is made, not when it is sent.
+local function checkShort(v, fname, i, what)
+  checkString(v, fname, i, what)
+  if #v > 255 then
+    argError(fname, i, format("%s: %d bytes, a character-string holds 255 at most", what, #v))
+  end
+  return v
+end
+
 local checks = {
   u8 = checkInt(0xFF), a6len = checkInt(128), u16 = checkInt(0xFFFF), type = checkInt(0xFFFF),
+  rcode = checkInt(0xFFFF),
   u32 = checkInt(0xFFFFFFFF), time = checkInt(0xFFFFFFFF), u48 = checkInt(0xFFFFFFFFFFFF),
   name = toName, a6prefix = toName,
   ipv4 = checkAddress(4), ipv6 = checkAddress(6), a6suffix = checkAddress(6),
-  strings = checkList(checkString), bitmap = checkList(checkInt(0xFFFF)), params = checkParams,
+  string = checkShort, tag = checkShort, salt = checkShort, hash = checkShort,
+  strings = checkList(checkShort, true), bitmap = checkList(checkInt(0xFFFF)), params = checkParams,
 }
 
 local checkTTL = checkInt(0xFFFFFFFF)
@@ -349,9 +361,9 @@ end
 
 --- The rdata as dig prints it (`10 mail.example.com.`).
 -- @treturn string
-local function recordToText(self)
+local recordToText = public(function(self)
   return core.rdata_text(getmetatable(self).TYPE, 1, self)
-end
+end)
 
 -- Builds a record from positional arguments or one table of named fields.
 local function construct(cls, ...)
@@ -427,9 +439,7 @@ end
 for _, t in ipairs(core.types()) do
   M[t.mnemonic] = t.type
   M.REV_TYPES[t.mnemonic] = t.type
-  if t.type < 256 and t.mnemonic ~= "OPT" or t.type == 99 then
-    M.QUERY_TYPES[t.type] = t.mnemonic
-  end
+  M.QUERY_TYPES[t.type] = t.mnemonic
   if t.mnemonic ~= "OPT" then
     local cls = makeRecordClass(t)
     M["Record_" .. t.cls] = cls
@@ -443,8 +453,9 @@ for c, name in pairs(M.QUERY_CLASSES) do
   M.REV_CLASSES[name] = c
 end
 
--- Twisted knows these type names only; the others print by mnemonic too.
-M.OPT = 41
+-- TKEY has a name in Twisted's QUERY_TYPES but no record class.
+M.QUERY_TYPES[M.TKEY] = "TKEY"
+M.REV_TYPES.TKEY = M.TKEY
 
 --- Opaque rdata of a type lua-names does not describe (RFC 3597).
 -- `UnknownRecord(data, ttl)`; prints as `<UNKNOWN data='...' ttl=...>`.
@@ -456,9 +467,9 @@ Unknown.__index = Unknown
 Unknown.reprPlan = reprPlan("data:n ttl", { data = 1 })
 Unknown.__tostring = recordTostring
 Unknown.__eq = recordEq
-function Unknown:toText()
+Unknown.toText = public(function(self)
   return core.rdata_text(65535, 1, self)
-end
+end)
 M.UnknownRecord = setmetatable(Unknown, { __call = public(construct) })
 
 -- RRHeader -------------------------------------------------------------------
@@ -511,9 +522,9 @@ end
 --- The record as dig prints it in its answer section
 -- (`www.example.com.	300	IN	A	192.0.2.1`).
 -- @treturn string
-function RRHeader:toText()
+RRHeader.toText = public(function(self)
   return core.rr_text(self)
-end
+end)
 
 --- Whether the answer came from an authoritative server.
 -- @treturn boolean
@@ -569,12 +580,12 @@ M.Message = setmetatable(Message, {
 --- Decodes wire bytes into a new Message; raises on malformed input.
 -- @tparam string bytes
 -- @treturn Message
-function M.decode(bytes)
+M.decode = public(function(bytes)
   if type(bytes) ~= "string" then
     argError("decode", 1, "string expected, got " .. type(bytes))
   end
   return core.decode(bytes)
-end
+end)
 
 --- Adds a question (type ALL_RECORDS and class IN by default, as Twisted).
 function Message:addQuery(name, qtype, cls)
@@ -583,15 +594,15 @@ end
 
 --- The message in wire format.
 -- @treturn string
-function Message:toStr()
+Message.toStr = public(function(self)
   return core.encode(self)
-end
+end)
 
 --- Replaces this message's contents with the decoded bytes; raises a Lua
 -- error that names the problem when they are malformed.
 -- @tparam string bytes
 -- @treturn Message self
-function Message:fromStr(bytes)
+Message.fromStr = public(function(self, bytes)
   if type(bytes) ~= "string" then
     argError("fromStr", 1, "string expected, got " .. type(bytes))
   end
@@ -603,7 +614,7 @@ function Message:fromStr(bytes)
     self[k] = v
   end
   return self
-end
+end)
 
 local function sectionRepr(list)
   local parts = {}
@@ -613,16 +624,27 @@ local function sectionRepr(list)
   return "[" .. concat(parts, ", ") .. "]"
 end
 
--- Twisted's _compactRepr: id always, other fields when not default, the
--- flags that are set, the sections that are not empty.
+-- Twisted's _compactRepr: the class, id always, the other fields that are
+-- not at their default, the flags that are set, the sections that are not
+-- empty. Twisted has two classes where lua-names has one: a message with
+-- EDNS (ednsVersion set) prints as Twisted's _EDNSMessage, whose defaults
+-- are ednsVersion 0 and maxSize 512 and whose flags include dnssecOK; one
+-- without, as Twisted's Message.
+local plainFields = { "opCode", "rCode", "maxSize" }
+local ednsFields = { "opCode", "rCode", "maxSize", "ednsVersion" }
+local fieldDefaults = { opCode = 0, rCode = 0, maxSize = 512, ednsVersion = 0 }
+local plainFlags = { "answer", "auth", "trunc", "recDes", "recAv", "authenticData",
+  "checkingDisabled" }
+
 function Message.__tostring(self)
-  local out = { "<Message id=" .. self.id }
-  if self.opCode ~= 0 then out[#out + 1] = " opCode=" .. self.opCode end
-  if self.rCode ~= 0 then out[#out + 1] = " rCode=" .. self.rCode end
-  if self.maxSize ~= 512 then out[#out + 1] = " maxSize=" .. self.maxSize end
-  if self.ednsVersion ~= nil then out[#out + 1] = " ednsVersion=" .. self.ednsVersion end
+  local edns = self.ednsVersion ~= nil
+  local out = { edns and "<_EDNSMessage id=" or "<Message id=", repr.value(self.id) }
+  for _, k in ipairs(edns and ednsFields or plainFields) do
+    local v = self[k]
+    if v ~= fieldDefaults[k] then out[#out + 1] = " " .. k .. "=" .. repr.value(v) end
+  end
   local set = {}
-  for _, k in ipairs(messageFlags) do
+  for _, k in ipairs(edns and messageFlags or plainFlags) do
     if self[k] then set[#set + 1] = k end
   end
   if #set > 0 then out[#out + 1] = " flags=" .. concat(set, ",") end

@@ -246,9 +246,7 @@ TEST(parses_a_ptr_answer_in_place)
     CHECK_INT(m.rr[0].type, 12);
     CHECK_INT(m.rr[0].ttl, 86400);
     nm_text_init(&t);
-    CHECK_INT(nm_text_rr(&t, m.wire, m.rr[0].owner, m.rr[0].ttl, m.rr[0].type, m.rr[0].cls,
-                         m.rr[0].rdata, m.rr[0].rdlen),
-              NM_OK);
+    CHECK_INT(nm_text_rr(&t, &m, &m.rr[0]), NM_OK);
     CHECK_STR(t.buf, "1.0.0.127.in-addr.arpa.\t86400\tIN\tPTR\tlocalhost.");
     nm_text_free(&t);
     nm_msg_release(&m);
