@@ -187,6 +187,18 @@ static double opt_number(lua_State *L, int t, const char *k, double dflt)
     return v;
 }
 
+/* An option of table 1, times scale, in [lo, hi]; checked before it is
+ * converted, so that no value makes the conversion undefined. */
+static int opt_int(lua_State *L, const char *k, int dflt, int lo, int hi, double scale)
+{
+    double v = opt_number(L, 1, k, dflt / scale) * scale;
+    if (!(v >= lo && v <= hi)) {
+        if (scale == 1) luaL_argerror(L, 1, lua_pushfstring(L, "%s: %d..%d expected", k, lo, hi));
+        luaL_argerror(L, 1, lua_pushfstring(L, "%s: %f..%f expected", k, lo / scale, hi / scale));
+    }
+    return (int)v;
+}
+
 static int opt_bool(lua_State *L, int t, const char *k, int dflt)
 {
     int v;
@@ -247,11 +259,10 @@ static int l_resolver_new(lua_State *L)
         o.rotate = (uint8_t)opt_bool(L, 1, "rotate", 0);
         o.dns0x20 = (uint8_t)opt_bool(L, 1, "dns0x20", 0);
         o.recurse = (uint8_t)opt_bool(L, 1, "recurse", 1);
-        o.max_inflight = (int)opt_number(L, 1, "maxInflight", o.max_inflight);
-        o.udp_max_queries = (int)opt_number(L, 1, "udpMaxQueries", o.udp_max_queries);
-        o.tcp_idle_ms = (int)(opt_number(L, 1, "tcpIdle", o.tcp_idle_ms / 1000.0) * 1000);
-        luaL_argcheck(L, o.max_inflight > 0 && o.max_inflight <= 65536, 1, "maxInflight: 1..65536 expected");
-        luaL_argcheck(L, o.udp_max_queries > 0 && o.udp_max_queries <= 65536, 1, "udpMaxQueries: 1..65536 expected");
+        o.max_inflight = opt_int(L, "maxInflight", o.max_inflight, 1, 65536, 1);
+        o.udp_max_queries = opt_int(L, "udpMaxQueries", o.udp_max_queries, 1, 65536, 1);
+        /* seconds, to the millisecond; at most a day */
+        o.tcp_idle_ms = opt_int(L, "tcpIdle", o.tcp_idle_ms, 1, 86400000, 1000);
     }
     box = lua_newuserdatauv(L, sizeof *box, 1); /* uservalue: the cache it fills */
     *box = NULL;
@@ -403,6 +414,7 @@ static int l_query(lua_State *L)
         }
     }
     lq = new_lquery(L, lr, 7);
+    nm_lua_prepare_work(L); /* the loop's clock; wakes a poller */
     q = nm_resolver_query(lr->r, wire, (uint16_t)type, (uint16_t)cls, &o, on_done, lq);
     if (!q) {
         drop_lquery(L, lq);
@@ -443,6 +455,7 @@ static int l_exchange(lua_State *L)
         }
     }
     lq = new_lquery(L, lr, 6);
+    nm_lua_prepare_work(L); /* the loop's clock; wakes a poller */
     q = nm_resolver_exchange(lr->r, (const uint8_t *)msg, len, &o, on_done, lq);
     if (!q) {
         drop_lquery(L, lq);

@@ -380,6 +380,24 @@ describe("the resolver against misbehaving servers", function()
     end)
   end
 
+  it("stops waiting at once for a server that is not listening", function()
+    -- a port that was just free: ICMP port unreachable answers each try
+    local port = core.udp_listen("127.0.0.1", 0, function() end)
+    local number = port:port()
+    port:close()
+    local r = resolver({ timeout = { 2, 2 } }, { { "127.0.0.1", number } })
+    local res = ask(r, "www.example.test", A)
+    assert.are.equal("error", res.e.status)
+    assert.is_true(res.took < 1, "took " .. res.took)
+    assert.are.equal("udp error, udp error", outcomes(res.a))
+    -- with a live server after it, that one answers
+    r:set_servers{ { "127.0.0.1", number }, named() }
+    res = ask(r, "www.example.test", A)
+    assert.are.equal("192.0.2.10", addresses(res.m))
+    assert.are.equal("udp error, udp answer", outcomes(res.a))
+    done(r)
+  end)
+
   it("reports the last server's error when every server fails, asking each once", function()
     env.bad_reset("servfail")
     env.bad_reset("refused")
