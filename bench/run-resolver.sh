@@ -114,7 +114,14 @@ zone:
 EOF
 nsd-checkconf "$dir/nsd.conf" || die "nsd-checkconf rejects $dir/nsd.conf"
 rm -f "$dir/zone.list" "$dir/xfrd.state" "$dir/nsd.log"
-"$NSD" -d -c "$dir/nsd.conf" >"$dir/nsd.out" 2>&1 &
+# with two CPUs or more, the server and the client each get one (less noise
+# from the scheduler moving them); PIN=0 leaves that to the scheduler
+pin_server= pin_client=
+if [ "${PIN:-1}" != 0 ] && command -v taskset >/dev/null 2>&1 && [ "$(nproc 2>/dev/null || echo 1)" -ge 2 ]; then
+    pin_server="taskset -c 1"
+    pin_client="taskset -c 0"
+fi
+$pin_server "$NSD" -d -c "$dir/nsd.conf" >"$dir/nsd.out" 2>&1 &
 nsd_pid=$!
 
 # wait until it answers (a raw run of one query, 100 ms apart)
@@ -134,7 +141,7 @@ clients="raw cares core"
 r=1
 while [ $r -le "$RUNS" ]; do
     for c in $clients; do
-        line=$("$bin" "$c" 127.0.0.1 "$PORT" "$N" "$K") || die "$c failed: $line"
+        line=$($pin_client "$bin" "$c" 127.0.0.1 "$PORT" "$N" "$K") || die "$c failed: $line"
         echo "$line" >>"$results"
         say "run $r: $line"
     done
@@ -149,20 +156,22 @@ median() { # MODE FIELD
 raw_qps=$(median raw 5)
 raw_cpu=$(median raw 6)
 echo
-echo "$N PTR lookups, $K in flight, NSD $("$NSD" -v 2>&1 | sed -n 's/^NSD version //p') on 127.0.0.1, median of $RUNS runs"
+echo "$N PTR lookups, $K in flight, NSD $("$NSD" -v 2>&1 | sed -n 's/^NSD version //p') on 127.0.0.1${pin_client:+ (server on CPU 1, client on CPU 0)}, median of $RUNS runs"
 echo
-printf '| %-30s | %9s | %12s | %11s | %11s |\n' client qps "CPU us/query" "qps / raw" "CPU / raw"
-printf '|%s|%s|%s|%s|%s|\n' "--------------------------------" "-----------" "--------------" "-------------" "-------------"
+printf '| %-30s | %9s | %12s | %9s | %9s | %9s | %9s |\n' client qps "CPU us/query" user sys "qps / raw" "CPU / raw"
+printf '|%s|%s|%s|%s|%s|%s|%s|\n' "--------------------------------" "-----------" "--------------" "-----------" "-----------" "-----------" "-----------"
 for c in $clients; do
     qps=$(median "$c" 5)
     cpu=$(median "$c" 6)
+    usr=$(median "$c" 7)
+    sys=$(median "$c" 8)
     case $c in
     raw) label="raw UDP (sendmmsg/recvmmsg)" ;;
     cares) label="c-ares $(pkg-config --modversion libcares 2>/dev/null)" ;;
     core) label="lua-names core (C API)" ;;
     esac
-    awk -v l="$label" -v q="$qps" -v c="$cpu" -v rq="$raw_qps" -v rc="$raw_cpu" \
-        'BEGIN { printf "| %-30s | %9.0f | %12.2f | %11.2f | %11.2f |\n", l, q, c, q / rq, c / rc }'
+    awk -v l="$label" -v q="$qps" -v c="$cpu" -v u="$usr" -v s="$sys" -v rq="$raw_qps" -v rc="$raw_cpu" \
+        'BEGIN { printf "| %-30s | %9.0f | %12.2f | %9.2f | %9.2f | %9.2f | %9.2f |\n", l, q, c, u, s, q / rq, c / rc }'
 done
 
 if [ "$CALLGRIND" != 0 ] && command -v valgrind >/dev/null 2>&1; then
@@ -171,7 +180,7 @@ if [ "$CALLGRIND" != 0 ] && command -v valgrind >/dev/null 2>&1; then
     echo
     for c in $clients; do
         out=$dir/callgrind.$c.out
-        valgrind --tool=callgrind --collect-atstart=no --callgrind-out-file="$out" \
+        $pin_client valgrind --tool=callgrind --collect-atstart=no --callgrind-out-file="$out" \
             "$bin" "$c" 127.0.0.1 "$PORT" "$N" "$K" >"$dir/callgrind.$c.txt" 2>"$dir/callgrind.$c.log" ||
             say "$c under callgrind: $(cat "$dir/callgrind.$c.txt")"
         ir=$(callgrind_annotate "$out" 2>/dev/null | awk '/PROGRAM TOTALS/ { gsub(",", "", $1); print $1; exit }')

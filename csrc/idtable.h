@@ -47,10 +47,10 @@ static inline void *nm_idtable_get(const nm_idtable *t, uint16_t id)
 
 static inline int nm_idtable_put(nm_idtable *t, uint16_t id, void *v);
 
-static inline int nm_idtable_grow(nm_idtable *t)
+/* Grows to cap slots (a power of two, more than there are members). */
+static inline int nm_idtable_resize(nm_idtable *t, uint32_t cap)
 {
     nm_idtable bigger;
-    uint32_t cap = t->mask ? (t->mask + 1) * 2 : 16;
     bigger.slots = calloc(cap, sizeof *bigger.slots);
     bigger.ids = calloc(cap, sizeof *bigger.ids);
     bigger.mask = cap - 1;
@@ -65,6 +65,19 @@ static inline int nm_idtable_grow(nm_idtable *t)
     nm_idtable_free(t);
     *t = bigger;
     return NM_OK;
+}
+
+static inline int nm_idtable_grow(nm_idtable *t)
+{
+    return nm_idtable_resize(t, t->mask ? (t->mask + 1) * 2 : 16);
+}
+
+/* Room for n members without growing (at half load). */
+static inline int nm_idtable_reserve(nm_idtable *t, uint32_t n)
+{
+    uint32_t cap = 16;
+    while (cap < 2 * n + 2 && cap < 131072) cap *= 2;
+    return cap > t->mask + 1 ? nm_idtable_resize(t, cap) : NM_OK;
 }
 
 /* The id must not be in the table (nm_idtable_get first). */

@@ -104,6 +104,9 @@ struct nm_resolver {
     uv_loop_t *loop;
     nm_resolver_options opt;
     nm_random rnd;
+    uint16_t ids[64];   /* random ids drawn in a block, used once each */
+    int nids;
+    int dispatching;    /* inside a callback of ours: the loop's clock is fresh */
     nm_rxbuf rx;
     uv_timer_t timer;
     uint64_t timer_due;  /* the deadline the timer is set for; UINT64_MAX: none */
@@ -398,6 +401,7 @@ static nm_udp *server_udp(nm_resolver *r, server *s, int *err)
         s->udp = nm_udp_open(r->loop, &s->addr, NULL, &r->rnd, &r->rx, &r->hooks, err);
         if (!s->udp) return NULL;
         nm_udp_batch(s->udp, 1);
+        nm_udp_reserve(s->udp, (uint32_t)r->opt.udp_max_queries);
         r->handles++;
         r->stats.sockets_open++;
         r->stats.sockets_opened++;
@@ -445,12 +449,21 @@ static int id_free(nm_udp *u, nm_tcp *t, uint16_t id)
     return (!u || nm_udp_id_free(u, id)) && (!t || nm_tcp_id_free(t, id));
 }
 
+static uint16_t random_id(nm_resolver *r)
+{
+    if (r->nids == 0) {
+        nm_random_bytes(&r->rnd, r->ids, sizeof r->ids);
+        r->nids = (int)(sizeof r->ids / sizeof *r->ids);
+    }
+    return r->ids[--r->nids];
+}
+
 /* A random id not waiting on the transport; -1 when all 65536 are. */
 static int fresh_id(nm_resolver *r, nm_udp *u, nm_tcp *t)
 {
     uint16_t id = 0;
     for (int tries = 0; tries < 64; tries++) {
-        id = nm_random16(&r->rnd);
+        id = random_id(r);
         if (id_free(u, t, id)) return id;
     }
     for (uint32_t k = 1; k < 65536; k++)
@@ -715,9 +728,19 @@ static int edns_refused(const attempt *a, const nm_msg *msg)
     return (msg->rcode == 1 || msg->rcode == 4) && !msg->edns.present;
 }
 
+static void reply(attempt *a, int status, const nm_msg *msg, int err);
+
 static void on_reply(nm_pending *p, int status, const nm_msg *msg, int err)
 {
     attempt *a = p->owner;
+    nm_resolver *r = a->ex->r;
+    r->dispatching++;
+    reply(a, status, msg, err);
+    r->dispatching--;
+}
+
+static void reply(attempt *a, int status, const nm_msg *msg, int err)
+{
     exchange *ex = a->ex;
     server *s = a->srv;
     int current = a == ex->current;
@@ -794,6 +817,7 @@ static void on_timer(uv_timer_t *timer)
     uint64_t now = uv_now(r->loop);
     exchange *ex;
     r->timer_due = UINT64_MAX; /* it fired: nothing is set now */
+    r->dispatching++;
     while (!r->closing && r->ntimers && (ex = timer_first(r))->deadline <= now) {
         timer_remove(r, ex);
         if (ex->finish_later) {
@@ -808,6 +832,7 @@ static void on_timer(uv_timer_t *timer)
         if (ex->direct) finish(ex, NM_ETIMEOUT, NULL);
         else advance(ex);
     }
+    r->dispatching--;
     arm_timer(r);
 }
 
@@ -1092,8 +1117,9 @@ nm_query *nm_resolver_query(nm_resolver *r, const uint8_t *qname, uint16_t type,
 
     if (r->closing) return NULL;
     /* the loop's clock stands where the loop last looked: a caller that
-     * worked since then would otherwise get its first try cut short */
-    uv_update_time(r->loop);
+     * worked since then would otherwise get its first try cut short
+     * (inside our own callbacks it is as fresh as libuv's timers') */
+    if (!r->dispatching) uv_update_time(r->loop);
     if (ntimeouts > NM_MAX_TIMEOUTS) ntimeouts = NM_MAX_TIMEOUTS;
     if (flags & NM_Q_XFR) flags |= NM_Q_ALONE;
     r->stats.queries++;
@@ -1113,10 +1139,13 @@ nm_query *nm_resolver_query(nm_resolver *r, const uint8_t *qname, uint16_t type,
     ex->namelen = n;
     if (r->opt.dns0x20) {
         /* random case for every letter: a spoofer must guess it too */
+        uint8_t bits[NM_NAME_MAX / 8 + 1];
+        nm_random_bytes(&r->rnd, bits, (n + 7) / 8);
         for (uint8_t *p = ex->sendname; *p; p += *p + 1) {
             for (uint8_t k = 1; k <= *p; k++) {
                 uint8_t c = p[k] | 0x20;
-                if (c >= 'a' && c <= 'z') p[k] = (nm_random16(&r->rnd) & 1) ? (uint8_t)(c - 32) : c;
+                size_t i = (size_t)(p + k - ex->sendname);
+                if (c >= 'a' && c <= 'z') p[k] = (bits[i / 8] >> (i % 8)) & 1 ? (uint8_t)(c - 32) : c;
             }
         }
     }

@@ -110,6 +110,8 @@ nm_udp *nm_udp_open(uv_loop_t *loop, const nm_addr *peer, const nm_addr *bind_to
  * pays one system call, not one each); a failure to send then reaches the
  * query's callback.  Without it each query is sent at once. */
 void nm_udp_batch(nm_udp *u, int on);
+/* Makes room for n queries waiting at once (an optimisation only). */
+void nm_udp_reserve(nm_udp *u, uint32_t n);
 /* Whether id is free on this socket. */
 int nm_udp_id_free(const nm_udp *u, uint16_t id);
 /* Sends p's query (or queues it, batching) and waits for its reply.

@@ -278,6 +278,11 @@ nm_udp *nm_udp_open(uv_loop_t *loop, const nm_addr *peer, const nm_addr *bind_to
     return u;
 }
 
+void nm_udp_reserve(nm_udp *u, uint32_t n)
+{
+    nm_idtable_reserve(&u->waiting, n);
+}
+
 int nm_udp_id_free(const nm_udp *u, uint16_t id)
 {
     return nm_idtable_get(&u->waiting, id) == NULL;
