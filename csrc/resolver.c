@@ -111,7 +111,8 @@ struct nm_resolver {
     uv_timer_t timer;
     uint64_t timer_due;  /* the deadline the timer is set for; UINT64_MAX: none */
     server **servers;
-    int nservers, next_server;
+    int nservers;
+    unsigned next_server;  /* rotation: the server the next query starts at */
     server **retired;   /* replaced servers still in use by exchanges */
     int nretired, capretired;
     tqueue tq[NQUEUES + 1];
@@ -853,7 +854,7 @@ static void start(exchange *ex)
         return;
     }
     first = 0;
-    if (r->opt.rotate && !ex->direct) first = r->next_server++ % ex->nservers;
+    if (r->opt.rotate && !ex->direct) first = (int)(r->next_server++ % (unsigned)ex->nservers);
     ex->pos = 0;
     /* rounds go over the servers from `first` on: rotate the list itself */
     if (first) {

@@ -198,6 +198,22 @@ describe("the resolver against named", function()
     done(r)
   end)
 
+  it("opens a new TCP connection after the idle one closed", function()
+    local r = resolver({ timeout = { 2 }, tcpIdle = 0.05 }, { named() })
+    local res = ask(r, "www.example.test", A, "t")
+    assert.are.equal("192.0.2.10", addresses(res.m))
+    assert.are.equal(1, r:stats().socketsOpen) -- the connection, idle
+    -- an idle connection never holds the loop: run it as an application does
+    local reactor = require "names.reactor"
+    reactor.callLater(0.2, reactor.stop)
+    reactor.run()
+    assert.are.equal(0, r:stats().socketsOpen)
+    res = ask(r, "mail.example.test", A, "t")
+    assert.are.equal("192.0.2.25", addresses(res.m))
+    assert.are.equal(2, r:stats().tcpOpened)
+    done(r)
+  end)
+
   it("transfers axfr.test in 12 messages", function()
     local r = resolver({ timeout = { 5 } }, { named() })
     local msgs, e, attempts
@@ -265,6 +281,31 @@ describe("the resolver against named", function()
     assert.is_true(wait(function() return n == 3 end, 5))
     assert.are.same({ "192.0.2.10", "192.0.2.10", "192.0.2.10" }, got)
     assert.are.equal(2, r:stats().sentUDP)
+    done(r)
+  end)
+
+  it("starts each query at the next server with rotate", function()
+    local r = resolver({ timeout = { 1 }, rotate = true }, { bad("ok"), bad("echo_case") })
+    local got = {}
+    for i = 1, 4 do
+      local res = ask(r, "www.example.test", A, "a")
+      got[i] = addresses(res.m)
+    end
+    assert.are.same({ "192.0.2.1", "192.0.2.17", "192.0.2.1", "192.0.2.17" }, got)
+    done(r)
+  end)
+
+  it("keeps a query's servers when the list changes under it", function()
+    env.bad_reset("slow")
+    local r = resolver({ timeout = { 2 } }, { bad("slow") })
+    local first
+    r:query("www.example.test", A, 1, nil, "", function(m, e) first = e and e.status or addresses(m) end)
+    r:set_servers{ named() }
+    local res = ask(r, "www.example.test", A, "a") -- "a": not shared with the first
+    assert.are.equal("192.0.2.10", addresses(res.m)) -- a new exchange, on the new list
+    assert.is_true(wait(function() return first ~= nil end, 2))
+    assert.are.equal("192.0.2.11", first) -- the old one still asked the old server
+    assert.are.equal(1, env.bad_count("slow"))
     done(r)
   end)
 
