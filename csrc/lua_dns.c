@@ -474,16 +474,18 @@ static int cmp_u16(const void *a, const void *b)
 
 static void put_bitmap(lua_State *L, int idx, nm_writer *w, const struct path *p)
 {
-    uint16_t types[512];
-    size_t n = 0;
+    uint16_t *types;
+    size_t n = 0, len;
     if (!lua_istable(L, idx))
         path_error(L, p, "%s: a list of types expected, got %s", luaL_typename(L, idx));
-    for (lua_Integer i = 1; n < 512; i++) {
+    /* Scratch the collector owns (an error may unwind past it): every
+     * type of the list, however many (there were 512 at most once, and
+     * the rest were silently dropped). */
+    len = lua_rawlen(L, idx);
+    types = lua_newuserdatauv(L, (len ? len : 1) * sizeof *types, 0);
+    for (size_t i = 1; i <= len; i++) {
         lua_Integer t;
-        if (lua_geti(L, idx, i) == LUA_TNIL) {
-            lua_pop(L, 1);
-            break;
-        }
+        lua_rawgeti(L, idx, (lua_Integer)i);
         t = check_int(L, -1, p);
         if (t < 0 || t > 65535) path_error(L, p, "%s: %s", "a type is 0..65535");
         types[n++] = (uint16_t)t;
@@ -491,6 +493,7 @@ static void put_bitmap(lua_State *L, int idx, nm_writer *w, const struct path *p
     }
     qsort(types, n, sizeof types[0], cmp_u16);
     nm_wr_bitmap(w, types, n);
+    lua_pop(L, 1);
 }
 
 static void put_params(lua_State *L, int idx, nm_writer *w, const struct path *p)
@@ -750,6 +753,7 @@ static int put_section(lua_State *L, int msg, const char *name, nm_writer *w)
         p.index = (int)i;
         if (strcmp(name, "queries") == 0) {
             uint8_t qname[NM_NAME_MAX];
+            uint16_t qtype;
             int q = lua_gettop(L);
             if (!lua_istable(L, q)) path_error(L, &p, "%s: a Query expected, got %s", luaL_typename(L, q));
             p.field = "name";
@@ -757,9 +761,10 @@ static int put_section(lua_State *L, int msg, const char *name, nm_writer *w)
             check_name(L, -1, qname, &p);
             p.field = "type";
             lua_getfield(L, q, "type");
+            qtype = check_u16(L, -1, &p, 1);
             p.field = "cls";
             lua_getfield(L, q, "cls");
-            nm_wr_question(w, qname, check_u16(L, -2, &p, 1), check_u16(L, -1, &p, 1));
+            nm_wr_question(w, qname, qtype, check_u16(L, -1, &p, 1));
             lua_settop(L, q);
         } else {
             put_rr(L, lua_gettop(L), w, &p);
@@ -955,7 +960,7 @@ static int l_types(lua_State *L)
     static const char *const kinds[] = {
         "u8", "u16", "u32", "u48", "type", "time", "name", "name", "ipv4", "ipv6",
         "string", "strings", "tag", "text", "hex", "base64", "opaque", "salt", "hash",
-        "base64", "base64", "bitmap", "ports", "a6len", "a6suffix", "a6prefix", "params",
+        "base64_16", "other16", "bitmap", "ports", "a6len", "a6suffix", "a6prefix", "params",
         "rcode"
     };
     int n = nm_rrtype_count();

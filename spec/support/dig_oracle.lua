@@ -74,7 +74,11 @@ function M.answer_texts(answers, flags)
     if n then
       current = {}
       result[tonumber(n)] = current
-    elseif current and not line:match("^;") and line ~= "__DONE__" then
+    elseif current and not line:match("^;") and line ~= "__DONE__"
+        -- dig's hex dump of a packet it refused ("113 bytes", "90 bb 84 ..."):
+        -- an answer line never has a space before its owner's final dot
+        -- (BIND writes a space in a name as \032)
+        and not line:match("^%d+ bytes$") and not line:match("^%x%x%s") then
       current[#current + 1] = line
     end
   end
