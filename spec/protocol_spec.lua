@@ -1,0 +1,141 @@
+-- The low-level protocols: DNSDatagramProtocol over reactor.listenUDP and
+-- DNSProtocol over reactor.connectTCP, against named and the misbehaving
+-- servers.
+local async = require "async"
+local defer = require "names.defer"
+local dns = require "names.dns"
+local env = require "testenv"
+local errors = require "names.error"
+local reactor = require "names.reactor"
+
+describe("dns.DNSDatagramProtocol", function()
+  local proto, port
+  before_each(function()
+    env.assert_server_up()
+    proto = dns.DNSDatagramProtocol{ controller = nil }
+    port = reactor.listenUDP(0, proto)
+  end)
+  after_each(function()
+    port:stopListening()
+  end)
+
+  it("listens on a port of its own", function()
+    assert.equal(port, proto.transport)
+    local p = port:getHost().port
+    assert.is_true(p > 0 and p < 65536)
+  end)
+
+  it("fires with the response Message", function()
+    local m = async.wait(proto:query(env.server, { dns.Query("www.example.test", dns.AAAA) }))
+    assert.equal(getmetatable(dns.Message()), getmetatable(m))
+    assert.is_true(m.answer)
+    assert.equal("<AAAA address=2001:db8::10 ttl=3600>", tostring(m.answers[1].payload))
+    assert.equal("www.example.test", m.queries[1].name.name)
+  end)
+
+  it("fires with the Message whatever its rcode", function()
+    local m = async.wait(proto:query(env.server, { dns.Query("missing.example.test") }))
+    assert.equal(dns.ENAME, m.rCode)
+  end)
+
+  it("hands back a truncated answer as it came", function()
+    local m = async.wait(proto:query(env.server, { dns.Query("bigtxt.example.test", dns.TXT) }))
+    assert.is_true(m.trunc)
+  end)
+
+  it("ignores a decoy with the wrong id", function()
+    local m = async.wait(proto:query({ "127.0.0.1", env.bad.wrongid }, { dns.Query("x.bad.test") }))
+    assert.equal("192.0.2.3", m.answers[1].payload.address)
+  end)
+
+  it("errbacks with DNSQueryTimeoutError when nothing answers", function()
+    local took, failure = async.timed(async.failure,
+      proto:query({ "127.0.0.1", env.bad.silent }, { dns.Query("x.bad.test") }, 0.2))
+    assert.is_not_nil(failure:check(errors.DNSQueryTimeoutError))
+    assert.is_true(took >= 0.19 and took < 1, took)
+  end)
+
+  it("never takes a reply from another port", function()
+    local failure = async.failure(proto:query({ "127.0.0.1", env.bad.otherport }, { dns.Query("x.bad.test") }, 0.3))
+    assert.is_not_nil(failure:check(errors.DNSQueryTimeoutError))
+  end)
+
+  it("can be cancelled", function()
+    local d = proto:query({ "127.0.0.1", env.bad.silent }, { dns.Query("x.bad.test") })
+    d:cancel()
+    assert.is_not_nil(async.failure(d, 1):check(defer.CancelledError))
+  end)
+
+  it("asks an IPv6 server", function()
+    if not env.ipv6 then
+      pending("no ::1 here")
+      return
+    end
+    local m = async.wait(proto:query(env.server6, { dns.Query("www.example.test") }))
+    assert.equal("192.0.2.10", m.answers[1].payload.address)
+  end)
+
+  it("hands messages nobody asked for to the controller", function()
+    local got = {}
+    local served = dns.DNSDatagramProtocol{ controller = {
+      messageReceived = function(_, message, protocol, address)
+        got[#got + 1] = { message = message, protocol = protocol, address = address }
+      end,
+    } }
+    local servedPort = reactor.listenUDP(0, served, "127.0.0.1")
+    local m = dns.Message{ id = 4242, recDes = true }
+    m:addQuery("hello.test", dns.A)
+    port:write(m:toStr(), { "127.0.0.1", servedPort:getHost().port })
+    async.loopUntil(function() return #got > 0 end, 2)
+    servedPort:stopListening()
+    assert.equal(1, #got)
+    assert.equal(4242, got[1].message.id)
+    assert.equal(served, got[1].protocol)
+    assert.equal("127.0.0.1", got[1].address[1])
+    assert.equal(port:getHost().port, got[1].address[2])
+  end)
+
+  it("refuses bad arguments at once", function()
+    assert.has_error(function() proto:query("127.0.0.1", { dns.Query("x") }) end)
+    assert.has_error(function() proto:query(env.server, { "not a query" }) end)
+    assert.has_error(function() reactor.listenUDP(70000, proto) end)
+  end)
+end)
+
+describe("dns.DNSProtocol", function()
+  local function connect(host, port)
+    local connected = defer.Deferred()
+    local factory = dns.DNSClientFactory({
+      connectionMade = function(_, p) connected:callback(p) end,
+    })
+    factory.clientConnectionFailed = function(_, _, reason) connected:errback(errors.ResolverError(reason)) end
+    reactor.connectTCP(host, port, factory)
+    return connected
+  end
+
+  it("asks over a TCP connection, several questions on one connection", function()
+    local p = async.wait(connect("127.0.0.1", env.port))
+    local d1 = p:query({ dns.Query("bigtxt.example.test", dns.TXT) })
+    local d2 = p:query({ dns.Query("www.example.test", dns.A) })
+    local m1, m2 = async.wait(d1), async.wait(d2)
+    p.transport:loseConnection()
+    assert.equal(40, #m1.answers)
+    assert.is_false(m1.trunc)
+    assert.equal("192.0.2.10", m2.answers[1].payload.address)
+  end)
+
+  it("takes answers in any order", function()
+    local p = async.wait(connect("127.0.0.1", env.bad.tcp_reorder))
+    local d1 = p:query({ dns.Query("first.bad.test", dns.A) })
+    local d2 = p:query({ dns.Query("second.bad.test", dns.A) })
+    local m1, m2 = async.wait(d1), async.wait(d2)
+    p.transport:loseConnection()
+    assert.equal("first.bad.test", m1.queries[1].name.name)
+    assert.equal("second.bad.test", m2.queries[1].name.name)
+  end)
+
+  it("reports a connection that cannot be made", function()
+    local failure = async.failure(connect("127.0.0.1", 1))
+    assert.is_not_nil(failure:check(errors.ResolverError))
+  end)
+end)
