@@ -1,0 +1,72 @@
+-- The README's Lua snippets run as they stand (against the test server,
+-- with private resolv.conf and hosts files), and print what their
+-- `--> ...` comments say (up to any "...").
+local env = require "testenv"
+
+local function write(text)
+  local path = os.tmpname()
+  local f = assert(io.open(path, "w"))
+  f:write(text)
+  f:close()
+  return path
+end
+
+local function slurp(path)
+  local f = assert(io.open(path))
+  local s = f:read("a")
+  f:close()
+  os.remove(path)
+  return s
+end
+
+local function snippets()
+  local f = assert(io.open(env.root .. "/README.md"))
+  local text = f:read("a")
+  f:close()
+  local out = {}
+  for code in text:gmatch("```lua\n(.-)```") do
+    out[#out + 1] = code
+  end
+  return out
+end
+
+describe("the README", function()
+  local conf, hostsFile
+  setup(function()
+    env.assert_server_up()
+    conf = write(("nameserver [127.0.0.1]:%d\nsearch example.test\n"):format(env.port))
+    hostsFile = write("127.0.0.1 localhost\n")
+  end)
+  teardown(function()
+    os.remove(conf)
+    os.remove(hostsFile)
+  end)
+
+  local all = snippets()
+
+  it("has Lua snippets to run", function()
+    assert.is_true(#all >= 8, #all)
+  end)
+
+  for i, code in ipairs(all) do
+    local first = code:match("^[^\n]*")
+    it(("snippet %d runs and prints what it says (%s)"):format(i, first), function()
+      -- the snippet that reads a script's arg gets 127.0.0.1
+      local script = write(code)
+      local out, err = os.tmpname(), os.tmpname()
+      local cmd = ("cd %q && NAMES_RESOLV_CONF=%q NAMES_HOSTS=%q LUA_PATH='lua/?.lua;;' "
+        .. "LUA_CPATH='build/?.so;;' timeout 30 lua5.4 %q 127.0.0.1 >%q 2>%q </dev/null"):format(
+        env.root, conf, hostsFile, script, out, err)
+      local _, _, status = os.execute(cmd)
+      os.remove(script)
+      local stdout, stderr = slurp(out), slurp(err)
+      assert.equal("", stderr)
+      assert.equal(0, status)
+      for expected in code:gmatch("%-%->%s*([^\n]+)") do
+        local want = expected:match("^(.-)%s*%.%.%.") or expected
+        want = want:gsub("%s+$", "")
+        assert.is_truthy(stdout:find(want, 1, true), ("%q not in the output:\n%s"):format(want, stdout))
+      end
+    end)
+  end
+end)
