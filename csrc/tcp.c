@@ -2,6 +2,7 @@
  * Messages carry a two-byte length; several queries share the connection
  * (pipelined, answered in any order); a zone transfer's messages all come
  * to one waiting query; an idle connection closes after idle_ms. */
+#include <signal.h>
 #include <stdlib.h>
 
 #include "idtable.h"
@@ -250,6 +251,25 @@ static void on_connect(uv_connect_t *req, int status)
     set_idle(t);
 }
 
+/* libuv writes with writev: a write to a connection the server has closed
+ * raises SIGPIPE, whose default kills the process.  Nothing a server does
+ * may do that, so unless the program chose its own disposition, SIGPIPE is
+ * ignored (the write then fails with EPIPE and the connection closes), as
+ * Python and Node.js do. */
+static void ignore_sigpipe(void)
+{
+    static int done;
+    struct sigaction sa;
+    if (done) return;
+    done = 1;
+    if (sigaction(SIGPIPE, NULL, &sa) != 0) return;
+    if ((sa.sa_flags & SA_SIGINFO) || sa.sa_handler != SIG_DFL) return;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = SIG_IGN;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGPIPE, &sa, NULL);
+}
+
 nm_tcp *nm_tcp_open(uv_loop_t *loop, const nm_addr *peer, int idle_ms, nm_rxbuf *rx,
                     const nm_transport_hooks *hooks, int *err)
 {
@@ -259,6 +279,7 @@ nm_tcp *nm_tcp_open(uv_loop_t *loop, const nm_addr *peer, int idle_ms, nm_rxbuf 
         *err = UV_ENOMEM;
         return NULL;
     }
+    ignore_sigpipe();
     if ((rc = uv_tcp_init(loop, &t->handle)) != 0) {
         free(t);
         *err = rc;

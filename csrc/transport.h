@@ -129,7 +129,11 @@ const nm_drop_stats *nm_udp_drops(const nm_udp *u);
  * Waiting queries get NM_EIO with UV_ECANCELED first. */
 void nm_udp_close(nm_udp *u);
 
-/* ---- TCP */
+/* ---- TCP
+ *
+ * The first connection sets SIGPIPE to be ignored, unless the program gave
+ * it a disposition of its own (libuv writes with writev: a server that
+ * closes its end would otherwise kill the process). */
 
 nm_tcp *nm_tcp_open(uv_loop_t *loop, const nm_addr *peer, int idle_ms, nm_rxbuf *rx,
                     const nm_transport_hooks *hooks, int *err);
