@@ -19,7 +19,7 @@
 #define T_TXT 16
 #define C_IN 1
 
-enum { B_OK = 0, B_SILENT = 1, B_TC = 3, B_SERVFAIL = 4, B_SLOW = 10 };
+enum { B_OK = 0, B_SILENT = 1, B_TC = 3, B_SERVFAIL = 4, B_GARBAGE = 8, B_SLOW = 10, B_TCP_CLOSE = 15 };
 
 static int named_port, bad_base;
 
@@ -401,6 +401,32 @@ TEST(closes_inside_its_own_callback)
     CHECK(pending.order > c.res.order);
     uv_run(&f.loop, UV_RUN_NOWAIT);
     CHECK_INT(uv_loop_close(&f.loop), 0);
+}
+
+TEST(survives_servers_that_close_tcp_connections)
+{
+    /* pipelined queries on connections the server closes (or fills with
+     * garbage): each query fails, the process is not killed by SIGPIPE */
+    fixture f;
+    static result res[100];
+    const double t[] = { 0.3 };
+    nm_addr s[2] = { bad(B_TCP_CLOSE), bad(B_GARBAGE) };
+    int ended = 0, answered = 0;
+    double t0 = now_s();
+    setup(&f, t, 1, s, 2);
+    for (int i = 0; i < 100; i++) {
+        char name[32];
+        snprintf(name, sizeof name, "p%d.example.test", i);
+        query(&f, name, T_A, NM_Q_TCP, &res[i]);
+    }
+    while (finished < 100 && now_s() - t0 < 10) uv_run(&f.loop, UV_RUN_ONCE);
+    for (int i = 0; i < 100; i++) {
+        ended += res[i].done && (res[i].status == NM_EIO || res[i].status == NM_ETIMEOUT);
+        answered += res[i].done && res[i].status == NM_OK;
+    }
+    CHECK_INT(ended, 100);
+    CHECK_INT(answered, 0);
+    teardown(&f);
 }
 
 TEST(answers_a_burst_of_2000_queries)
