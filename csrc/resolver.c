@@ -486,7 +486,9 @@ static double round_timeout(const exchange *ex)
 
 static int wants_tcp(const exchange *ex)
 {
-    return ex->r->opt.use_tcp || (ex->flags & (NM_Q_TCP | NM_Q_XFR)) || ex->via_tcp;
+    /* a low-level exchange goes the way it was asked to */
+    if (ex->direct) return (ex->flags & NM_Q_TCP) || ex->via_tcp;
+    return ex->r->opt.use_tcp || (ex->flags & (NM_Q_TCP | NM_Q_XFR));
 }
 
 static int wants_edns(const exchange *ex, const server *s)

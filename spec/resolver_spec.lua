@@ -320,10 +320,17 @@ describe("the resolver against named", function()
     assert.are.equal("192.0.2.10", addresses(got))
     assert.are.equal("127.0.0.1:" .. env.port, attempts[1].server)
     got = nil
-    r:exchange(m:toStr(), named(), "tcp", 2, function(reply, err) got, e = reply or false, err end)
+    r:exchange(m:toStr(), named(), "tcp", 2, function(reply, err, a) got, e, attempts = reply or false, err, a end)
     assert.is_true(wait(function() return got ~= nil end, 5))
     assert.are.equal("192.0.2.10", addresses(got))
-    done(r)
+    assert.are.equal("tcp answer", outcomes(attempts))
+    -- the transport asked for wins over the resolver's tcp option
+    local tcp = resolver({ timeout = { 2 }, tcp = true }, {})
+    got = nil
+    tcp:exchange(m:toStr(), named(), "udp", 2, function(reply, err, a) got, e, attempts = reply or false, err, a end)
+    assert.is_true(wait(function() return got ~= nil end, 5))
+    assert.are.equal("udp answer", outcomes(attempts))
+    done(r, tcp)
   end)
 end)
 
