@@ -79,9 +79,10 @@ end
 
 -- A response's result: the tuple for NOERROR, the error for the rest, as
 -- Twisted's filterAnswers.
-local function filterAnswer(query, message, attempts)
+local function filterAnswer(message, attempts)
   if message.rCode ~= dns.OK then
     local e = errors.errorForRcode(message.rCode)(message)
+    local query = message.queries[1]
     e.query = query
     e.attempts = attempts
     e.reason = format("%s: %s", tostring(query), describeAttempts(attempts))
@@ -205,30 +206,6 @@ function Resolver:setCache(cache)
   self.cache = cache
 end
 
--- One name, one question: a Deferred of the response Message.
-function Resolver:_ask(name, cls, qtype, timeout, flags)
-  local handle
-  local d = defer.Deferred(function()
-    if handle then
-      handle:cancel()
-    end
-  end)
-  local query = dns.Query(name, qtype, cls)
-  handle = self._core:query(name, qtype, cls, timeout, flags or "", function(message, err, attempts)
-    if d.called then
-      return
-    end
-    if message then
-      d:callback({ message = message, attempts = attempts, query = query })
-    elseif err.status == "cancelled" then
-      d:errback(defer.CancelledError())
-    else
-      d:errback(failureFor(query, err, attempts))
-    end
-  end)
-  return d
-end
-
 -- The names to try, with the search list applied as glibc does.
 function Resolver:_candidates(name)
   if self._conf then
@@ -239,48 +216,53 @@ end
 
 --- Asks for `name`, trying the search list's candidates in turn: a name
 -- that does not exist moves on to the next; the first answer wins; NODATA
--- is kept unless a later candidate has data.
+-- is kept unless a later candidate has data. One Deferred per lookup, the
+-- core's callback firing it straight: this is the per-query path.
 function Resolver:_lookup(name, cls, qtype, timeout)
   self:_maybeParseConfig()
   local candidates = self:_candidates(name)
   local i, lastFailure, nodata = 0, nil, nil
-  local current
+  local handle
   local result = defer.Deferred(function()
-    if current then
-      current:cancel()
+    if handle then
+      handle:cancel()
     end
   end)
-  local function try()
+  local try
+  local function done(message, err, attempts)
+    handle = nil
+    if result.called then
+      return
+    end
+    if not message then
+      if err.status == "cancelled" then
+        return result:errback(defer.CancelledError())
+      end
+      return result:errback(failureFor(dns.Query(candidates[i], qtype, cls), err, attempts))
+    end
+    local out = filterAnswer(message, attempts)
+    if defer.isFailure(out) then
+      if out:check(errors.DNSNameError) then
+        lastFailure = out
+        return try() -- the next candidate, or NODATA, or this error
+      end
+      return result:errback(out)
+    elseif #out[1] == 0 and i < #candidates then
+      nodata = nodata or out
+      return try()
+    end
+    result:callback(out)
+  end
+  try = function()
     i = i + 1
     local candidate = candidates[i]
     if not candidate then
       if nodata then
-        result:callback(nodata)
-      else
-        result:errback(lastFailure or defer.Failure(errors.DNSNameError(name)))
+        return result:callback(nodata)
       end
-      return
+      return result:errback(lastFailure or defer.Failure(errors.DNSNameError(name)))
     end
-    current = self:_ask(candidate, cls, qtype, timeout)
-    current:addCallbacks(function(r)
-      local out = filterAnswer(r.query, r.message, r.attempts)
-      if defer.isFailure(out) then
-        if out:check(errors.DNSNameError) then
-          lastFailure = out
-          return try() -- the next candidate, or NODATA, or this error
-        end
-        result:errback(out)
-      elseif #out[1] == 0 and i < #candidates and #candidates > 1 then
-        nodata = nodata or out
-        return try()
-      else
-        result:callback(out)
-      end
-    end, function(f)
-      if not result.called then
-        result:errback(f)
-      end
-    end)
+    handle = self._core:query(candidate, qtype, cls, timeout, "", done)
   end
   try()
   return result
@@ -313,7 +295,7 @@ function Resolver:lookupZone(name, timeout)
         return d:errback(failureFor(query, err, attempts))
       end
       if messages.queries then -- one message: the server refused
-        return d:callback(filterAnswer(query, messages, attempts))
+        return d:callback(filterAnswer(messages, attempts))
       end
       local answers = {}
       for _, m in ipairs(messages) do

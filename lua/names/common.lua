@@ -6,6 +6,7 @@
 -- timeout)`, which returns a Deferred firing with a `Result`.
 -- @module names.common
 
+local core = require "names.core"
 local defer = require "names.defer"
 local dns = require "names.dns"
 local errors = require "names.error"
@@ -87,9 +88,9 @@ local function nameArgs(fname, name, timeout)
   if type(name) ~= "string" then
     error(format("bad argument #1 to '%s' (name: string expected, got %s)", fname, type(name)), 3)
   end
-  local ok, err = pcall(dns.Name, name)
+  local ok, err = core.name_check(name)
   if not ok then
-    error(format("bad argument #1 to '%s' (%s)", fname, tostring(err):match("%((.*)%)$") or err), 3)
+    error(format("bad argument #1 to '%s' (%s: '%s')", fname, err, name), 3)
   end
   return name, M.checkTimeout(timeout, fname, 3)
 end
