@@ -32,30 +32,176 @@ static int push_classes(lua_State *L)
 
 /* ---------------------------------------------------------------- decode */
 
+/* Field names as Lua strings, made once: lua_setfield would look each C
+ * string up in Lua's string cache (a strcmp) for every field of every
+ * record; a key taken from this list by number costs a table index.
+ * Registry key: the list.  The record types' field names follow the fixed
+ * keys, NM_MAX_FIELDS slots per type of the table. */
+static const char keys_key = 'k';
+
+enum {
+    K_NAME = 1, K_TYPE, K_CLS, K_TTL, K_AUTH, K_PAYLOAD, K_ID, K_ANSWER, K_OPCODE, K_TRUNC,
+    K_RECDES, K_RECAV, K_RCODE, K_AD, K_CD, K_MAXSIZE, K_EDNSVERSION, K_DNSSECOK,
+    K_EDNSOPTIONS, K_QUERIES, K_ANSWERS, K_AUTHORITY, K_ADDITIONAL, K_CODE, K_DATA, K_FAMILY,
+    K_SOURCE, K_SCOPE, K_ADDRESS, K_CLIENTCOOKIE, K_SERVERCOOKIE, K_LENGTH, K_INFOCODE,
+    K_EXTRATEXT, K_KEY, K_VALUE, K_FIELDS
+};
+
+static const char *const fixed_keys[] = {
+    NULL, "name", "type", "cls", "ttl", "auth", "payload", "id", "answer", "opCode", "trunc",
+    "recDes", "recAv", "rCode", "authenticData", "checkingDisabled", "maxSize", "ednsVersion",
+    "dnssecOK", "ednsOptions", "queries", "answers", "authority", "additional", "code", "data",
+    "family", "sourcePrefixLength", "scopePrefixLength", "address", "clientCookie",
+    "serverCookie", "length", "infoCode", "extraText", "key", "value"
+};
+
+static void make_keys(lua_State *L)
+{
+    int ntypes = nm_rrtype_count();
+    lua_createtable(L, K_FIELDS + ntypes * NM_MAX_FIELDS, 0);
+    for (int k = 1; k < K_FIELDS; k++) {
+        lua_pushstring(L, fixed_keys[k]);
+        lua_rawseti(L, -2, k);
+    }
+    for (int i = 0; i < ntypes; i++) {
+        const nm_rrtype *t = nm_rrtype_at(i);
+        for (int f = 0; f < NM_MAX_FIELDS; f++) {
+            lua_pushstring(L, f < t->nfields ? t->fields[f].name : "");
+            lua_rawseti(L, -2, K_FIELDS + i * NM_MAX_FIELDS + f);
+        }
+    }
+    lua_rawsetp(L, LUA_REGISTRYINDEX, &keys_key);
+}
+
+/* Recently made Name objects, kept on the stack: the records of an answer
+ * mostly share their owner, and one Name object (and one string) serves
+ * them all.  Names are compared octet for octet, case included. */
+#define NAME_CACHE 4
+
 struct decoder {
     lua_State *L;
     const nm_msg *m;
     int classes;  /* stack index of the classes table */
     int name_mt;  /* stack index of Name's metatable */
+    int keys;     /* stack index of the key list */
+    int fixed;    /* stack index of key 0: the fixed keys follow it on the stack */
+    int fields;   /* stack index of the field keys of `ftype` (NM_MAX_FIELDS slots) */
+    const nm_rrtype *ftype;
+    int cache;    /* stack index of the first cached Name */
+    int ncache, next;
+    size_t at[NAME_CACHE];  /* where in the message it was read (0: unknown) */
+    size_t len[NAME_CACHE];
+    uint8_t wire[NAME_CACHE][NM_NAME_MAX];
 };
 
-static void push_name(struct decoder *d, const uint8_t *wire)
+/* Pushes the key k, for a value pushed next and lua_rawset(L, -3): a copy
+ * of a stack slot, the cheapest way to a string Lua already has. */
+static inline void key(struct decoder *d, int k)
+{
+    lua_pushvalue(d->L, d->fixed + k);
+}
+
+/* Pushes field i's key of type t (the keys of the last type used wait on
+ * the stack: records of one type come in runs). */
+static void field_key(struct decoder *d, const nm_rrtype *t, int i)
+{
+    if (d->ftype != t) {
+        int base = K_FIELDS + (int)(t - nm_rrtype_at(0)) * NM_MAX_FIELDS;
+        for (int f = 0; f < t->nfields; f++) {
+            lua_rawgeti(d->L, d->keys, base + f);
+            lua_replace(d->L, d->fields + f);
+        }
+        d->ftype = t;
+    }
+    lua_pushvalue(d->L, d->fields + i);
+}
+
+static inline void set_int(struct decoder *d, int k, lua_Integer v)
+{
+    key(d, k);
+    lua_pushinteger(d->L, v);
+    lua_rawset(d->L, -3);
+}
+
+static inline void set_bool(struct decoder *d, int k, int v)
+{
+    key(d, k);
+    lua_pushboolean(d->L, v);
+    lua_rawset(d->L, -3);
+}
+
+static inline void set_str(struct decoder *d, int k, const void *s, size_t n)
+{
+    key(d, k);
+    lua_pushlstring(d->L, (const char *)s, n);
+    lua_rawset(d->L, -3);
+}
+
+/* A Name read at message offset `at` (0 when unknown) whose wire form is
+ * given. */
+static void push_name_at(struct decoder *d, size_t at, const uint8_t *wire, size_t len)
 {
     lua_State *L = d->L;
     char text[NM_NAME_TEXT_MAX];
-    size_t n = nm_name_to_text(wire, text, 0);
+    size_t n;
+    for (int i = 0; i < d->ncache; i++) {
+        if (d->len[i] == len && memcmp(d->wire[i], wire, len) == 0) {
+            lua_pushvalue(L, d->cache + i);
+            return;
+        }
+    }
+    n = nm_name_to_text(wire, text, 0);
     lua_createtable(L, 0, 1);
+    key(d, K_NAME);
     lua_pushlstring(L, text, n);
-    lua_setfield(L, -2, "name");
+    lua_rawset(L, -3);
     lua_pushvalue(L, d->name_mt);
     lua_setmetatable(L, -2);
+    /* remember it in the next slot, round robin */
+    memcpy(d->wire[d->next], wire, len);
+    d->len[d->next] = len;
+    d->at[d->next] = at;
+    lua_pushvalue(L, -1);
+    lua_replace(L, d->cache + d->next);
+    d->next = (d->next + 1) % NAME_CACHE;
+    if (d->ncache < NAME_CACHE) d->ncache++;
 }
 
-static void push_address(lua_State *L, int family, const uint8_t *p)
+static void push_name(struct decoder *d, const uint8_t *wire, size_t len)
 {
-    char buf[INET6_ADDRSTRLEN];
-    if (!inet_ntop(family, p, buf, sizeof buf)) buf[0] = 0;
-    lua_pushstring(L, buf);
+    push_name_at(d, 0, wire, len);
+}
+
+/* The name at message offset `at`: when it is one compression pointer to
+ * where a cached Name was read (an owner pointing at the question, as in
+ * most answers), that Name, without decompressing anything. */
+static void push_name_in_message(struct decoder *d, size_t at)
+{
+    const uint8_t *w = d->m->wire;
+    uint8_t name[NM_NAME_MAX];
+    size_t n = 1;
+    nm_reader r;
+    if ((w[at] & 0xC0) == 0xC0) {
+        size_t target = ((size_t)(w[at] & 0x3F) << 8) | w[at + 1];
+        for (int i = 0; i < d->ncache; i++) {
+            if (d->at[i] && (d->at[i] == target || d->at[i] == at)) {
+                lua_pushvalue(d->L, d->cache + i);
+                return;
+            }
+        }
+    }
+    nm_reader_init(&r, w, d->m->len);
+    r.pos = at;
+    nm_name_read(&r, name, &n); /* checked by the parser */
+    /* cached under where its labels start: later pointers lead there */
+    push_name_at(d, (w[at] & 0xC0) == 0xC0 ? 0 : at, name, n);
+}
+
+static void push_address(lua_State *L, const uint8_t *p, size_t len)
+{
+    char buf[NM_IP_TEXT_MAX];
+    size_t n = nm_ip_to_text(p, len, buf);
+    lua_pushlstring(L, buf, n);
 }
 
 static void push_strings(lua_State *L, const nm_value *v)
@@ -82,15 +228,16 @@ static void push_bitmap(lua_State *L, const nm_value *v)
     }
 }
 
-static void push_params(lua_State *L, const nm_value *v)
+static void push_params(struct decoder *d, const nm_value *v)
 {
+    lua_State *L = d->L;
     lua_Integer i = 0;
     lua_createtable(L, 4, 0);
     for (size_t at = 0; at + 4 <= v->len;) {
         uint16_t n = nm_get16(v->data + at + 2);
         lua_createtable(L, 0, 2);
-        nm_lua_setint(L, "key", nm_get16(v->data + at));
-        nm_lua_setstr(L, "value", (const char *)v->data + at + 4, n);
+        set_int(d, K_KEY, nm_get16(v->data + at));
+        set_str(d, K_VALUE, v->data + at + 4, n);
         lua_rawseti(L, -2, ++i);
         at += 4 + (size_t)n;
     }
@@ -113,18 +260,17 @@ static void push_field(struct decoder *d, const nm_field *f, const nm_value *v)
     case NM_FK_NAME:
     case NM_FK_NAME_NC:
     case NM_FK_A6PREFIX:
-        push_name(d, v->namelen ? v->name : (const uint8_t *)"");
+        if (v->namelen) push_name(d, v->name, v->namelen);
+        else push_name(d, (const uint8_t *)"", 1);
         break;
     case NM_FK_IPV4:
-        push_address(L, AF_INET, v->data);
-        break;
     case NM_FK_IPV6:
-        push_address(L, AF_INET6, v->data);
+        push_address(L, v->data, v->len);
         break;
     case NM_FK_A6SUFFIX: {
         uint8_t addr[16] = { 0 };
         memcpy(addr + 16 - v->len, v->data, v->len);
-        push_address(L, AF_INET6, addr);
+        push_address(L, addr, 16);
         break;
     }
     case NM_FK_STRINGS:
@@ -134,7 +280,7 @@ static void push_field(struct decoder *d, const nm_field *f, const nm_value *v)
         push_bitmap(L, v);
         break;
     case NM_FK_PARAMS:
-        push_params(L, v);
+        push_params(d, v);
         break;
     case NM_FK_STRING:
     case NM_FK_TAG:
@@ -159,16 +305,19 @@ static void push_payload(struct decoder *d, const nm_rr *rr)
     const nm_rrtype *type = nm_rr_type(rr);
     nm_rdata_iter it;
     const nm_field *f;
-    nm_value v;
+    static nm_value v; /* 300 bytes: off the C stack, which Lua may need */
+    int i = 0;
 
     lua_createtable(L, 0, type ? type->nfields + 1 : 2);
     nm_rdata_begin(&it, d->m->wire, rr->rdata, rr->rdlen, type);
     /* the parser checked every field already: no errors here */
     while (nm_rdata_next(&it, &f, &v) == 1) {
+        if (type) field_key(d, type, i++);
+        else key(d, K_DATA);
         push_field(d, f, &v);
-        lua_setfield(L, -2, f->name);
+        lua_rawset(L, -3);
     }
-    nm_lua_setint(L, "ttl", rr->ttl);
+    set_int(d, K_TTL, rr->ttl);
     if (!type || lua_rawgeti(L, d->classes, rr->type) != LUA_TTABLE) {
         if (type) lua_pop(L, 1);
         lua_getfield(L, d->classes, "Unknown");
@@ -179,55 +328,54 @@ static void push_payload(struct decoder *d, const nm_rr *rr)
 static void push_rr(struct decoder *d, const nm_rr *rr, int rr_mt, int auth)
 {
     lua_State *L = d->L;
-    uint8_t owner[NM_NAME_MAX];
-    nm_reader r;
-    nm_reader_init(&r, d->m->wire, d->m->len);
-    r.pos = rr->owner;
-    nm_name_read(&r, owner, NULL); /* checked by the parser */
 
     lua_createtable(L, 0, 6);
-    push_name(d, owner);
-    lua_setfield(L, -2, "name");
-    nm_lua_setint(L, "type", rr->type);
-    nm_lua_setint(L, "cls", rr->cls);
-    nm_lua_setint(L, "ttl", rr->ttl);
-    nm_lua_setbool(L, "auth", auth);
+    key(d, K_NAME);
+    push_name_in_message(d, rr->owner);
+    lua_rawset(L, -3);
+    set_int(d, K_TYPE, rr->type);
+    set_int(d, K_CLS, rr->cls);
+    set_int(d, K_TTL, rr->ttl);
+    set_bool(d, K_AUTH, auth);
+    key(d, K_PAYLOAD);
     push_payload(d, rr);
-    lua_setfield(L, -2, "payload");
+    lua_rawset(L, -3);
     lua_pushvalue(L, rr_mt);
     lua_setmetatable(L, -2);
 }
 
-static void push_edns_option(lua_State *L, uint16_t code, const uint8_t *p, uint16_t n)
+static void push_edns_option(struct decoder *d, uint16_t code, const uint8_t *p, uint16_t n)
 {
+    lua_State *L = d->L;
     lua_createtable(L, 0, 4);
-    nm_lua_setint(L, "code", code);
-    nm_lua_setstr(L, "data", (const char *)p, n);
+    set_int(d, K_CODE, code);
+    set_str(d, K_DATA, p, n);
     switch (code) {
     case NM_OPT_ECS: {
         nm_ecs ecs;
         if (nm_ecs_decode(p, n, &ecs) == NM_OK) {
-            nm_lua_setint(L, "family", ecs.family);
-            nm_lua_setint(L, "sourcePrefixLength", ecs.source);
-            nm_lua_setint(L, "scopePrefixLength", ecs.scope);
-            push_address(L, ecs.family == 1 ? AF_INET : AF_INET6, ecs.addr);
-            lua_setfield(L, -2, "address");
+            set_int(d, K_FAMILY, ecs.family);
+            set_int(d, K_SOURCE, ecs.source);
+            set_int(d, K_SCOPE, ecs.scope);
+            key(d, K_ADDRESS);
+            push_address(L, ecs.addr, ecs.family == 1 ? 4 : 16);
+            lua_rawset(L, -3);
         }
         break;
     }
     case NM_OPT_COOKIE:
         if (n >= 8) {
-            nm_lua_setstr(L, "clientCookie", (const char *)p, 8);
-            nm_lua_setstr(L, "serverCookie", (const char *)p + 8, n - 8u);
+            set_str(d, K_CLIENTCOOKIE, p, 8);
+            set_str(d, K_SERVERCOOKIE, p + 8, n - 8u);
         }
         break;
     case NM_OPT_PADDING:
-        nm_lua_setint(L, "length", n);
+        set_int(d, K_LENGTH, n);
         break;
     case NM_OPT_EDE:
         if (n >= 2) {
-            nm_lua_setint(L, "infoCode", nm_get16(p));
-            nm_lua_setstr(L, "extraText", (const char *)p + 2, n - 2u);
+            set_int(d, K_INFOCODE, nm_get16(p));
+            set_str(d, K_EXTRATEXT, p + 2, n - 2u);
         }
         break;
     default:
@@ -242,8 +390,10 @@ static void push_section(struct decoder *d, int section, int rr_mt)
     int auth = (m->flags & NM_AA) != 0;
     lua_Integer i = 0;
     lua_createtable(L, m->count[section], 0);
-    for (int k = 0; k < m->nrr; k++) {
-        if (m->rr[k].section != section) continue;
+    /* records are in section order: start at the section's first */
+    for (int k = section == NM_ANSWER ? 0 : section == NM_AUTHORITY ? m->count[NM_ANSWER]
+                                                                    : m->count[NM_ANSWER] + m->count[NM_AUTHORITY];
+         k < m->nrr && m->rr[k].section == section; k++) {
         push_rr(d, &m->rr[k], rr_mt, auth);
         lua_rawseti(L, -2, ++i);
     }
@@ -255,6 +405,7 @@ int nm_lua_push_message(lua_State *L, const nm_msg *m)
     int top = lua_gettop(L), query_mt, rr_mt;
     uint16_t fl = m->flags;
 
+    luaL_checkstack(L, 32 + NAME_CACHE + NM_MAX_FIELDS + K_FIELDS, "decoding a message");
     if (!push_classes(L)) {
         lua_settop(L, top);
         return 0;
@@ -268,63 +419,74 @@ int nm_lua_push_message(lua_State *L, const nm_msg *m)
     query_mt = top + 3;
     lua_getfield(L, d.classes, "RRHeader");
     rr_mt = top + 4;
+    lua_rawgetp(L, LUA_REGISTRYINDEX, &keys_key);
+    d.keys = top + 5;
+    d.cache = top + 6;
+    for (int i = 0; i < NAME_CACHE; i++) lua_pushnil(L);
+    d.ncache = d.next = 0;
+    d.fields = d.cache + NAME_CACHE;
+    for (int i = 0; i < NM_MAX_FIELDS; i++) lua_pushnil(L);
+    d.ftype = NULL;
+    d.fixed = d.fields + NM_MAX_FIELDS - 1; /* key k sits at fixed + k */
+    for (int k = 1; k < K_FIELDS; k++) lua_rawgeti(L, d.keys, k);
 
-    lua_createtable(L, 0, 20);
-    nm_lua_setint(L, "id", m->id);
-    nm_lua_setbool(L, "answer", (fl & NM_QR) != 0);
-    nm_lua_setint(L, "opCode", NM_OPCODE(fl));
-    nm_lua_setbool(L, "auth", (fl & NM_AA) != 0);
-    nm_lua_setbool(L, "trunc", (fl & NM_TC) != 0);
-    nm_lua_setbool(L, "recDes", (fl & NM_RD) != 0);
-    nm_lua_setbool(L, "recAv", (fl & NM_RA) != 0);
-    nm_lua_setint(L, "rCode", m->rcode);
-    nm_lua_setbool(L, "authenticData", (fl & NM_AD) != 0);
-    nm_lua_setbool(L, "checkingDisabled", (fl & NM_CD) != 0);
+    lua_createtable(L, 0, m->edns.present ? 18 : 16);
+    set_int(&d, K_ID, m->id);
+    set_bool(&d, K_ANSWER, (fl & NM_QR) != 0);
+    set_int(&d, K_OPCODE, NM_OPCODE(fl));
+    set_bool(&d, K_AUTH, (fl & NM_AA) != 0);
+    set_bool(&d, K_TRUNC, (fl & NM_TC) != 0);
+    set_bool(&d, K_RECDES, (fl & NM_RD) != 0);
+    set_bool(&d, K_RECAV, (fl & NM_RA) != 0);
+    set_int(&d, K_RCODE, m->rcode);
+    set_bool(&d, K_AD, (fl & NM_AD) != 0);
+    set_bool(&d, K_CD, (fl & NM_CD) != 0);
     if (m->edns.present) {
         nm_opt_iter it;
         uint16_t code, n;
         const uint8_t *p;
         lua_Integer i = 0;
-        nm_lua_setint(L, "maxSize", m->edns.udp_size);
-        nm_lua_setint(L, "ednsVersion", m->edns.version);
-        nm_lua_setbool(L, "dnssecOK", (m->edns.flags & NM_EDNS_DO) != 0);
+        set_int(&d, K_MAXSIZE, m->edns.udp_size);
+        set_int(&d, K_EDNSVERSION, m->edns.version);
+        set_bool(&d, K_DNSSECOK, (m->edns.flags & NM_EDNS_DO) != 0);
+        key(&d, K_EDNSOPTIONS);
         lua_createtable(L, 0, 0);
         nm_opt_begin(&it, m->wire + m->edns.rdata, m->edns.rdlen);
         while (nm_opt_next(&it, &code, &p, &n)) {
-            push_edns_option(L, code, p, n);
+            push_edns_option(&d, code, p, n);
             lua_rawseti(L, -2, ++i);
         }
-        lua_setfield(L, -2, "ednsOptions");
+        lua_rawset(L, -3);
     } else {
         /* Twisted's Message.decode sets maxSize 0: a decoded message
          * states no size (it matters only to a message sent with EDNS). */
-        nm_lua_setint(L, "maxSize", 0);
-        nm_lua_setbool(L, "dnssecOK", 0);
+        set_int(&d, K_MAXSIZE, 0);
+        set_bool(&d, K_DNSSECOK, 0);
     }
 
+    key(&d, K_QUERIES);
     lua_createtable(L, m->nq, 0);
     for (int k = 0; k < m->nq; k++) {
-        uint8_t name[NM_NAME_MAX];
-        nm_reader r;
-        nm_reader_init(&r, m->wire, m->len);
-        r.pos = m->q[k].name;
-        nm_name_read(&r, name, NULL);
         lua_createtable(L, 0, 3);
-        push_name(&d, name);
-        lua_setfield(L, -2, "name");
-        nm_lua_setint(L, "type", m->q[k].type);
-        nm_lua_setint(L, "cls", m->q[k].cls);
+        key(&d, K_NAME);
+        push_name_in_message(&d, m->q[k].name);
+        lua_rawset(L, -3);
+        set_int(&d, K_TYPE, m->q[k].type);
+        set_int(&d, K_CLS, m->q[k].cls);
         lua_pushvalue(L, query_mt);
         lua_setmetatable(L, -2);
         lua_rawseti(L, -2, k + 1);
     }
-    lua_setfield(L, -2, "queries");
+    lua_rawset(L, -3);
+    key(&d, K_ANSWERS);
     push_section(&d, NM_ANSWER, rr_mt);
-    lua_setfield(L, -2, "answers");
+    lua_rawset(L, -3);
+    key(&d, K_AUTHORITY);
     push_section(&d, NM_AUTHORITY, rr_mt);
-    lua_setfield(L, -2, "authority");
+    lua_rawset(L, -3);
+    key(&d, K_ADDITIONAL);
     push_section(&d, NM_ADDITIONAL, rr_mt);
-    lua_setfield(L, -2, "additional");
+    lua_rawset(L, -3);
     lua_getfield(L, d.classes, "Message");
     lua_setmetatable(L, -2);
 
@@ -950,7 +1112,7 @@ static int l_address(lua_State *L)
     int family = (int)luaL_checkinteger(L, 2) == 6 ? AF_INET6 : AF_INET;
     uint8_t addr[16];
     if (inet_pton(family, s, addr) != 1) return 0;
-    push_address(L, family, addr);
+    push_address(L, addr, family == AF_INET ? 4 : 16);
     return 1;
 }
 
@@ -1034,5 +1196,6 @@ void nm_lua_open_dns(lua_State *L)
         { "dns_setup", l_dns_setup },
         { NULL, NULL },
     };
+    make_keys(L);
     luaL_setfuncs(L, funcs, 0);
 }

@@ -41,25 +41,67 @@ static int parse_opt(nm_msg *m, const nm_rr *rr)
     return NM_OK;
 }
 
-static int parse_rr(nm_msg *m, nm_reader *r, nm_rr *rr)
+/* Names the parser has checked, by where they start, with how many
+ * pointers they follow: an owner that is one pointer to such a name (as a
+ * server writes the owner of every record after the question) is checked
+ * without walking that name again. */
+#define MEMO_SLOTS 8
+
+struct name_memo {
+    uint16_t at[MEMO_SLOTS];
+    uint8_t hops[MEMO_SLOTS];
+    int n, next;
+};
+
+static int check_name(nm_reader *r, struct name_memo *memo)
+{
+    size_t start = r->pos;
+    int err, hops;
+
+    if (r->len - start >= 2 && (r->buf[start] & 0xC0) == 0xC0) {
+        size_t target = ((size_t)(r->buf[start] & 0x3F) << 8) | r->buf[start + 1];
+        for (int i = 0; i < memo->n; i++) {
+            /* the same rules as nm_name_read: back, and not too far */
+            if (memo->at[i] == target && target < start && memo->hops[i] < NM_PTR_HOPS) {
+                r->pos = start + 2;
+                return NM_OK;
+            }
+        }
+    }
+    if ((err = nm_name_read_hops(r, NULL, NULL, &hops))) return err;
+    memo->at[memo->next] = (uint16_t)start;
+    memo->hops[memo->next] = (uint8_t)hops;
+    memo->next = (memo->next + 1) % MEMO_SLOTS;
+    if (memo->n < MEMO_SLOTS) memo->n++;
+    return NM_OK;
+}
+
+static int parse_rr(nm_msg *m, nm_reader *r, nm_rr *rr, struct name_memo *memo)
 {
     size_t owner = r->pos;
     int err;
     uint16_t rdlen;
 
-    if ((err = nm_name_read(r, NULL, NULL))) return err;
+    const uint8_t *p;
+
+    if ((err = check_name(r, memo))) return err;
     rr->owner = (uint16_t)owner;
-    if ((err = nm_rd_u16(r, &rr->type)) || (err = nm_rd_u16(r, &rr->cls)) ||
-        (err = nm_rd_u32(r, &rr->ttl)) || (err = nm_rd_u16(r, &rdlen)))
-        return err;
+    /* type, class, ttl, rdlength: one bounds check for the ten bytes */
+    if ((err = nm_rd_bytes(r, 10, &p))) return err;
+    rr->type = nm_get16(p);
+    rr->cls = nm_get16(p + 2);
+    rr->ttl = nm_get32(p + 4);
+    rdlen = nm_get16(p + 8);
     if (nm_rd_left(r) < rdlen) return NM_ESHORT;
     rr->rdata = (uint16_t)r->pos;
     rr->rdlen = rdlen;
+    rr->desc = NULL;
     if (rr->type == NM_TYPE_OPT) {
         /* OPT's owner must be the root (RFC 6891, 6.1.2). */
         if (m->wire[owner] != 0) return NM_EOPT;
-    } else if ((err = nm_rdata_check(m->wire, r->pos, rdlen, nm_rr_type(rr)))) {
-        return err;
+    } else {
+        rr->desc = nm_rr_layout(rr->type, rr->cls, rdlen);
+        if ((err = nm_rdata_check(m->wire, r->pos, rdlen, rr->desc))) return err;
     }
     r->pos += rdlen;
     return NM_OK;
@@ -71,6 +113,9 @@ int nm_msg_parse(nm_msg *m, const uint8_t *wire, size_t len)
     uint16_t counts[4];
     size_t total, fit;
     int err, at = 0;
+    struct name_memo memo;
+
+    memo.n = memo.next = 0;
 
     m->wire = wire;
     m->len = len;
@@ -102,7 +147,7 @@ int nm_msg_parse(nm_msg *m, const uint8_t *wire, size_t len)
         nm_question *q = &m->q[m->nq];
         size_t start = r.pos;
         if (nm_rd_left(&r) < 5) return fail(m, NM_ESHORT, NM_QUESTION, i, r.pos);
-        if ((err = nm_name_read(&r, NULL, NULL))) return fail(m, err, NM_QUESTION, i, start);
+        if ((err = check_name(&r, &memo))) return fail(m, err, NM_QUESTION, i, start);
         q->name = (uint16_t)start;
         if ((err = nm_rd_u16(&r, &q->type)) || (err = nm_rd_u16(&r, &q->cls)))
             return fail(m, err, NM_QUESTION, i, start);
@@ -122,7 +167,7 @@ int nm_msg_parse(nm_msg *m, const uint8_t *wire, size_t len)
             size_t start = r.pos;
             if ((size_t)at >= fit) return fail(m, NM_ESHORT, s, i, r.pos);
             rr->section = (uint8_t)s;
-            if ((err = parse_rr(m, &r, rr))) return fail(m, err, s, i, start);
+            if ((err = parse_rr(m, &r, rr, &memo))) return fail(m, err, s, i, start);
             if (rr->type == NM_TYPE_OPT) {
                 if ((err = parse_opt(m, rr))) return fail(m, err, s, i, start);
                 continue;

@@ -39,6 +39,7 @@ typedef struct nm_rr {
     uint16_t rdata, rdlen;
     uint32_t ttl;
     uint8_t section;
+    const nm_rrtype *desc; /* the layout its rdata was checked with: nm_rr_type() */
 } nm_rr;
 
 typedef struct nm_edns {
@@ -80,11 +81,19 @@ void nm_msg_release(nm_msg *m);
 void nm_msg_describe_error(const nm_msg *m, int err, char *buf, size_t cap);
 const char *nm_section_name(int section);
 
-/* The rdata description to walk a parsed record with. */
+/* The rdata description for a record of this type and class with rdlen
+ * bytes of rdata, or NULL for opaque rdata. */
+static inline const nm_rrtype *nm_rr_layout(uint16_t type, uint16_t cls, size_t rdlen)
+{
+    if (rdlen == 0 && (cls == 254 || cls == 255)) return NULL; /* UPDATE deletes */
+    return nm_rrtype_for(type, cls);
+}
+
+/* The rdata description to walk a parsed record with (looked up once, by
+ * the parser). */
 static inline const nm_rrtype *nm_rr_type(const nm_rr *rr)
 {
-    if (rr->rdlen == 0 && (rr->cls == 254 || rr->cls == 255)) return NULL; /* UPDATE deletes */
-    return nm_rrtype_for(rr->type, rr->cls);
+    return rr->desc;
 }
 
 /* Building.  Counts are patched by nm_msg_end. */

@@ -2,7 +2,7 @@
 
 #include <stdlib.h>
 
-int nm_name_read(nm_reader *r, uint8_t *out, size_t *outlen)
+int nm_name_read_hops(nm_reader *r, uint8_t *out, size_t *outlen, int *hopsp)
 {
     const uint8_t *buf = r->buf;
     size_t pos = r->pos, end = r->len;
@@ -35,13 +35,29 @@ int nm_name_read(nm_reader *r, uint8_t *out, size_t *outlen)
         /* len <= 63 holds here: the two top bits are clear. */
         if (pos + 1 + len > end) return NM_ESHORT;
         if (n + 1 + len + 1 > NM_NAME_MAX) return NM_ENAME;
-        if (out) memcpy(out + n, buf + pos, (size_t)len + 1);
+        if (out) {
+            /* A label is at most 64 bytes with its length: when both sides
+             * have room, copy 64 at once (a fixed size compiles to a few
+             * moves; the bytes past the label are overwritten later or
+             * lie past the name), else byte by byte. */
+            if (end - pos >= 64 && NM_NAME_MAX - n >= 64) {
+                memcpy(out + n, buf + pos, 64);
+            } else {
+                for (size_t k = 0; k <= len; k++) out[n + k] = buf[pos + k];
+            }
+        }
         n += (size_t)len + 1;
         pos += (size_t)len + 1;
     }
     r->pos = after ? after : pos;
     if (outlen) *outlen = n;
+    if (hopsp) *hopsp = hops;
     return NM_OK;
+}
+
+int nm_name_read(nm_reader *r, uint8_t *out, size_t *outlen)
+{
+    return nm_name_read_hops(r, out, outlen, NULL);
 }
 
 static int digit(char c)

@@ -18,10 +18,13 @@
 /* Text of a name: every octet may become \DDD, plus dots and a NUL. */
 #define NM_NAME_TEXT_MAX (NM_NAME_MAX * 4 + 2)
 
-/* Reads the possibly compressed name at r->pos into out (may be NULL to
+/* Reads the possibly compressed name at r->pos into out (NM_NAME_MAX
+ * bytes, of which those past the name's end may be overwritten; or NULL to
  * validate only) and moves r->pos past the name as it sits in place.
  * Compression targets index r->buf and must point before the pointer. */
 int nm_name_read(nm_reader *r, uint8_t *out, size_t *outlen);
+/* The same, also telling how many pointers it followed. */
+int nm_name_read_hops(nm_reader *r, uint8_t *out, size_t *outlen, int *hops);
 
 /* Parses presentation text ("www.example.com", "www.example.com.", "." or
  * "" for the root, with \. and \DDD escapes) into wire form. */

@@ -10,6 +10,7 @@ void nm_rdata_begin(nm_rdata_iter *it, const uint8_t *wire, size_t rdata, size_t
     it->type = type;
     it->field = 0;
     it->a6len = 0;
+    it->check_only = 0;
 }
 
 /* The rest of the rdata, in place. */
@@ -111,7 +112,7 @@ static int read_field(nm_rdata_iter *it, const nm_field *f, nm_value *v)
         break;
     case NM_FK_NAME:
     case NM_FK_NAME_NC:
-        err = nm_name_read(r, v->name, &v->namelen);
+        err = nm_name_read(r, it->check_only ? NULL : v->name, &v->namelen);
         break;
     case NM_FK_A6PREFIX:
         if (it->a6len == 0) {
@@ -119,7 +120,7 @@ static int read_field(nm_rdata_iter *it, const nm_field *f, nm_value *v)
             v->namelen = 0; /* absent */
             break;
         }
-        err = nm_name_read(r, v->name, &v->namelen);
+        err = nm_name_read(r, it->check_only ? NULL : v->name, &v->namelen);
         break;
     case NM_FK_IPV4:
         v->len = 4;
@@ -187,13 +188,14 @@ int nm_rdata_next(nm_rdata_iter *it, const nm_field **f, nm_value *v)
 int nm_rdata_check(const uint8_t *wire, size_t rdata, size_t rdlen, const nm_rrtype *type)
 {
     nm_rdata_iter it;
-    const nm_field *f;
     nm_value v;
-    int rc;
+    int err;
 
+    if (!type) return NM_OK; /* opaque: any bytes will do */
     nm_rdata_begin(&it, wire, rdata, rdlen, type);
-    while ((rc = nm_rdata_next(&it, &f, &v)) == 1) {}
-    if (rc < 0) return rc;
+    it.check_only = 1;
+    for (int i = 0; i < type->nfields; i++)
+        if ((err = read_field(&it, &type->fields[i], &v))) return err;
     return it.r.pos == it.r.len ? NM_OK : NM_ERDLONG;
 }
 

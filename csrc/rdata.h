@@ -25,6 +25,7 @@ typedef struct nm_rdata_iter {
     const nm_rrtype *type; /* NULL: opaque */
     int field;
     uint8_t a6len;
+    uint8_t check_only;    /* names are checked, not copied (nm_rdata_check) */
 } nm_rdata_iter;
 
 /* wire/len: the whole message (names may point anywhere before them);

@@ -178,10 +178,81 @@ void nm_text_name(nm_text *t, const uint8_t *wire)
     nm_text_put(t, buf, n);
 }
 
+static size_t ipv4_text(const uint8_t *p, char *out)
+{
+    size_t o = 0;
+    for (int i = 0; i < 4; i++) {
+        unsigned v = p[i];
+        if (i) out[o++] = '.';
+        if (v >= 100) out[o++] = (char)('0' + v / 100);
+        if (v >= 10) out[o++] = (char)('0' + v / 10 % 10);
+        out[o++] = (char)('0' + v % 10);
+    }
+    out[o] = 0;
+    return o;
+}
+
+/* glibc's inet_ntop6, step for step: the first longest run of two or more
+ * zero words becomes "::"; ::a.b.c.d and ::ffff:a.b.c.d end dotted. */
+static size_t ipv6_text(const uint8_t *p, char *out)
+{
+    static const char hex[] = "0123456789abcdef";
+    unsigned words[8];
+    int best = -1, bestlen = 0, cur = -1, curlen = 0;
+    size_t o = 0;
+
+    for (int i = 0; i < 8; i++) words[i] = (unsigned)p[2 * i] << 8 | p[2 * i + 1];
+    for (int i = 0; i < 8; i++) {
+        if (words[i] == 0) {
+            if (cur < 0) {
+                cur = i;
+                curlen = 1;
+            } else {
+                curlen++;
+            }
+        } else if (cur >= 0) {
+            if (best < 0 || curlen > bestlen) best = cur, bestlen = curlen;
+            cur = -1;
+        }
+    }
+    if (cur >= 0 && (best < 0 || curlen > bestlen)) best = cur, bestlen = curlen;
+    if (best >= 0 && bestlen < 2) best = -1;
+    for (int i = 0; i < 8; i++) {
+        unsigned w = words[i];
+        int started = 0;
+        if (best >= 0 && i >= best && i < best + bestlen) {
+            if (i == best) out[o++] = ':';
+            continue;
+        }
+        if (i) out[o++] = ':';
+        if (i == 6 && best == 0 && (bestlen == 6 || (bestlen == 5 && words[5] == 0xffff)))
+            return o + ipv4_text(p + 12, out + o);
+        for (int shift = 12; shift >= 0; shift -= 4) {
+            unsigned d = (w >> shift) & 15;
+            if (d || started || shift == 0) {
+                out[o++] = hex[d];
+                started = 1;
+            }
+        }
+    }
+    if (best >= 0 && best + bestlen == 8) out[o++] = ':';
+    out[o] = 0;
+    return o;
+}
+
+size_t nm_ip_to_text(const uint8_t *addr, size_t len, char *out)
+{
+    if (len == 4) return ipv4_text(addr, out);
+    if (len == 16) return ipv6_text(addr, out);
+    out[0] = 0;
+    return 0;
+}
+
 static void text_address(nm_text *t, int family, const uint8_t *p)
 {
-    char buf[INET6_ADDRSTRLEN];
-    if (inet_ntop(family, p, buf, sizeof buf)) nm_text_puts(t, buf);
+    char buf[NM_IP_TEXT_MAX];
+    size_t n = nm_ip_to_text(p, family == AF_INET ? 4 : 16, buf);
+    nm_text_put(t, buf, n);
 }
 
 /* RRSIG times are 32-bit serial numbers (RFC 4034, 3.1.5): a value
@@ -449,8 +520,7 @@ int nm_text_field(nm_text *t, const nm_field *f, const nm_value *v)
 int nm_text_rdata(nm_text *t, const uint8_t *wire, size_t rdata, size_t rdlen, uint16_t type,
                   uint16_t cls)
 {
-    const nm_rrtype *d = (rdlen == 0 && (cls == 254 || cls == 255)) ? NULL
-                                                                     : nm_rrtype_for(type, cls);
+    const nm_rrtype *d = nm_rr_layout(type, cls, rdlen);
     nm_rdata_iter it;
     const nm_field *f;
     nm_value v;

@@ -102,6 +102,8 @@ static const nm_rrtype types[] = {
 const nm_rrtype *nm_rrtype_find(uint16_t type)
 {
     int lo = 0, hi = NTYPES - 1;
+    /* Types 1 to 18 fill the table's first 18 slots: no search for them. */
+    if (type >= 1 && type <= 18) return &types[type - 1];
     while (lo <= hi) {
         int mid = (lo + hi) / 2;
         if (types[mid].type == type) return &types[mid];

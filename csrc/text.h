@@ -41,6 +41,13 @@ void nm_text_opaque(nm_text *t, const uint8_t *p, size_t n);
 /* A wire name, absolute (with the final dot). */
 void nm_text_name(nm_text *t, const uint8_t *wire);
 
+/* An IPv4 (len 4) or IPv6 (len 16) address as inet_ntop writes it (RFC
+ * 5952's shortest form, IPv4-mapped and -compatible addresses dotted),
+ * without inet_ntop's sprintf: into out (NM_IP_TEXT_MAX bytes), with its
+ * length returned. */
+#define NM_IP_TEXT_MAX 46
+size_t nm_ip_to_text(const uint8_t *addr, size_t len, char *out);
+
 /* One field's value (nm_rdata_next's) as dig prints it. */
 struct nm_field;
 struct nm_value;

@@ -336,6 +336,10 @@ TEST(type_table_is_sorted_and_names_round_trip)
     char buf[16];
     for (int i = 1; i < nm_rrtype_count(); i++)
         CHECK(nm_rrtype_at(i - 1)->type < nm_rrtype_at(i)->type);
+    /* nm_rrtype_find looks types 1..18 up by slot */
+    for (int t = 1; t <= 18; t++) CHECK_INT(nm_rrtype_at(t - 1)->type, t);
+    CHECK(nm_rrtype_find(0) == NULL && nm_rrtype_find(19) == NULL);
+    CHECK_INT(nm_rrtype_find(257)->type, 257);
     CHECK_STR(nm_type_name(65280, buf), "TYPE65280");
     CHECK_INT(nm_type_from_name("TYPE65280"), 65280);
     CHECK_INT(nm_type_from_name("aaaa"), 28);
