@@ -9,6 +9,7 @@
 #   make fuzz         run every libFuzzer target for a bounded time
 #   make bench        print the benchmark table
 #   make bench-resolver   the resolver against raw UDP and c-ares, on NSD (bench/run-resolver.sh)
+#   make bench-codec  decoding against c-ares and ldns, and into Lua (bench/run-codec.sh)
 #   make lint         cppcheck + luacheck
 #   make install PREFIX=DIR   LuaRocks-style tree under DIR
 #   make clean
@@ -62,7 +63,7 @@ CTEST_BIN   = $(CTEST_SRC:spec/c/%.c=$(BUILD)/ctest/%)
 SUPPORT_SRC = $(wildcard spec/support/*.c)
 SUPPORT_BIN = $(SUPPORT_SRC:spec/support/%.c=$(BUILD)/support/%)
 
-.PHONY: all demo test check asan valgrind fuzz bench bench-resolver lint install clean ctest support
+.PHONY: all demo test check asan valgrind fuzz bench bench-resolver bench-codec lint install clean ctest support
 
 all: $(MODULE)
 
@@ -132,6 +133,9 @@ bench: all
 
 bench-resolver:
 	@sh bench/run-resolver.sh
+
+bench-codec:
+	@sh bench/run-codec.sh
 
 lint:
 	@! grep -l 'include *[<"]l\(ua\|auxlib\|ualib\)\.h' $(CORE_SRC) csrc/names_core.h 2>/dev/null \

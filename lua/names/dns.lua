@@ -11,10 +11,38 @@
 --    m:addQuery("example.com", dns.MX)
 --    local same = dns.Message():fromStr(m:toStr())
 --
--- Reprs (`tostring`) are Twisted's, character for character, with names
--- printed without Python's `b'...'`; `toText()` gives the text dig prints.
--- Names decoded from the wire are never written back with a final dot:
--- `Name("example.com.").name == "example.com"`.
+-- Reprs (`tostring`) are Twisted's, character for character (checked
+-- against strings Twisted 22.4 printed, in spec/dns_spec.lua), and
+-- `toText()` gives the line dig prints, tabs and all. Where lua-names
+-- differs from Twisted, it is on purpose:
+--
+--  * Names are text, not bytes: `<PTR name=localhost ttl=86400>` as in
+--    Twisted, but `Query('example.com', 1, 1)` where Twisted has
+--    `Query(b'example.com', 1, 1)`. A name never keeps a final dot:
+--    `Name("example.com.").name == "example.com"`.
+--  * Types Twisted does not know, but lua-names decodes, print by their
+--    mnemonic (`type=RRSIG`, `<Query x HTTPS IN>`), where Twisted prints
+--    `UNKNOWN (46)`; a type lua-names does not describe stays `UNKNOWN (n)`.
+--  * `<TSIG algorithm=hmac-sha256 ...>` shows the algorithm's name, where
+--    Twisted shows its Name object's default repr (an address).
+--  * One Message class for both of Twisted's: with EDNS (`ednsVersion`
+--    set) a message prints as Twisted's `_EDNSMessage` does; without, as
+--    its `Message`. The OPT record never appears in `additional`: EDNS is
+--    in the fields `ednsVersion`, `maxSize`, `dnssecOK`, `ednsOptions`. A
+--    decoded message without EDNS has `maxSize` 0, as Twisted's decode
+--    leaves it.
+--  * `Record_NULL()` prints `payload=''` (Twisted: `payload=one`, the
+--    tail of `repr(None)`).
+--  * A record type's layout holds in the classes BIND gives it (A in IN and
+--    HS; AAAA, WKS, SRV, A6, SVCB, HTTPS in IN; TSIG and TKEY in ANY):
+--    elsewhere its rdata decodes as an `UnknownRecord`, as dig prints it.
+--  * The records of one decoded message share their Name objects when the
+--    names are the same (the owner of every record of an answer, mostly):
+--    treat Names as values.
+--  * Malformed bytes raise a Lua error that says what and where
+--    ("malformed DNS message: ... in record 2 of the answer section at
+--    offset 45"); Twisted stops silently. A character-string over 255
+--    bytes, or a field out of its range, raises when the record is made.
 -- @module names.dns
 
 local core = require "names.core"

@@ -1,4 +1,5 @@
 /* Unit tests of the codec's reader, writer, names and message parser. */
+#include <arpa/inet.h>
 #include <stdlib.h>
 #include <time.h>
 
@@ -841,6 +842,42 @@ TEST(errors_are_described_with_their_place)
     nm_msg_release(&m);
     for (int e = NM_ELAST + 1; e <= 0; e++) CHECK(strcmp(nm_strerror(e), "unknown error") != 0);
     CHECK_STR(nm_strerror(1), "unknown error");
+}
+
+TEST(addresses_print_as_inet_ntop_prints_them)
+{
+    /* special forms, then random addresses with runs of zero words */
+    static const char *const v6[] = {
+        "::", "::1", "1::", "1::1", "2001:db8::", "2001:db8:0:0:1::1", "2001:0:0:1::1",
+        "::ffff:192.0.2.1", "::192.0.2.1", "::ffff:0:192.0.2.1", "0:0:0:0:0:1:0:0",
+        "1:0:1:0:1:0:1:0", "::2:0:0:3", "fe80::1:0:0:0", "1:2:3:4:5:6:7:8", "::0.0.0.2",
+    };
+    char ours[NM_IP_TEXT_MAX], libc[INET6_ADDRSTRLEN];
+    uint8_t a[16];
+    unsigned seed = 12345;
+    for (size_t i = 0; i < sizeof v6 / sizeof v6[0]; i++) {
+        CHECK_INT(inet_pton(AF_INET6, v6[i], a), 1);
+        nm_ip_to_text(a, 16, ours);
+        inet_ntop(AF_INET6, a, libc, sizeof libc);
+        CHECK_STR(ours, libc);
+    }
+    for (int i = 0; i < 20000; i++) {
+        for (int k = 0; k < 16; k += 2) {
+            seed = seed * 1103515245u + 12345u;
+            /* mostly zero words, so that runs of every length occur */
+            unsigned w = (seed >> 16) % 4 ? 0 : seed >> 8;
+            if ((seed >> 4) % 17 == 0) w = 0xffff;
+            a[k] = (uint8_t)(w >> 8);
+            a[k + 1] = (uint8_t)w;
+        }
+        nm_ip_to_text(a, 16, ours);
+        inet_ntop(AF_INET6, a, libc, sizeof libc);
+        CHECK_STR(ours, libc);
+        nm_ip_to_text(a, 4, ours);
+        inet_ntop(AF_INET, a, libc, sizeof libc);
+        CHECK_STR(ours, libc);
+    }
+    CHECK_INT(nm_ip_to_text(a, 5, ours), 0);
 }
 
 TEST(the_owner_may_run_on_into_the_rdata)

@@ -1,0 +1,53 @@
+#!/bin/sh
+# The codec benchmark: decoding a ~90-byte PTR answer and a ~1.2 KB answer
+# of 20 A/AAAA/TXT records (plus NS and glue), in ns per message, median of
+# RUNS runs (default 5):
+#
+#   core                nm_msg_parse + a visit of every field of every record
+#   c-ares 1.18         ares_parse_ptr_reply; ares_parse_a/aaaa/txt_reply
+#   ldns 1.8            ldns_wire2pkt
+#   lua core.decode     into names.dns Message objects (bench/codec_lua_bench.lua)
+#   lua constructors    the same Lua objects built by generated table
+#                       constructors, nothing decoded: the floor for Lua
+#
+#   sh bench/run-codec.sh                 # from the checkout root (make bench-codec)
+#   RUNS=9 ROUNDS=500000 sh bench/run-codec.sh
+#
+# Builds the module (make) and build/bench/codec_bench (cc -O2, linked with
+# build/libnames.a, -lcares, -lldns: apt-get install libc-ares-dev
+# libldns-dev); the two messages are written to build/bench/*.bin.
+set -u
+
+here=$(cd "$(dirname "$0")" && pwd)
+root=$(cd "$here/.." && pwd)
+cd "$root" || exit 1
+
+RUNS=${RUNS:-5}
+ROUNDS=${ROUNDS:-200000}
+LUA=${LUA:-lua5.4}
+CC=${CC:-cc}
+dir=build/bench
+mkdir -p "$dir" || exit 1
+
+make -s all >/dev/null || { echo "bench: make failed" >&2; exit 1; }
+# shellcheck disable=SC2046 # pkg-config prints a list of flags
+$CC -std=c99 -D_GNU_SOURCE -O2 -g -Icsrc $(pkg-config --cflags libuv 2>/dev/null) \
+    -o "$dir/codec_bench" bench/codec_bench.c build/libnames.a \
+    -lcares -lldns $(pkg-config --libs libuv 2>/dev/null || echo -luv) ||
+    { echo "bench: cannot build codec_bench (libc-ares-dev, libldns-dev?)" >&2; exit 1; }
+
+out=$dir/codec-results.txt
+"$dir/codec_bench" "$dir" "$ROUNDS" "$RUNS" >"$out" || exit 1
+"$LUA" bench/codec_lua_bench.lua "$dir" "$ROUNDS" "$RUNS" >>"$out" || exit 1
+
+awk -F '\t' '
+    { name[NR] = $1; msg[NR] = $2; size[$2] = $3; ns[NR] = $4
+      if ($1 == "c-ares ptr_reply") cares["ptr"] = $4
+      if ($1 ~ /^c-ares (a|aaaa|txt)_reply$/ && (!("large" in cares) || $4 < cares["large"])) cares["large"] = $4 }
+    END {
+        printf "%-26s %-7s %7s %12s %12s\n", "decoder", "message", "bytes", "ns/message", "x c-ares"
+        for (i = 1; i <= NR; i++)
+            printf "%-26s %-7s %7d %12d %12.2f\n", name[i], msg[i], size[msg[i]], ns[i], ns[i] / cares[msg[i]]
+        printf "(x c-ares: against ares_parse_ptr_reply for ptr, and the fastest of ares_parse_a/aaaa/txt_reply\n"
+        printf " for large; each of those walks the whole message and extracts one type; medians of '"$RUNS"' runs)\n"
+    }' "$out"
