@@ -9,13 +9,7 @@ local env = require "testenv"
 local errors = require "names.error"
 local reactor = require "names.reactor"
 
-local function tempfile(text)
-  local path = os.tmpname()
-  local f = assert(io.open(path, "w"))
-  f:write(text)
-  f:close()
-  return path
-end
+local tempfile = env.write
 
 local function resolver(opts)
   opts = opts or {}

@@ -7,21 +7,7 @@ local env = require "testenv"
 
 local conf, hostsFile
 
-local function write(text)
-  local path = os.tmpname()
-  local f = assert(io.open(path, "w"))
-  f:write(text)
-  f:close()
-  return path
-end
-
-local function slurp(path)
-  local f = assert(io.open(path))
-  local s = f:read("a")
-  f:close()
-  os.remove(path)
-  return s
-end
+local write, slurp = env.write, env.slurp
 
 local function environment()
   return ("cd %q && NAMES_RESOLV_CONF=%q NAMES_HOSTS=%q LUA_PATH=%q LUA_CPATH=%q"):format(

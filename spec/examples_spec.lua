@@ -5,41 +5,21 @@ local env = require "testenv"
 
 local conf, hostsFile
 
-local function write(text)
-  local path = os.tmpname()
-  local f = assert(io.open(path, "w"))
-  f:write(text)
-  f:close()
-  return path
-end
-
-local function slurp(path)
-  local f = assert(io.open(path))
-  local s = f:read("a")
-  f:close()
-  os.remove(path)
-  return s
-end
-
 -- Runs examples/<script> with arguments; returns status, stdout, stderr.
 local function run(script, ...)
   local args = {}
   for i, a in ipairs({ ... }) do
     args[i] = ("%q"):format(a)
   end
-  local out, err = os.tmpname(), os.tmpname()
-  local cmd = ("cd %q && NAMES_RESOLV_CONF=%q NAMES_HOSTS=%q LUA_PATH='lua/?.lua;;' "
-    .. "LUA_CPATH='build/?.so;;' timeout 30 lua5.4 examples/%s %s >%q 2>%q </dev/null"):format(
-    env.root, conf, hostsFile, script, table.concat(args, " "), out, err)
-  local _, _, status = os.execute(cmd)
-  return status, slurp(out), slurp(err)
+  return env.run(("%s examples/%s %s </dev/null"):format(env.lua_command(conf, hostsFile), script,
+    table.concat(args, " ")))
 end
 
 describe("the examples", function()
   setup(function()
     env.assert_server_up()
-    conf = write(("nameserver [127.0.0.1]:%d\nsearch example.test\n"):format(env.port))
-    hostsFile = write("127.0.0.1 localhost\n::1 localhost ip6-localhost\n192.0.2.77 fromhosts.test\n")
+    conf, hostsFile = env.private_files("127.0.0.1 localhost\n::1 localhost ip6-localhost\n"
+      .. "192.0.2.77 fromhosts.test\n")
   end)
   teardown(function()
     os.remove(conf)

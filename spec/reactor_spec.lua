@@ -13,23 +13,10 @@ end
 -- Runs a Lua chunk in a child lua5.4 with the checkout on its paths;
 -- returns its exit code, stdout and stderr.
 local function child(code)
-  local script = os.tmpname()
-  local out, err = os.tmpname(), os.tmpname()
-  local f = assert(io.open(script, "w"))
-  f:write(code)
-  f:close()
-  local cmd = ("cd %q && LUA_PATH='lua/?.lua;;' LUA_CPATH='build/?.so;;' lua5.4 %q >%q 2>%q"):format(
-    env.root, script, out, err)
-  local _, _, status = os.execute(cmd)
-  local function slurp(p)
-    local h = assert(io.open(p))
-    local s = h:read("a")
-    h:close()
-    os.remove(p)
-    return s
-  end
+  local script = env.write(code)
+  local status, out, err = env.run(("%s %q"):format(env.lua_command(), script))
   os.remove(script)
-  return status, slurp(out), slurp(err)
+  return status, out, err
 end
 
 describe("names.reactor", function()

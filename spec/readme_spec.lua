@@ -3,22 +3,6 @@
 -- `--> ...` comments say (up to any "...").
 local env = require "testenv"
 
-local function write(text)
-  local path = os.tmpname()
-  local f = assert(io.open(path, "w"))
-  f:write(text)
-  f:close()
-  return path
-end
-
-local function slurp(path)
-  local f = assert(io.open(path))
-  local s = f:read("a")
-  f:close()
-  os.remove(path)
-  return s
-end
-
 local function snippets()
   local f = assert(io.open(env.root .. "/README.md"))
   local text = f:read("a")
@@ -34,8 +18,7 @@ describe("the README", function()
   local conf, hostsFile
   setup(function()
     env.assert_server_up()
-    conf = write(("nameserver [127.0.0.1]:%d\nsearch example.test\n"):format(env.port))
-    hostsFile = write("127.0.0.1 localhost\n")
+    conf, hostsFile = env.private_files("127.0.0.1 localhost\n")
   end)
   teardown(function()
     os.remove(conf)
@@ -52,14 +35,10 @@ describe("the README", function()
     local first = code:match("^[^\n]*")
     it(("snippet %d runs and prints what it says (%s)"):format(i, first), function()
       -- the snippet that reads a script's arg gets 127.0.0.1
-      local script = write(code)
-      local out, err = os.tmpname(), os.tmpname()
-      local cmd = ("cd %q && NAMES_RESOLV_CONF=%q NAMES_HOSTS=%q LUA_PATH='lua/?.lua;;' "
-        .. "LUA_CPATH='build/?.so;;' timeout 30 lua5.4 %q 127.0.0.1 >%q 2>%q </dev/null"):format(
-        env.root, conf, hostsFile, script, out, err)
-      local _, _, status = os.execute(cmd)
+      local script = env.write(code)
+      local status, stdout, stderr = env.run(("%s %q 127.0.0.1 </dev/null"):format(
+        env.lua_command(conf, hostsFile), script))
       os.remove(script)
-      local stdout, stderr = slurp(out), slurp(err)
       assert.equal("", stderr)
       assert.equal(0, status)
       for expected in code:gmatch("%-%->%s*([^\n]+)") do

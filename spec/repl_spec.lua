@@ -8,21 +8,7 @@ local repl = require "names.repl"
 
 local conf, hostsFile, home
 
-local function write(text, path)
-  path = path or os.tmpname()
-  local f = assert(io.open(path, "w"))
-  f:write(text)
-  f:close()
-  return path
-end
-
-local function slurp(path)
-  local f = assert(io.open(path))
-  local s = f:read("a")
-  f:close()
-  os.remove(path)
-  return s
-end
+local write, slurp = env.write, env.slurp
 
 local sleep
 do

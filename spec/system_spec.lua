@@ -6,17 +6,12 @@ local class = require "names.class"
 local core = require "names.core"
 local defer = require "names.defer"
 local dns = require "names.dns"
+local env = require "testenv"
 local errors = require "names.error"
 local hosts = require "names.hosts"
 local resolve = require "names.resolve"
 
-local function tempfile(text)
-  local path = os.tmpname()
-  local f = assert(io.open(path, "w"))
-  f:write(text)
-  f:close()
-  return path
-end
+local tempfile = env.write
 
 local function addresses(result)
   local out = {}

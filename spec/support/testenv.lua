@@ -160,4 +160,47 @@ function M.dig(name, rtype, opts)
   return lines
 end
 
+--- Writes text to a file (a new temporary one unless path is given) and
+-- returns its path.
+function M.write(text, path)
+  path = path or os.tmpname()
+  local f = assert(io.open(path, "w"))
+  f:write(text)
+  f:close()
+  return path
+end
+
+--- Reads a file whole and removes it.
+function M.slurp(path)
+  local f = assert(io.open(path))
+  local s = f:read("a")
+  f:close()
+  os.remove(path)
+  return s
+end
+
+--- A private resolv.conf naming the test server (search example.test) and
+-- a private hosts file: what child processes get instead of /etc's, so
+-- that nothing leaves loopback. Returns both paths.
+function M.private_files(hosts_text)
+  local conf = M.write(("nameserver [127.0.0.1]:%d\nsearch example.test\n"):format(M.port))
+  local hosts = M.write(hosts_text or "127.0.0.1 localhost\n::1 localhost ip6-localhost\n")
+  return conf, hosts
+end
+
+--- Runs a shell command line; returns its exit status, stdout and stderr.
+function M.run(cmd)
+  local out, err = os.tmpname(), os.tmpname()
+  local _, _, status = os.execute(("%s >%s 2>%s"):format(cmd, shell_quote(out), shell_quote(err)))
+  return status, M.slurp(out), M.slurp(err)
+end
+
+--- The start of a command line that runs lua5.4 in the checkout with its
+-- modules on the paths and the given resolv.conf and hosts files.
+function M.lua_command(conf, hosts)
+  return ("cd %s && NAMES_RESOLV_CONF=%s NAMES_HOSTS=%s LUA_PATH=%s LUA_CPATH=%s timeout 60 lua5.4"):format(
+    shell_quote(M.root), shell_quote(conf or "/nonexistent"), shell_quote(hosts or "/nonexistent"),
+    shell_quote(M.root .. "/lua/?.lua;;"), shell_quote(M.root .. "/build/?.so;;"))
+end
+
 return M
