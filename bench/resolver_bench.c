@@ -111,7 +111,7 @@ static int run_raw(const struct sockaddr_in *to)
     struct iovec iov[BATCH];
     int *ids_of = malloc((size_t)nq * sizeof *ids_of);
     int fd = socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK, 0);
-    int next = 0, outstanding = 0, done = 0;
+    int next = 0, outstanding = 0, done = 0, silent_rounds = 0;
     uint16_t id = 0;
     if (fd < 0 || !ids_of) die("socket");
     /* one socket for every query in flight: room for their replies */
@@ -159,7 +159,11 @@ static int run_raw(const struct sockaddr_in *to)
             struct pollfd pfd = { fd, POLLIN, 0 };
             int n = poll(&pfd, 1, 2000);
             if (n == 0) {
-                /* lost: ask every outstanding query again */
+                /* lost: ask every outstanding query again, a few times */
+                if (++silent_rounds > 3) {
+                    failed += outstanding + (nq - next);
+                    break;
+                }
                 for (int i = 0; i < 65536; i++) {
                     if (by_id[i] >= 0) {
                         int q = by_id[i];

@@ -126,7 +126,7 @@ nsd_pid=$!
 
 # wait until it answers (a raw run of one query, 100 ms apart)
 i=0
-until "$bin" raw 127.0.0.1 "$PORT" 1 1 >/dev/null 2>&1; do
+until timeout 10 "$bin" raw 127.0.0.1 "$PORT" 1 1 >/dev/null 2>&1; do
     kill -0 "$nsd_pid" 2>/dev/null || { cat "$dir/nsd.out" "$dir/nsd.log" >&2 2>/dev/null; die "nsd did not start"; }
     i=$((i + 1))
     [ $i -lt 100 ] || die "nsd does not answer on 127.0.0.1#$PORT"
@@ -141,7 +141,7 @@ clients="raw cares core"
 r=1
 while [ $r -le "$RUNS" ]; do
     for c in $clients; do
-        line=$($pin_client "$bin" "$c" 127.0.0.1 "$PORT" "$N" "$K") || die "$c failed: $line"
+        line=$($pin_client timeout 120 "$bin" "$c" 127.0.0.1 "$PORT" "$N" "$K") || die "$c failed: $line"
         echo "$line" >>"$results"
         say "run $r: $line"
     done
@@ -180,7 +180,7 @@ if [ "$CALLGRIND" != 0 ] && command -v valgrind >/dev/null 2>&1; then
     echo
     for c in $clients; do
         out=$dir/callgrind.$c.out
-        $pin_client valgrind --tool=callgrind --collect-atstart=no --callgrind-out-file="$out" \
+        $pin_client timeout 600 valgrind --tool=callgrind --collect-atstart=no --callgrind-out-file="$out" \
             "$bin" "$c" 127.0.0.1 "$PORT" "$N" "$K" >"$dir/callgrind.$c.txt" 2>"$dir/callgrind.$c.log" ||
             say "$c under callgrind: $(cat "$dir/callgrind.$c.txt")"
         ir=$(callgrind_annotate "$out" 2>/dev/null | awk '/PROGRAM TOTALS/ { gsub(",", "", $1); print $1; exit }')
