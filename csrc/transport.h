@@ -3,8 +3,10 @@
  * A transport sends queries and hands back only the replies that answer
  * them: a reply must come from the address the query went to, carry the
  * id that was sent, have QR set, parse, and repeat the question that was
- * asked.  Everything else is dropped and counted on the exchange it
- * pretended to answer.  Time is not the transports' business: the resolver
+ * asked (a zone transfer's messages after the first may omit it, RFC 5936).
+ * Everything else is dropped and counted: on the query it pretended to
+ * answer, or, with an id nobody waits for, on every query waiting on that
+ * transport then.  Time is not the transports' business: the resolver
  * decides when to stop waiting (resolver.c).
  *
  * Memory libuv touches (the handles, the write requests) is malloc'd here;
