@@ -4,6 +4,7 @@
 #
 #   sh spec/support/deps.sh          install what is missing (root or sudo)
 #   sh spec/support/deps.sh --check  only report what is missing (exit 1 if any)
+#   DEPS_EXTRA="nsd ..." sh spec/support/deps.sh   more packages (make bench's peers)
 #
 # Installing bind9 must not start the system's named on port 53: while apt
 # runs, a /usr/sbin/policy-rc.d that exits 101 forbids every service start
@@ -15,7 +16,7 @@ set -u
 
 PACKAGES="gcc libc6-dev make pkg-config lua5.4 liblua5.4-dev libuv1-dev lua-busted
 bind9 bind9-dnsutils bind9-utils lua-luv lua-luv-dev lua-cqueues lua-readline lua-socket
-clang libclang-rt-14-dev valgrind"
+clang libclang-rt-14-dev valgrind ${DEPS_EXTRA:-}"
 
 if ! command -v dpkg-query >/dev/null 2>&1; then
     # not Debian: check for the tools themselves and leave the rest to the user
