@@ -7,49 +7,49 @@ int nm_name_read_hops(nm_reader *r, uint8_t *out, size_t *outlen, int *hopsp)
     const uint8_t *buf = r->buf;
     size_t pos = r->pos, end = r->len;
     size_t after = 0; /* where the name ends in place: set at the first pointer */
-    size_t n = 0;     /* octets of the uncompressed name, root byte included */
+    size_t n = 0;     /* octets of the uncompressed name so far */
     int hops = 0;
 
     for (;;) {
-        uint8_t len;
+        size_t len;
         if (pos >= end) return NM_ESHORT;
         len = buf[pos];
-        if ((len & 0xC0) == 0xC0) {
+        if (len < 64) {
+            if (len == 0) break;
+            /* the label and its length byte in the message, and in the
+             * name with room left for at least the root */
+            if (len >= end - pos) return NM_ESHORT;
+            if (n + len + 2 > NM_NAME_MAX) return NM_ENAME;
+            if (out) {
+                /* A label is at most 64 bytes with its length: when both
+                 * sides have room, copy 64 at once (a fixed size compiles
+                 * to a few moves; bytes past the label are overwritten
+                 * later or lie past the name), else byte by byte. */
+                if (end - pos >= 64 && NM_NAME_MAX - n >= 64) {
+                    memcpy(out + n, buf + pos, 64);
+                } else {
+                    for (size_t k = 0; k <= len; k++) out[n + k] = buf[pos + k];
+                }
+            }
+            n += len + 1;
+            pos += len + 1;
+            continue;
+        }
+        if (len < 0xC0) return NM_ELABELTYPE; /* 01xxxxxx and 10xxxxxx */
+        {
             size_t target;
-            if (pos + 1 >= end) return NM_ESHORT;
-            target = ((size_t)(len & 0x3F) << 8) | buf[pos + 1];
+            if (end - pos < 2) return NM_ESHORT;
+            target = ((len & 0x3F) << 8) | buf[pos + 1];
             if (target >= pos) return NM_EPTRFWD;
             if (++hops > NM_PTR_HOPS) return NM_EPTRLOOP;
             if (!after) after = pos + 2;
             pos = target;
-            continue;
         }
-        if (len & 0xC0) return NM_ELABELTYPE;
-        if (len == 0) {
-            if (n + 1 > NM_NAME_MAX) return NM_ENAME;
-            if (out) out[n] = 0;
-            n++;
-            pos++;
-            break;
-        }
-        /* len <= 63 holds here: the two top bits are clear. */
-        if (pos + 1 + len > end) return NM_ESHORT;
-        if (n + 1 + len + 1 > NM_NAME_MAX) return NM_ENAME;
-        if (out) {
-            /* A label is at most 64 bytes with its length: when both sides
-             * have room, copy 64 at once (a fixed size compiles to a few
-             * moves; the bytes past the label are overwritten later or
-             * lie past the name), else byte by byte. */
-            if (end - pos >= 64 && NM_NAME_MAX - n >= 64) {
-                memcpy(out + n, buf + pos, 64);
-            } else {
-                for (size_t k = 0; k <= len; k++) out[n + k] = buf[pos + k];
-            }
-        }
-        n += (size_t)len + 1;
-        pos += (size_t)len + 1;
     }
-    r->pos = after ? after : pos;
+    /* the root: every label left room for it */
+    if (out) out[n] = 0;
+    n++;
+    r->pos = after ? after : pos + 1;
     if (outlen) *outlen = n;
     if (hopsp) *hopsp = hops;
     return NM_OK;
