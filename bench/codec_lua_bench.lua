@@ -16,6 +16,10 @@ package.cpath = "build/?.so;" .. package.cpath
 local core = require "names.core"
 require "names.dns" -- registers the classes core.decode builds
 
+-- lua5.4 bench/codec_lua_bench.lua --only DIR ptr|large N: N decodes and
+-- nothing else, for instruction counts under callgrind; --only-floor the
+-- same with the constructors (below).
+local only = (arg[1] == "--only" or arg[1] == "--only-floor") and table.remove(arg, 1)
 local dir = arg[1] or "build/bench"
 local rounds = tonumber(arg[2]) or 200000
 local runs = tonumber(arg[3]) or 5
@@ -99,6 +103,13 @@ local function time_copy(msg, n)
   local t0 = clock()
   for _ = 1, n do make() end
   return (clock() - t0) / n * 1e9
+end
+
+if only then
+  local msg = read(arg[2] .. "-answer.bin")
+  local f = only == "--only" and function() decode(msg) end or constructor(decode(msg))
+  for _ = 1, tonumber(arg[3]) do f() end
+  return
 end
 
 local results, floors = {}, {}
