@@ -974,17 +974,19 @@ static int l_encode(lua_State *L)
     if (edns) {
         lua_Integer version = get_int(L, 1, "ednsVersion", 0);
         lua_Integer size = get_int(L, 1, "maxSize", 512);
-        nm_writer opts;
-        uint8_t optbuf[NM_MAX_MESSAGE];
+        nm_writer *opts;
         if (version < 0 || version > 255) return codec_error(L, "message field 'ednsVersion': 0..255 expected");
         if (size < 0 || size > 65535) return codec_error(L, "message field 'maxSize': 0..65535 expected");
-        nm_writer_init(&opts, optbuf, sizeof optbuf, 0);
+        /* the options, in a writer of their own that the collector frees
+         * (not 64 KB of C stack) */
+        opts = push_writer(L);
         lua_getfield(L, 1, "ednsOptions");
-        if (lua_istable(L, -1)) put_options(L, lua_gettop(L), &opts);
+        if (lua_istable(L, -1)) put_options(L, lua_gettop(L), opts);
         lua_pop(L, 1);
-        if (opts.err) return codec_error(L, "message field 'ednsOptions': %s", nm_strerror(opts.err));
+        if (opts->err) return codec_error(L, "message field 'ednsOptions': %s", nm_strerror(opts->err));
         nm_wr_opt(w, (uint16_t)size, (uint8_t)(rcode >> 4), (uint8_t)version,
-                  get_flag(L, 1, "dnssecOK") ? NM_EDNS_DO : 0, opts.buf, opts.len);
+                  get_flag(L, 1, "dnssecOK") ? NM_EDNS_DO : 0, opts->buf, opts->len);
+        nm_writer_free(opts);
         ar++;
     }
     nm_wr_counts(w, qd, an, ns, ar);

@@ -250,7 +250,11 @@ void nm_wr_opt(nm_writer *w, uint16_t udp_size, uint8_t ext_rcode, uint8_t versi
     nm_wr_u16(w, NM_TYPE_OPT);
     nm_wr_u16(w, udp_size);
     nm_wr_u32(w, ((uint32_t)ext_rcode << 24) | ((uint32_t)version << 16) | flags);
-    if (optlen > 0xFFFF) optlen = 0xFFFF;
+    if (optlen > 0xFFFF) {
+        /* cut options would be a lie: fail the message instead */
+        if (!w->err) w->err = NM_ETOOBIG;
+        return;
+    }
     nm_wr_u16(w, (uint16_t)optlen);
     nm_wr_bytes(w, options, optlen);
 }
