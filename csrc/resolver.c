@@ -8,9 +8,9 @@
 #include "name.h"
 #include "random.h"
 
-/* Datagrams read with one system call (64 KiB of buffer each, touched
- * only as far as the datagrams go). */
-#define RX_CHUNKS 16
+/* Datagrams read with one system call: libuv's most (64 KiB of buffer
+ * each, touched only as far as the datagrams go). */
+#define RX_CHUNKS 20
 
 /* ------------------------------------------------------------------ types */
 
