@@ -35,7 +35,8 @@ describe("the README", function()
     local first = code:match("^[^\n]*")
     it(("snippet %d runs and prints what it says (%s)"):format(i, first), function()
       -- the snippet that reads a script's arg gets 127.0.0.1
-      local script = env.write(code)
+      -- the README names the test server's default port
+      local script = env.write((code:gsub("53535", tostring(env.port))))
       local status, stdout, stderr = env.run(("%s %q 127.0.0.1 </dev/null"):format(
         env.lua_command(conf, hostsFile), script))
       os.remove(script)
