@@ -1,10 +1,15 @@
 #!/bin/sh
 # The resolver benchmark: 20,000 PTR lookups, 500 in flight, against an NSD
-# of our own on 127.0.0.1:53700, three ways in the same run:
+# of our own on 127.0.0.1:53700, in the same run:
 #
 #   raw     a UDP client on sendmmsg/recvmmsg (the floor)
 #   c-ares  c-ares 1.18 (libc-ares-dev), ares_query on a poll loop
 #   core    our resolver through its C API (nm_resolver_query; EDNS off, no cache)
+#   lua     names.client from Lua: the whole stack, Deferreds and result objects
+#           (bench/client_bench.lua; EDNS off, no cache)
+#   twisted Twisted Names' client.Resolver (bench/twisted_bench.py)
+#   dnspython  dnspython's asyncio queries (bench/dnspython_bench.py)
+#   (PEERS=0: the C clients only; the Python peers run when installed)
 #
 # For each: the median over RUNS runs (default 5, interleaved) of queries per
 # second and CPU microseconds per query (getrusage user+sys / queries), and
@@ -137,11 +142,29 @@ say "nsd (pid $nsd_pid) serves $N PTR records on 127.0.0.1#$PORT"
 # ---- the runs ----------------------------------------------------------------------
 results=$dir/results.txt
 : >"$results"
-clients="raw cares core"
+# the C clients, then (PEERS=0 leaves them out) whole stacks on the same
+# load: lua-names from Lua (names.client, Deferreds and all), Twisted Names
+# and dnspython (asyncio), each printing the same line as resolver_bench
+cclients="raw cares core"
+clients=$cclients
+if [ "${PEERS:-1}" != 0 ]; then
+    clients="$clients lua"
+    /usr/bin/python3 -c "import twisted.names" 2>/dev/null && clients="$clients twisted"
+    /usr/bin/python3 -c "import dns.asyncquery" 2>/dev/null && clients="$clients dnspython"
+fi
+run_client() { # MODE
+    case $1 in
+    lua) LUA_PATH="$root/lua/?.lua;;" LUA_CPATH="$root/$BUILD/?.so;;" \
+        $pin_client timeout 300 lua5.4 bench/client_bench.lua 127.0.0.1 "$PORT" "$N" "$K" ;;
+    twisted) $pin_client timeout 300 /usr/bin/python3 bench/twisted_bench.py 127.0.0.1 "$PORT" "$N" "$K" ;;
+    dnspython) $pin_client timeout 300 /usr/bin/python3 bench/dnspython_bench.py 127.0.0.1 "$PORT" "$N" "$K" ;;
+    *) $pin_client timeout 120 "$bin" "$1" 127.0.0.1 "$PORT" "$N" "$K" ;;
+    esac
+}
 r=1
 while [ $r -le "$RUNS" ]; do
     for c in $clients; do
-        line=$($pin_client timeout 120 "$bin" "$c" 127.0.0.1 "$PORT" "$N" "$K") || die "$c failed: $line"
+        line=$(run_client "$c") || die "$c failed: $line"
         echo "$line" >>"$results"
         say "run $r: $line"
     done
@@ -169,6 +192,9 @@ for c in $clients; do
     raw) label="raw UDP (sendmmsg/recvmmsg)" ;;
     cares) label="c-ares $(pkg-config --modversion libcares 2>/dev/null)" ;;
     core) label="lua-names core (C API)" ;;
+    lua) label="lua-names from Lua (client)" ;;
+    twisted) label="Twisted Names $(/usr/bin/python3 -c 'import twisted; print(twisted.__version__)' 2>/dev/null)" ;;
+    dnspython) label="dnspython $(/usr/bin/python3 -c 'import dns.version; print(dns.version.version)' 2>/dev/null)" ;;
     esac
     awk -v l="$label" -v q="$qps" -v c="$cpu" -v u="$usr" -v s="$sys" -v rq="$raw_qps" -v rc="$raw_cpu" \
         'BEGIN { printf "| %-30s | %9.0f | %12.2f | %9.2f | %9.2f | %9.2f | %9.2f |\n", l, q, c, u, s, q / rq, c / rc }'
@@ -178,7 +204,7 @@ if [ "$CALLGRIND" != 0 ] && command -v valgrind >/dev/null 2>&1; then
     echo
     echo "Instructions per query (callgrind, user space, the timed part only; one run each):"
     echo
-    for c in $clients; do
+    for c in $cclients; do
         out=$dir/callgrind.$c.out
         $pin_client timeout 600 valgrind --tool=callgrind --collect-atstart=no --callgrind-out-file="$out" \
             "$bin" "$c" 127.0.0.1 "$PORT" "$N" "$K" >"$dir/callgrind.$c.txt" 2>"$dir/callgrind.$c.log" ||

@@ -202,7 +202,12 @@ function M.getHostByName(resolver, name, timeout, effort)
     resolver:_lookup(name, dns.IN, dns.AAAA, timeout),
     resolver:_lookup(name, dns.IN, dns.A, timeout),
   }, { consumeErrors = true })
-  return both:addCallback(function(results)
+  -- a plain Deferred, as Twisted's getHostByName gives: it shows "waiting
+  -- on" while a CNAME's follow-up lookup runs, and cancelling it cancels both
+  local d = defer.Deferred(function()
+    both:cancel()
+  end)
+  both:addCallback(function(results)
     local answered, firstFailure = {}, nil
     for _, pair in ipairs(results) do
       if pair[1] then
@@ -227,6 +232,8 @@ function M.getHostByName(resolver, name, timeout, effort)
     end
     return noAddress(name)
   end)
+  both:chainDeferred(d)
+  return d
 end
 
 return M
