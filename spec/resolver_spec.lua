@@ -6,7 +6,7 @@ local env = require "testenv"
 local dns = require "names.dns"
 local core = require "names.core"
 
-local A, AAAA, TXT, PTR, SOA, AXFR = dns.A, dns.AAAA, dns.TXT, dns.PTR, dns.SOA, dns.AXFR
+local A, AAAA, TXT, SOA, AXFR = dns.A, dns.AAAA, dns.TXT, dns.SOA, dns.AXFR
 
 local now = core.now
 
@@ -320,14 +320,14 @@ describe("the resolver against named", function()
     assert.are.equal("192.0.2.10", addresses(got))
     assert.are.equal("127.0.0.1:" .. env.port, attempts[1].server)
     got = nil
-    r:exchange(m:toStr(), named(), "tcp", 2, function(reply, err, a) got, e, attempts = reply or false, err, a end)
+    r:exchange(m:toStr(), named(), "tcp", 2, function(reply, _, a) got, attempts = reply or false, a end)
     assert.is_true(wait(function() return got ~= nil end, 5))
     assert.are.equal("192.0.2.10", addresses(got))
     assert.are.equal("tcp answer", outcomes(attempts))
     -- the transport asked for wins over the resolver's tcp option
     local tcp = resolver({ timeout = { 2 }, tcp = true }, {})
     got = nil
-    tcp:exchange(m:toStr(), named(), "udp", 2, function(reply, err, a) got, e, attempts = reply or false, err, a end)
+    tcp:exchange(m:toStr(), named(), "udp", 2, function(reply, _, a) got, attempts = reply or false, a end)
     assert.is_true(wait(function() return got ~= nil end, 5))
     assert.are.equal("udp answer", outcomes(attempts))
     done(r, tcp)
@@ -612,7 +612,7 @@ describe("the resolver's lifetime", function()
     env.bad_reset("slow")
     local r = resolver({ timeout = { 2 } }, { bad("slow") })
     local first, second
-    local h = r:query("www.example.test", A, 1, nil, "", function(m, e) first = e and e.status or "answer" end)
+    local h = r:query("www.example.test", A, 1, nil, "", function(_, e) first = e and e.status or "answer" end)
     r:query("www.example.test", A, 1, nil, "", function(m, e) second = e and e.status or addresses(m) end)
     assert.are.equal(1, r:stats().shared)
     h:cancel()
@@ -658,8 +658,8 @@ describe("the resolver's lifetime", function()
     end)
     -- a query that waits on a silent server, and one queued behind it
     r:set_servers{ bad("silent") }
-    r:query("one.example.test", A, 1, nil, "", function(m, e) log[#log + 1] = "one " .. e.status end)
-    r:query("two.example.test", A, 1, nil, "", function(m, e) log[#log + 1] = "two " .. e.status end)
+    r:query("one.example.test", A, 1, nil, "", function(_, e) log[#log + 1] = "one " .. e.status end)
+    r:query("two.example.test", A, 1, nil, "", function(_, e) log[#log + 1] = "two " .. e.status end)
     assert.are.equal(1, r:stats().queued)
     assert.is_true(wait(function() return #log >= 4 end, 3))
     assert.are.equal("www 192.0.2.10", log[1])
@@ -691,7 +691,7 @@ describe("the resolver's lifetime", function()
     local answers, cancelled = 0, 0
     local function chain(i)
       if i > 20 then return end
-      local h = r:query("h" .. i .. ".example.test", A, 1, nil, "", function(m, e)
+      local h = r:query("h" .. i .. ".example.test", A, 1, nil, "", function(_, e)
         if e then
           cancelled = cancelled + 1
         else
@@ -744,7 +744,7 @@ describe("the resolver's lifetime", function()
     local total, answered, errors, most_fds, most_inflight = 20000, 0, 0, 0, 0
     local t0 = now()
     for i = 1, total do
-      r:query("q" .. i .. ".example.test", A, 1, nil, "", function(m, e)
+      r:query("q" .. i .. ".example.test", A, 1, nil, "", function(_, e)
         if e then errors = errors + 1 else answered = answered + 1 end
         if (answered + errors) % 2000 == 0 then
           most_fds = math.max(most_fds, fds())
