@@ -860,7 +860,7 @@ static void start(exchange *ex)
     ex->pos = 0;
     /* rounds go over the servers from `first` on: rotate the list itself */
     if (first) {
-        server *copy[NM_MAX_SERVERS_ASKED];
+        server *copy[NM_MAX_SERVERS_ASKED] = { NULL };
         for (int i = 0; i < ex->nservers; i++) copy[i] = ex->servers[(i + first) % ex->nservers];
         memcpy(ex->servers, copy, (size_t)ex->nservers * sizeof *copy);
     }
