@@ -103,7 +103,7 @@ support: $(SUPPORT_BIN)
 # answered from the hosts file (no network).
 demo:
 	@sh spec/support/deps.sh
-	@$(MAKE) --no-print-directory all
+	@$(MAKE) --no-print-directory -s all
 	@LUA_PATH="lua/?.lua;;" LUA_CPATH="$(BUILD)/?.so;;" $(LUA) examples/reverse_lookup.lua 127.0.0.1
 
 # Everything, on a fresh Debian machine too: packages, servers, tests.
