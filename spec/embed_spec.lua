@@ -201,7 +201,7 @@ describe("the reactor inside other loops", function()
       local p = assert(io.popen(("%s timeout 30 lua5.4 examples/luv_server.lua 0 --max 2 2>&1 >%q"):format(
         environment(), out), "r"))
       local port
-      for _ = 1, 100 do
+      for _ = 1, 400 do -- up to 20 s: a cold machine starts slowly
         local f = io.open(out)
         local text = f and f:read("a") or ""
         if f then f:close() end

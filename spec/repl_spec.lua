@@ -20,6 +20,26 @@ do
   end
 end
 
+-- What a file holds so far (an empty string before it exists).
+local function peek(path)
+  local f = io.open(path)
+  if not f then
+    return ""
+  end
+  local s = f:read("a")
+  f:close()
+  return s
+end
+
+-- Waits (up to 20 s) until the program's output holds `prompt`: pauses
+-- between steps mean something only once the program is up.
+local function awaitPrompt(path, prompt)
+  local deadline = os.time() + 20
+  repeat
+    sleep(0.05)
+  until peek(path):find(prompt, 1, true) or os.time() > deadline
+end
+
 local function environment()
   -- no LUA_PATH or LUA_CPATH: the script finds the checkout by itself
   return ("cd %q && env -u LUA_PATH -u LUA_CPATH HOME=%q TERM=dumb INPUTRC=/dev/null"
@@ -33,10 +53,13 @@ local function piped(steps, args)
   local out, err = os.tmpname(), os.tmpname()
   local cmd = ("%s timeout 30 bin/names-repl %s >%q 2>%q"):format(environment(), args or "", out, err)
   local p = assert(io.popen(cmd, "w"))
-  for _, s in ipairs(steps) do
+  for i, s in ipairs(steps) do
     if type(s) == "number" then
       sleep(s)
     else
+      if i == 1 and type(steps[2]) == "number" then
+        awaitPrompt(out, "> ")
+      end
       p:write(s)
       p:flush()
     end
@@ -52,7 +75,10 @@ local function onTerminal(steps)
   local out = os.tmpname()
   local cmd = ("%s timeout 30 script -qfec bin/names-repl /dev/null >%q 2>&1"):format(environment(), out)
   local p = assert(io.popen(cmd, "w"))
-  sleep(0.3) -- the prompt comes up
+  -- Ctrl-C is turned into SIGINT by the terminal as it is typed, not when
+  -- it is read: wait for the first prompt (the handler is in place by
+  -- then), however slowly the machine starts the program
+  awaitPrompt(out, "\n> ")
   for _, s in ipairs(steps) do
     if type(s) == "number" then
       sleep(s)

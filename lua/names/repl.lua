@@ -596,16 +596,21 @@ function M.run(opts)
       reactor.stop()
     end
   end
+  -- Ctrl-C at the prompt gives a fresh line; while a chunk waits on a
+  -- Deferred, it cancels that Deferred (Lua code that runs without
+  -- returning to the loop cannot be interrupted). The watcher is in place
+  -- before the first prompt shows, so a Ctrl-C typed at once never kills.
   local interrupt, cleanup
+  local sigint = core.watch_signal("SIGINT", function()
+    if interrupt then
+      interrupt()
+    end
+  end)
   if rl then
     interrupt, cleanup = readlineInput(console, rl, fd, done)
   else
     interrupt = plainInput(console, fd, done)
   end
-  -- Ctrl-C at the prompt gives a fresh line; while a chunk waits on a
-  -- Deferred, it cancels that Deferred (Lua code that runs without
-  -- returning to the loop cannot be interrupted)
-  local sigint = core.watch_signal("SIGINT", interrupt)
   local ok, err = pcall(reactor.run)
   sigint:close()
   if cleanup then
