@@ -27,6 +27,7 @@ typedef struct lquery {
     nm_query *q;
     lresolver *owner;
     int cb;                /* registry ref of the Lua callback */
+    int report;            /* attempts even for a plain answer */
     struct lquery **box;   /* NULL once the handle was collected */
 } lquery;
 
@@ -78,11 +79,21 @@ static void push_attempts(lua_State *L, const nm_result *res)
     }
 }
 
-/* Runs protected: pushes (message | nil, error | nil, attempts) and calls
- * the callback below them. */
+/* A plain answer: NOERROR (or a whole zone transfer).  Its attempts are
+ * built only on request: a table per try on every lookup was the largest
+ * single cost of the binding's per-query path, and nobody reads them when
+ * nothing went wrong. */
+static int plain_answer(const nm_result *res)
+{
+    return res->status == NM_OK && (res->nmessages > 0 || (res->msg && res->msg->rcode == 0));
+}
+
+/* Runs protected: pushes (message | nil, error | nil, attempts | nil) and
+ * calls the callback below them. */
 static int l_deliver(lua_State *L)
 {
     const nm_result *res = lua_touserdata(L, 1);
+    int report = lua_toboolean(L, 3);
     lua_settop(L, 2); /* the callback */
     if (res->status == NM_OK && res->nmessages > 0) {
         lua_createtable(L, res->nmessages, 0);
@@ -103,7 +114,10 @@ static int l_deliver(lua_State *L)
         lua_setfield(L, -2, "reason");
         if (res->msg && nm_lua_push_message(L, res->msg)) lua_setfield(L, -2, "message");
     }
-    push_attempts(L, res);
+    if (report || !plain_answer(res))
+        push_attempts(L, res);
+    else
+        lua_pushnil(L);
     lua_call(L, 3, 0);
     return 0;
 }
@@ -122,6 +136,7 @@ static void on_done(void *arg, const nm_result *res)
     lresolver *lr = lq->owner;
     lua_State *L = lr->L;
     int cb = lq->cb;
+    int report = lq->report;
 
     /* the query leaves every Lua-side index before Lua runs */
     lq->q = NULL;
@@ -135,7 +150,8 @@ static void on_done(void *arg, const nm_result *res)
     lua_pushlightuserdata(L, (void *)(uintptr_t)res);
     lua_rawgeti(L, LUA_REGISTRYINDEX, cb);
     luaL_unref(L, LUA_REGISTRYINDEX, cb);
-    nm_lua_pcall(L, 2, 0);
+    lua_pushboolean(L, report);
+    nm_lua_pcall(L, 3, 0);
 }
 
 /* ------------------------------------------------------------ resolvers */
@@ -378,7 +394,8 @@ static void drop_lquery(lua_State *L, lquery *lq)
 
 /* resolver:query(name, type, class, timeouts|nil, flags, callback) -> handle
  * flags: a string of letters: t (TCP), d (DO bit), n (no recursion),
- * c (CD), x (zone transfer), a (alone: never shared) */
+ * c (CD), x (zone transfer), a (alone: never shared), r (report the
+ * attempts for a plain answer too; they always come with a failure) */
 static int l_query(lua_State *L)
 {
     lresolver *lr = check_resolver(L, 1);
@@ -410,10 +427,12 @@ static int l_query(lua_State *L)
         case 'c': o.flags |= NM_Q_CD; break;
         case 'x': o.flags |= NM_Q_XFR; break;
         case 'a': o.flags |= NM_Q_ALONE; break;
+        case 'r': break;
         default: return luaL_argerror(L, 6, "unknown flag");
         }
     }
     lq = new_lquery(L, lr, 7);
+    lq->report = strchr(flags, 'r') != NULL;
     nm_lua_prepare_work(L); /* the loop's clock; wakes a poller */
     q = nm_resolver_query(lr->r, wire, (uint16_t)type, (uint16_t)cls, &o, on_done, lq);
     if (!q) {
@@ -455,6 +474,7 @@ static int l_exchange(lua_State *L)
         }
     }
     lq = new_lquery(L, lr, 6);
+    lq->report = 1; /* one exchange: which transport answered is its news */
     nm_lua_prepare_work(L); /* the loop's clock; wakes a poller */
     q = nm_resolver_exchange(lr->r, (const uint8_t *)msg, len, &o, on_done, lq);
     if (!q) {

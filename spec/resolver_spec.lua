@@ -43,11 +43,12 @@ end
 local function named(v6) return v6 and { "::1", env.port } or { "127.0.0.1", env.port } end
 local function bad(name, v6) return env.bad_server(name, v6) end
 
--- One query, run to its end: {message, err, attempts, took}.
+-- One query, run to its end: {message, err, attempts, took} (the attempts
+-- reported even for a plain answer: flag "r").
 local function ask(r, name, qtype, flags, timeouts)
   local res
   local t0 = now()
-  r:query(name, qtype or A, 1, timeouts, flags or "", function(m, e, a)
+  r:query(name, qtype or A, 1, timeouts, (flags or "") .. "r", function(m, e, a)
     res = { m = m, e = e, a = a, took = now() - t0 }
   end)
   assert(wait(function() return res ~= nil end, 30), "no callback for " .. name)
@@ -180,7 +181,7 @@ describe("the resolver against named", function()
     local names = { "www", "mail", "mail2", "ns1", "ns2", "a", "sip", "svc", "https", "nodata" }
     local got, how, n = {}, {}, 0
     for _, name in ipairs(names) do
-      r:query(name .. ".example.test", A, 1, nil, "t", function(m, e, a)
+      r:query(name .. ".example.test", A, 1, nil, "tr", function(m, e, a)
         n = n + 1
         got[name] = e and e.status or addresses(m)
         how[name] = outcomes(a)
@@ -214,10 +215,34 @@ describe("the resolver against named", function()
     done(r)
   end)
 
+  it("reports the attempts with every failure, and with a plain answer only when asked", function()
+    local r = resolver({ timeout = { 2 } }, { named() })
+    local got = {}
+    local function keep(key) return function(m, e, a) got[key] = { m = m, e = e, a = a } end end
+    r:query("www.example.test", A, 1, nil, "", keep("plain"))
+    r:query("mail.example.test", A, 1, nil, "r", keep("asked"))
+    r:query("nxdomain.example.test", A, 1, nil, "", keep("nxdomain"))
+    assert.is_true(wait(function() return got.plain and got.asked and got.nxdomain end, 5))
+    assert.are.equal("192.0.2.10", addresses(got.plain.m))
+    assert.is_nil(got.plain.a)
+    assert.are.equal("udp answer", outcomes(got.asked.a))
+    assert.are.equal(3, got.nxdomain.m.rCode)
+    assert.are.equal("udp answer", outcomes(got.nxdomain.a))
+    assert.are.equal("127.0.0.1:" .. env.port, got.nxdomain.a[1].server)
+    local silent = resolver({ timeout = { 0.1 } }, { bad("silent") })
+    local res = ask(silent, "www.example.test", A, "")
+    assert.are.equal("timeout", res.e.status)
+    assert.are.equal("udp timeout", outcomes(res.a))
+    assert.has_error(function() r:query("www.example.test", A, 1, nil, "z", function() end) end,
+      "bad argument #5 to 'query' (unknown flag)")
+    done(r)
+    done(silent)
+  end)
+
   it("transfers axfr.test in 12 messages", function()
     local r = resolver({ timeout = { 5 } }, { named() })
     local msgs, e, attempts
-    r:query("axfr.test", AXFR, 1, nil, "x", function(m, err, a) msgs, e, attempts = m or false, err, a end)
+    r:query("axfr.test", AXFR, 1, nil, "xr", function(m, err, a) msgs, e, attempts = m or false, err, a end)
     assert.is_true(wait(function() return msgs ~= nil end, 20))
     assert.is_nil(e)
     assert.are.equal(12, #msgs)
