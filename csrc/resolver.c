@@ -755,8 +755,18 @@ static void reply(attempt *a, int status, const nm_msg *msg, int err)
         a->pub.err = err;
         if (current) {
             ex->current = NULL;
-            if (ex->direct) finish(ex, NM_EIO, NULL);
-            else advance(ex);
+            if (ex->direct) {
+                finish(ex, NM_EIO, NULL);
+            } else if (a->pub.transport == NM_TCP && a->pending.reused) {
+                /* RFC 7766 6.2.1: a server may close a connection it has
+                 * served (idle, or a limit of queries per connection) as
+                 * our query crosses; that says nothing of the server, so
+                 * ask it again at once on a new connection.  That one has
+                 * answered nothing yet: it is retried no further. */
+                send_try(ex, s, NM_TCP, a->pub.edns);
+            } else {
+                advance(ex);
+            }
         }
         return;
     }
@@ -849,8 +859,9 @@ static void start(exchange *ex)
     r->inflight++;
     ex->start_ms = uv_now(r->loop);
     /* per server and round: a try, its TCP retry after TC, its retry
-     * without EDNS; and a little room for late replies asking the same */
-    ex->maxtries = ex->ntimeouts * (ex->nservers ? ex->nservers : 1) * 3 + 2;
+     * without EDNS, its retry on a fresh connection; and a little room for
+     * late replies asking the same */
+    ex->maxtries = ex->ntimeouts * (ex->nservers ? ex->nservers : 1) * 4 + 2;
     if (!ex->nservers) {
         finish(ex, NM_ENOSERVER, NULL);
         return;

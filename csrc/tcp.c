@@ -40,6 +40,7 @@ struct nm_tcp {
     nm_transport_hooks hooks;
     nm_drop_stats drops;
     uint32_t unmatched;  /* messages that answered no waiting query */
+    uint32_t replies;    /* messages that answered one */
 };
 
 static void on_closed(uv_handle_t *h)
@@ -175,6 +176,7 @@ static void deliver(nm_tcp *t, const uint8_t *data, size_t len)
     }
     if (p->stream) p->answered = 1;
     else leave(t, p);
+    t->replies++;
     p->cb(p, NM_OK, &msg, 0);
     nm_msg_release(&msg);
 }
@@ -333,6 +335,7 @@ int nm_tcp_send(nm_tcp *t, nm_pending *p, int *err)
     p->udp = NULL;
     p->ignored = 0;
     p->answered = 0;
+    p->reused = t->replies > 0;
     p->unmatched_at = t->unmatched;
     if (t->state == CONNECTING) {
         write_req *w = NULL;

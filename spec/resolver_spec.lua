@@ -607,6 +607,27 @@ describe("the resolver against misbehaving servers", function()
     assert.is_string(res.a[1].error)
     done(r)
   end)
+
+  it("asks again at once on a new connection when a server closes one it has served", function()
+    -- tcp_once answers one query per connection and drops the connection on
+    -- the next (RFC 7766 6.2.1): not the server's failure, no round lost
+    local r = resolver({ timeout = { 5 } }, { bad("tcp_once") })
+    local res = ask(r, "www.example.test", A, "t")
+    assert.are.equal("192.0.2.19", addresses(res.m))
+    assert.are.equal("tcp answer", outcomes(res.a))
+    res = ask(r, "mail.example.test", A, "t")
+    assert.is_nil(res.e)
+    assert.are.equal("192.0.2.19", addresses(res.m))
+    assert.are.equal("tcp error, tcp answer", outcomes(res.a))
+    assert.is_true(res.took < 1, "waited for a round's timeout")
+    assert.are.equal(2, r:stats().tcpOpened)
+    -- after a TC over UDP too
+    res = ask(r, "www.example.test", A, "")
+    assert.are.equal("192.0.2.19", addresses(res.m))
+    assert.are.equal("udp truncated, tcp error, tcp answer", outcomes(res.a))
+    assert.are.equal(3, r:stats().tcpOpened)
+    done(r)
+  end)
 end)
 
 describe("the resolver's lifetime", function()

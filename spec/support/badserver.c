@@ -40,6 +40,10 @@
  *  16  53616  echo_case           the question exactly as received (0x20 tests)
  *  17  53617  lowercase_question  the question name lower-cased (a 0x20 client
  *                                 must reject it)
+ *  18  53618  tcp_once            TCP: answers the first query of a connection
+ *                                 and closes it, unanswered, on the next (a
+ *                                 server that limits queries per connection);
+ *                                 UDP: TC=1
  *
  * Statistics: on every port, a TXT query for "stats." (any case) is answered
  * at once and normally (never delayed, truncated or mangled; over TCP too,
@@ -75,7 +79,7 @@ enum behaviour {
     B_OK, B_SILENT, B_WRONGID, B_TC, B_SERVFAIL, B_REFUSED, B_NOTIMP,
     B_FORMERR_ON_EDNS, B_GARBAGE, B_OTHERQUESTION, B_SLOW, B_OTHERPORT,
     B_NOQR, B_TCP_TRICKLE, B_TCP_REORDER, B_TCP_CLOSE, B_ECHO_CASE,
-    B_LOWERCASE_QUESTION, B_COUNT
+    B_LOWERCASE_QUESTION, B_TCP_ONCE, B_COUNT
 };
 
 static const struct {
@@ -100,6 +104,7 @@ static const struct {
     { "tcp_close", "TCP: accepts and closes; UDP: TC=1" },
     { "echo_case", "the question exactly as received" },
     { "lowercase_question", "the question name lower-cased" },
+    { "tcp_once", "TCP: one answer per connection, then close; UDP: TC=1" },
 };
 
 #define DEFAULT_BASE      53600
@@ -147,6 +152,7 @@ struct conn {
     size_t heldlen;
     int64_t held_until;
     int64_t last_active;
+    unsigned answered;          /* tcp_once: queries answered on it */
 };
 
 struct timer {
@@ -626,6 +632,11 @@ static void handle_message(int beh, const unsigned char *msg, size_t len, const 
     }
     counts[beh]++;
 
+    if (beh == B_TCP_ONCE && tcp && conns[d->slot] && conns[d->slot]->answered++ > 0) {
+        conns[d->slot]->close_after_flush = 1;
+        conn_flush(d->slot);
+        return;
+    }
     if (beh == B_GARBAGE) {
         n = build_garbage(parsed ? &q : NULL, out);
         if (tcp && rnd() % 8 == 0) {
@@ -650,6 +661,7 @@ static void handle_message(int beh, const unsigned char *msg, size_t len, const 
     case B_TCP_TRICKLE:
     case B_TCP_REORDER:
     case B_TCP_CLOSE:
+    case B_TCP_ONCE:
         if (!tcp) {
             ro.tc = 1;
             ro.answer = 0;

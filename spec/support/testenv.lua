@@ -55,7 +55,7 @@ M.server6 = { "::1", M.port }
 M.behaviours = {
   "ok", "silent", "wrongid", "tc", "servfail", "refused", "notimp",
   "formerr_on_edns", "garbage", "otherquestion", "slow", "otherport", "noqr",
-  "tcp_trickle", "tcp_reorder", "tcp_close", "echo_case", "lowercase_question",
+  "tcp_trickle", "tcp_reorder", "tcp_close", "echo_case", "lowercase_question", "tcp_once",
 }
 M.bad = {}
 for i, name in ipairs(M.behaviours) do M.bad[name] = M.bad_base + i - 1 end
