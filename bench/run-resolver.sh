@@ -13,9 +13,10 @@
 #
 # For each: the median over RUNS runs (default 5, interleaved) of queries per
 # second and CPU microseconds per query (getrusage user+sys / queries), and
-# the ratios to the raw client; then one run of each under
+# the ratios to the raw client; then one run of each C client under
 # `valgrind --tool=callgrind` for instructions per query (user space only,
-# the timed part only).
+# the timed part only), and for the Lua client the difference between a
+# run of N and one of N/10 lookups.
 #
 #   sh bench/run-resolver.sh            # from the checkout root
 #   RUNS=9 N=20000 K=500 sh bench/run-resolver.sh
@@ -212,6 +213,24 @@ if [ "$CALLGRIND" != 0 ] && command -v valgrind >/dev/null 2>&1; then
         ir=$(callgrind_annotate "$out" 2>/dev/null | awk '/PROGRAM TOTALS/ { gsub(",", "", $1); print $1; exit }')
         awk -v c="$c" -v ir="${ir:-0}" -v n="$N" 'BEGIN { printf "  %-6s %8.0f instructions/query\n", c, ir / n }'
     done
+    case " $clients " in
+    *" lua "*)
+        # the Lua client counts from start (module loading, the names): the
+        # difference between N and N/10 lookups is the cost of the lookups
+        n1=$((N / 10))
+        for n in "$n1" "$N"; do
+            out=$dir/callgrind.lua.$n.out
+            LUA_PATH="$root/lua/?.lua;;" LUA_CPATH="$root/$BUILD/?.so;;" $pin_client timeout 900 \
+                valgrind --tool=callgrind --callgrind-out-file="$out" \
+                lua5.4 bench/client_bench.lua 127.0.0.1 "$PORT" "$n" "$K" >"$dir/callgrind.lua.$n.txt" \
+                2>"$dir/callgrind.lua.$n.log" || say "lua under callgrind: $(cat "$dir/callgrind.lua.$n.txt")"
+        done
+        ir1=$(callgrind_annotate "$dir/callgrind.lua.$n1.out" 2>/dev/null | awk '/PROGRAM TOTALS/ { gsub(",", "", $1); print $1; exit }')
+        ir2=$(callgrind_annotate "$dir/callgrind.lua.$N.out" 2>/dev/null | awk '/PROGRAM TOTALS/ { gsub(",", "", $1); print $1; exit }')
+        awk -v a="${ir1:-0}" -v b="${ir2:-0}" -v n="$((N - n1))" -v n1="$n1" -v n2="$N" \
+            'BEGIN { printf "  %-6s %8.0f instructions/query (the whole run of %d lookups less that of %d)\n", "lua", (b - a) / n, n2, n1 }'
+        ;;
+    esac
     echo "  (callgrind_annotate $dir/callgrind.core.out shows where)"
 fi
 

@@ -28,7 +28,7 @@ local resolve = require "names.resolve"
 
 local M = {}
 
-local format, concat = string.format, table.concat
+local format, concat, byte, sub = string.format, table.concat, string.byte, string.sub
 
 M.defaultTimeout = { 1, 3, 11, 45 }
 
@@ -211,7 +211,12 @@ function Resolver:_candidates(name)
   if self._conf then
     return self._conf:candidates(name)
   end
-  return { (name:gsub("%.$", "")) }
+  -- (not gsub("%.$"): an unanchored pattern tries every position, and
+  -- this runs on every lookup)
+  if byte(name, -1) == 46 then
+    name = sub(name, 1, -2)
+  end
+  return { name }
 end
 
 --- Asks for `name`, trying the search list's candidates in turn: a name

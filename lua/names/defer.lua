@@ -347,12 +347,14 @@ end
 -- last slot used; `_i`, the next slot to run, is stored only while a run is
 -- interrupted (else it is 1, from the metatable). The constructor sizes the
 -- table for one callback and for the fields every Deferred gets (`called`,
--- `result`, `_n`, `_running`), so that the common path never rehashes.
+-- `result`, `_n`, `_running`, `_canceller`), so that the common path never
+-- rehashes: `result = nil` stores nothing, but Lua counts it when it sizes
+-- the table (five fields: room for eight).
 local CONTINUE = {}
 
 local function newDeferred(meta, canceller)
   return setmetatable({ nil, nil, nil, nil,
-    called = false, _n = 0, _running = false, _canceller = canceller }, meta)
+    called = false, _n = 0, _running = false, _canceller = canceller, result = nil }, meta)
 end
 
 --- Create a Deferred.
@@ -360,7 +362,7 @@ end
 -- @treturn Deferred
 function M.Deferred(canceller)
   return setmetatable({ nil, nil, nil, nil,
-    called = false, _n = 0, _running = false, _canceller = canceller }, Deferred)
+    called = false, _n = 0, _running = false, _canceller = canceller, result = nil }, Deferred)
 end
 
 local function append(d, cb, eb, cbArgs, ebArgs)
