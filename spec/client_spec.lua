@@ -476,6 +476,46 @@ describe("names.client", function()
       assert.equal(1, env.bad_count("ok"))
       os.remove(hosts)
     end)
+
+    it("answers getHostByName of a name the hosts file lists with IPv4 only, without the network", function()
+      local hosts = tempfile("192.0.2.251 v4only.example.test\n")
+      -- a silent server: asking it would cost the whole timeout
+      local chain = client.createResolver{ servers = { { "127.0.0.1", env.bad.silent } }, hosts = hosts,
+        resolvconf = "/nonexistent" }
+      env.bad_reset("silent")
+      local t0 = reactor.seconds()
+      assert.equal("192.0.2.251", async.wait(chain:getHostByName("v4only.example.test")))
+      assert.is_true(reactor.seconds() - t0 < 0.5)
+      assert.equal(0, env.bad_count("silent"))
+      os.remove(hosts)
+    end)
+
+    it("keeps a negative answer: the chain does not ask the network again", function()
+      env.bad_reset("ok")
+      local chain = client.createResolver{ servers = { { "127.0.0.1", env.bad.ok } }, hosts = "/nonexistent",
+        resolvconf = "/nonexistent" }
+      local cacheResolver = chain.resolvers[2]
+      local nx = dns.Message{ answer = true, rCode = dns.ENAME, queries = { dns.Query("gone.bad.test") },
+        authority = { dns.RRHeader("bad.test", dns.SOA, dns.IN, 300,
+          dns.Record_SOA{ mname = "ns.bad.test", rname = "h.bad.test", minimum = 300 }) } }
+      cacheResolver:cacheResult(dns.Query("gone.bad.test"), nx)
+      local failure = async.failure(chain:lookupAddress("gone.bad.test"))
+      assert.is_not_nil(failure:check(errors.DNSNameError))
+      assert.equal(0, env.bad_count("ok"))
+    end)
+
+    it("finds what the cache holds under a name the search list made", function()
+      local conf = tempfile(("nameserver [127.0.0.1]:%d\nsearch bad.test\noptions ndots:1\n"):format(env.bad.ok))
+      env.bad_reset("ok")
+      local chain = client.createResolver{ resolvconf = conf, hosts = "/nonexistent" }
+      -- "www" has no dot: www.bad.test is asked first, and answered
+      assert.equal("192.0.2.1", async.wait(chain:lookupAddress("www")).answers[1].payload.address)
+      assert.equal(1, env.bad_count("ok"))
+      local again = async.wait(chain:lookupAddress("www"))
+      assert.equal("www.bad.test", again.answers[1].name.name)
+      assert.equal(1, env.bad_count("ok"))
+      os.remove(conf)
+    end)
   end)
 
   describe("reactor.resolve", function()

@@ -5,7 +5,8 @@
 -- (RFC 2308: negative answers live for the SOA's minimum), and the cache
 -- answers the same question until the TTL runs out, with the TTLs counted
 -- down. A miss fails with DomainError, so that a ResolverChain asks the
--- next resolver. Entries are whole responses in wire form, held by the C
+-- next resolver; a held NXDOMAIN fails with DNSNameError marked `fromCache`,
+-- where a chain stops. Entries are whole responses in wire form, held by the C
 -- core; keys ignore case.
 -- @module names.cache
 
@@ -42,7 +43,11 @@ function CacheResolver:_lookup(name, cls, qtype, _)
     return defer.fail(errors.DomainError(name))
   end
   if m.rCode ~= dns.OK then
-    return defer.fail(errors.errorForRcode(m.rCode)(m))
+    -- a negative answer held is an answer: `fromCache` tells a chain to
+    -- stop here rather than ask the network again
+    local e = errors.errorForRcode(m.rCode)(m)
+    e.fromCache = true
+    return defer.fail(e)
   end
   return defer.succeed(common.Result(m.answers, m.authority, m.additional, m))
 end

@@ -57,6 +57,15 @@ local function describeAttempts(attempts)
 end
 M.describeAttempts = describeAttempts
 
+-- The question, and the tries made for it when there were any (an answer
+-- from the cache, or no server to ask, has none).
+local function reasonFor(query, attempts)
+  if attempts and #attempts > 0 then
+    return format("%s: %s", tostring(query), describeAttempts(attempts))
+  end
+  return tostring(query)
+end
+
 -- The error a finished query reports.
 local function failureFor(query, err, attempts)
   local e
@@ -73,7 +82,7 @@ local function failureFor(query, err, attempts)
   end
   e.query = query
   e.attempts = attempts
-  e.reason = format("%s: %s", tostring(query), describeAttempts(attempts))
+  e.reason = reasonFor(query, attempts)
   return e
 end
 
@@ -85,7 +94,7 @@ local function filterAnswer(message, attempts)
     local query = message.queries[1]
     e.query = query
     e.attempts = attempts
-    e.reason = format("%s: %s", tostring(query), describeAttempts(attempts))
+    e.reason = reasonFor(query, attempts)
     return defer.Failure(e)
   end
   return common.Result(message.answers, message.authority, message.additional, message)
@@ -226,6 +235,7 @@ end
 function Resolver:_lookup(name, cls, qtype, timeout)
   self:_maybeParseConfig()
   local candidates = self:_candidates(name)
+  local cache = self.cache
   local i, lastFailure, nodata = 0, nil, nil
   local handle
   local result = defer.Deferred(function()
@@ -266,6 +276,12 @@ function Resolver:_lookup(name, cls, qtype, timeout)
         return result:callback(nodata)
       end
       return result:errback(lastFailure or defer.Failure(errors.DNSNameError(name)))
+    end
+    -- the cache holds answers under the names asked, search list applied:
+    -- only here are those names known
+    local held = cache and cache._cache:get(candidate, qtype, cls, cache.clock.seconds())
+    if held then
+      return done(held, nil, nil)
     end
     handle = self._core:query(candidate, qtype, cls, timeout, "", done)
   end

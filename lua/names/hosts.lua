@@ -4,7 +4,8 @@
 -- beyond Twisted, PTR for the addresses it lists (lookupPointer of
 -- `1.0.0.127.in-addr.arpa` gives `localhost`). A name it does not list
 -- fails with DomainError, any other type with NotImplementedError, so that
--- a ResolverChain moves on to the next resolver. The file is read again
+-- a ResolverChain moves on to the next resolver; a name it lists with
+-- addresses of the other family only has an empty answer. The file is read again
 -- when it changes; a missing file is an empty one.
 -- @module names.hosts
 
@@ -63,6 +64,18 @@ local function respond(name, answers)
   return defer.succeed(common.Result(answers, {}, {}))
 end
 
+-- A or AAAA. A name the file lists only with the other family has no
+-- address of this one: an empty answer (NODATA), as c-ares and glibc give,
+-- not DomainError, which would send the question to the network (and make
+-- getHostByName of such a name wait for it).
+local function addresses(self, name, rtype, family, other)
+  local answers = records(self, name, rtype, family)
+  if #answers == 0 and #self._hosts:addresses(name, other) > 0 then
+    return defer.succeed(common.Result({}, {}, {}))
+  end
+  return respond(name, answers)
+end
+
 function Resolver:_lookup(name, cls, qtype, _)
   self:_maybeReload()
   name = name:gsub("%.$", "")
@@ -70,9 +83,9 @@ function Resolver:_lookup(name, cls, qtype, _)
     return defer.fail(class.NotImplementedError("hosts: class " .. cls))
   end
   if qtype == dns.A then
-    return respond(name, records(self, name, dns.A, 4))
+    return addresses(self, name, dns.A, 4, 6)
   elseif qtype == dns.AAAA then
-    return respond(name, records(self, name, dns.AAAA, 6))
+    return addresses(self, name, dns.AAAA, 6, 4)
   elseif qtype == dns.ALL_RECORDS then
     local all = records(self, name, dns.A, 4)
     for _, rr in ipairs(records(self, name, dns.AAAA, 6)) do

@@ -2,7 +2,9 @@
 --
 -- A lookup goes to the first resolver; when it fails with a DomainError
 -- (the name is not there), a timeout or "not implemented", the next one is
--- asked, as Twisted's ResolverChain does. Other failures end the lookup.
+-- asked, as Twisted's ResolverChain does. Other failures end the lookup, and
+-- so does an NXDOMAIN that a cache holds (Twisted's cache keeps no negative
+-- answers; ours does, and asking the network again would defeat it).
 -- @module names.resolve
 
 local class = require "names.class"
@@ -27,6 +29,10 @@ function M.ResolverChain(resolvers)
 end
 
 local function movesOn(failure)
+  local e = failure.value
+  if type(e) == "table" and rawget(e, "fromCache") then
+    return false -- a negative answer a cache holds (RFC 2308) is final
+  end
   return failure:check(errors.DomainError, defer.TimeoutError, class.NotImplementedError)
 end
 
