@@ -270,6 +270,47 @@ describe("names.client", function()
       assert.matches("port in 1..65535", err)
     end)
 
+    it("blames the caller's line for a bad server, in Resolver and createResolver", function()
+      local line
+      local ok, err = pcall(function()
+        line = debug.getinfo(1, "l").currentline + 1
+        local made = client.Resolver{ servers = { "1.2.3" } }
+        return made
+      end)
+      assert.is_false(ok)
+      assert.equal(("client_spec.lua:%d: bad argument 'servers' to 'Resolver' (server 1: bad address '1.2.3')")
+        :format(line), err:match("[^/]*$"))
+      ok, err = pcall(function()
+        line = debug.getinfo(1, "l").currentline + 1
+        local made = client.createResolver{ servers = { "[::1]:0" }, resolvconf = "/nonexistent" }
+        return made
+      end)
+      assert.is_false(ok)
+      assert.matches("^client_spec%.lua:" .. line .. ": bad argument 'servers' to 'Resolver' %(server 1",
+        err:match("[^/]*$"))
+    end)
+
+    it("refuses unknown options and a server list where options belong", function()
+      local ok, err = pcall(client.Resolver, { { "127.0.0.1", 53 } })
+      assert.is_false(ok)
+      assert.matches("bad argument #1 to 'Resolver' %(a table of options expected, got a list", err)
+      ok, err = pcall(client.Resolver, { server = "127.0.0.1" })
+      assert.is_false(ok)
+      assert.matches("unknown option 'server'", err)
+      ok, err = pcall(client.createResolver, { servres = {} })
+      assert.is_false(ok)
+      assert.matches("bad argument #1 to 'createResolver' %(unknown option 'servres'%)", err)
+      -- {} is every default; a list is Twisted's positional servers
+      local saved = client.defaultResolvConf
+      client.defaultResolvConf = tempfile(("nameserver 127.0.0.1:%d\n"):format(env.port))
+      local chain = client.createResolver{}
+      assert.same({ "127.0.0.1:" .. env.port }, chain.resolvers[3]:getServers())
+      os.remove(client.defaultResolvConf)
+      client.defaultResolvConf = saved
+      chain = client.createResolver({ { "127.0.0.1", env.bad.ok } }, "/nonexistent", "/nonexistent")
+      assert.same({ "127.0.0.1:" .. env.bad.ok }, chain.resolvers[3]:getServers())
+    end)
+
     it("errbacks with CancelledError when the lookup is cancelled", function()
       local silent = resolver({ servers = { { "127.0.0.1", env.bad.silent } } })
       local d = silent:lookupAddress("www.example.test")
@@ -519,6 +560,18 @@ describe("names.client", function()
   end)
 
   describe("reactor.resolve", function()
+    it("answers an address with itself, and '' with 0.0.0.0, asking no one", function()
+      local old = reactor.installResolver({ getHostByName = function() error("asked") end })
+      assert.equal("192.0.2.7", async.wait(reactor.resolve("192.0.2.7")))
+      assert.equal("2001:db8::7", async.wait(reactor.resolve("2001:db8::7")))
+      assert.equal("0.0.0.0", async.wait(reactor.resolve("")))
+      local ok, err = pcall(reactor.resolve, 5)
+      assert.is_false(ok)
+      assert.matches("bad argument #1 to 'resolve' %(name: string expected, got number%)", err)
+      reactor.installResolver(old or client.createResolver{ servers = { env.server },
+        resolvconf = "/nonexistent", hosts = "/nonexistent" })
+    end)
+
     it("uses the installed resolver", function()
       local r = client.createResolver{ servers = { env.server }, resolvconf = "/nonexistent",
         hosts = "/nonexistent" }

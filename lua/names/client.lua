@@ -105,9 +105,11 @@ end
 local Resolver = { __name = "names.client.Resolver", canTransferZones = true }
 Resolver.__index = Resolver
 
-local function serverList(servers)
+-- Raises with the user's frame `level` (as error() counts, from the
+-- caller of the function that called this one).
+local function serverList(servers, level)
   if type(servers) ~= "table" then
-    error("bad argument 'servers' to 'Resolver' (a list expected, got " .. type(servers) .. ")", 4)
+    error("bad argument 'servers' to 'Resolver' (a list expected, got " .. type(servers) .. ")", level + 1)
   end
   local out = {}
   for i, s in ipairs(servers) do
@@ -157,21 +159,52 @@ end
 -- are given they replace resolv.conf's nameservers (as Twisted documents);
 -- its search list and options still apply.
 -- @treturn Resolver
+local resolverOptions = {
+  resolv = true, servers = true, timeout = true, rotate = true, tcp = true, edns = true,
+  dns0x20 = true, maxInflight = true, udpMaxQueries = true,
+}
+
+-- An options table: no list part, known keys only (a misspelt key or a
+-- server list passed in its place must not be silently ignored).
+local function checkOptions(o, known, fname, level)
+  if o[1] ~= nil then
+    error(format("bad argument #1 to '%s' (a table of options expected, got a list;"
+      .. " servers go in {servers = {...}})", fname), level + 1)
+  end
+  for k in pairs(o) do
+    if not known[k] then
+      error(format("bad argument #1 to '%s' (unknown option '%s')", fname, tostring(k)), level + 1)
+    end
+  end
+end
+
+local newResolver
+
 function M.Resolver(resolv, servers, timeout, opts)
   local o
   if type(resolv) == "table" then
     o = resolv
   else
-    o = opts or {}
+    o = {}
+    for k, v in pairs(opts or {}) do
+      o[k] = v
+    end
     o.resolv, o.servers, o.timeout = resolv, servers, timeout
   end
+  checkOptions(o, resolverOptions, "Resolver", 2)
+  local self = newResolver(o, 2) -- not a tail call: its errors count this frame
+  return self
+end
+
+-- `level`: the user's frame above the caller, as error() counts.
+function newResolver(o, level)
   local self = setmetatable({}, Resolver)
-  self.servers = o.servers and serverList(o.servers) or nil
+  self.servers = o.servers and serverList(o.servers, level + 1) or nil
   -- Twisted refuses a Resolver without servers or resolv.conf; here the
   -- default resolv.conf is read then
   self.resolv = o.resolv or (not self.servers and M.defaultResolvConf) or nil
   if o.resolv ~= nil and type(o.resolv) ~= "string" then
-    error("bad argument 'resolv' to 'Resolver' (a path expected, got " .. type(o.resolv) .. ")", 2)
+    error("bad argument 'resolv' to 'Resolver' (a path expected, got " .. type(o.resolv) .. ")", level + 1)
   end
   local conf
   if self.resolv then
@@ -188,7 +221,7 @@ function M.Resolver(resolv, servers, timeout, opts)
       t[i] = conf.timeout or 5
     end
   end
-  self.timeout = common.checkTimeout(t or M.defaultTimeout, "Resolver", 2)
+  self.timeout = common.checkTimeout(t or M.defaultTimeout, "Resolver", level + 1)
   self._core = core.resolver_new{
     timeout = self.timeout,
     rotate = o.rotate or (conf and conf.rotate) or false,
@@ -198,7 +231,12 @@ function M.Resolver(resolv, servers, timeout, opts)
     maxInflight = o.maxInflight,
     udpMaxQueries = o.udpMaxQueries,
   }
-  self._core:set_servers(self.servers or confServers(conf))
+  local ok, err = pcall(self._core.set_servers, self._core, self.servers or confServers(conf))
+  if not ok then
+    self._core:close()
+    error(format("bad argument 'servers' to 'Resolver' (%s)", tostring(err):gsub("^[^:]*:%d+: ", "")),
+      level + 1)
+  end
   self._checked = reactor.seconds()
   return self
 end
@@ -293,10 +331,9 @@ end
 -- every record of every message, the closing SOA included (as Twisted).
 -- `timeout` is one number of seconds (Twisted's default 10).
 function Resolver:lookupZone(name, timeout)
-  name = common.nameArgs("lookupZone", name)
-  if timeout ~= nil and (type(timeout) ~= "number" or not (timeout > 0)) then
-    error("bad argument #2 to 'lookupZone' (timeout: positive seconds expected)", 2)
-  end
+  -- one number of seconds; of a list (or {name = ..., timeout = ...}) the first
+  name, timeout = common.nameArgs("lookupZone", name, timeout)
+  timeout = timeout and timeout[1]
   local handle
   local d = defer.Deferred(function()
     if handle then
@@ -343,18 +380,25 @@ M.ResolverClass = Resolver
 -- createResolver: `createResolver{servers = ..., resolvconf = path,
 -- hosts = path}` or `createResolver(servers, resolvconf, hosts)`.
 -- @treturn names.resolve.ResolverChain
+local createOptions = { servers = true, resolvconf = true, hosts = true, timeout = true }
+
 function M.createResolver(servers, resolvconf, hosts)
   local o
-  if type(servers) == "table" and (servers.servers or servers.resolvconf or servers.hosts) then
+  if type(servers) == "table" and servers[1] == nil and getmetatable(servers) == nil then
+    -- {servers = ..., resolvconf = ..., hosts = ...}; {} means the defaults
     o = servers
+    checkOptions(o, createOptions, "createResolver", 2)
   else
     o = { servers = servers, resolvconf = resolvconf, hosts = hosts }
   end
-  local theResolver = M.Resolver{
+  if o.hosts ~= nil and type(o.hosts) ~= "string" then
+    error("bad argument 'hosts' to 'createResolver' (a path expected, got " .. type(o.hosts) .. ")", 2)
+  end
+  local theResolver = newResolver({
     resolv = o.resolvconf or M.defaultResolvConf,
     servers = o.servers,
     timeout = o.timeout,
-  }
+  }, 2)
   local hostResolver = hostsModule.Resolver(o.hosts or M.defaultHosts)
   local cacheResolver = cacheModule.CacheResolver()
   theResolver:setCache(cacheResolver)

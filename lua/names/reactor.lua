@@ -15,6 +15,7 @@
 -- @module names.reactor
 
 local core = require "names.core"
+local defer = require "names.defer"
 
 local M = {}
 
@@ -418,6 +419,15 @@ local installed
 -- names.client's global one): a Deferred firing with the address string.
 -- @treturn Deferred
 function M.resolve(name, timeout)
+  if type(name) ~= "string" then
+    error("bad argument #1 to 'resolve' (name: string expected, got " .. type(name) .. ")", 2)
+  end
+  -- as Twisted: an address is its own answer, and "" means any address
+  if name == "" then
+    return defer.succeed("0.0.0.0")
+  elseif core.reverse_name(name) then
+    return defer.succeed(name)
+  end
   local r = installed or require("names.client").getResolver()
   return r:getHostByName(name, timeout)
 end

@@ -56,6 +56,7 @@ end
 
 --- A zone transfer goes to the first resolver that can make one.
 function ResolverChain:lookupZone(name, timeout)
+  name, timeout = common.nameArgs("lookupZone", name, timeout)
   for _, r in ipairs(self.resolvers) do
     if r.canTransferZones then
       return r:lookupZone(name, timeout)

@@ -61,6 +61,15 @@ end
 -- @tparam[opt] function f
 -- @treturn Deferred
 function M.deferLater(clock, delay, f, ...)
+  if type(clock) ~= "table" or type(clock.callLater) ~= "function" then
+    error("bad argument #1 to 'deferLater' (a reactor expected, got " .. type(clock) .. ")", 2)
+  end
+  if type(delay) ~= "number" or delay ~= delay then
+    error("bad argument #2 to 'deferLater' (number expected, got " .. type(delay) .. ")", 2)
+  end
+  if f ~= nil and type(f) ~= "function" and not (getmetatable(f) or {}).__call then
+    error("bad argument #3 to 'deferLater' (function expected, got " .. type(f) .. ")", 2)
+  end
   local call
   local d = defer.Deferred(function()
     call:cancel()
