@@ -12,7 +12,8 @@ local dns = require "names.dns"
 local function printResult(res)
   local payloads = {}
   for i, a in ipairs(res.answers) do payloads[i] = tostring(a.payload) end
-  print("ANSWERS: ", "[" .. table.concat(payloads, ", ") .. "]")
+  -- Python's print("ANSWERS: ", [...]): a space between the two
+  print("ANSWERS:  [" .. table.concat(payloads, ", ") .. "]")
 end
 
 local function main(reactor, server, port, name)

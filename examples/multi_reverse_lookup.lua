@@ -16,18 +16,33 @@ local function reverseNameFromIPv4Address(address)
   return table.concat(tokens, ".")
 end
 
+-- One group of an IPv6 address, as four hex digits.
+local function group(g, address)
+  local n = #g <= 4 and tonumber(g, 16)
+  if not n then
+    error("not an IPv6 address: " .. address, 0)
+  end
+  return ("%04x"):format(n)
+end
+
 -- A reverse domain name for an IPv6 address, expanding "::" first.
 local function reverseNameFromIPv6Address(address)
+  local original = address
+  -- a dotted IPv4 tail (::ffff:192.0.2.1) stands for the last two groups
+  local o1, o2, o3, o4 = address:match(":(%d+)%.(%d+)%.(%d+)%.(%d+)$")
+  if o1 then
+    address = address:gsub("[%d.]+$", ("%x:%x"):format(o1 * 256 + o2, o3 * 256 + o4))
+  end
   local head, tail = address:match("^(.-)::(.*)$")
   local groups = {}
   local function add(part)
-    for g in part:gmatch("[^:]+") do groups[#groups + 1] = ("%04x"):format(tonumber(g, 16)) end
+    for g in part:gmatch("[^:]+") do groups[#groups + 1] = group(g, original) end
   end
   if head then
     add(head)
     local before = #groups
     local rest = {}
-    for g in tail:gmatch("[^:]+") do rest[#rest + 1] = ("%04x"):format(tonumber(g, 16)) end
+    for g in tail:gmatch("[^:]+") do rest[#rest + 1] = group(g, original) end
     for _ = 1, 8 - before - #rest do groups[#groups + 1] = "0000" end
     for _, g in ipairs(rest) do groups[#groups + 1] = g end
   else

@@ -233,6 +233,9 @@ local RECORDS = {
   { function() return dns.Record_TXT("it's") end, "<TXT data=[\"it's\"] ttl=None>" },
   { function() return dns.Record_TXT("both ' and \"") end, "<TXT data=['both \\' and \"'] ttl=None>" },
   { function() return dns.Record_TXT() end, "<TXT data=[] ttl=None>" },
+  -- a final integer is the ttl (Twisted's keyword argument)
+  { function() return dns.Record_TXT("a", "b", 300) end, "<TXT data=['a', 'b'] ttl=300>" },
+  { function() return dns.Record_SPF("v=spf1 -all", 60) end, "<SPF data=['v=spf1 -all'] ttl=60>" },
   { function() return dns.Record_WKS("192.0.2.10", 6, "\0\0\112\0\64\0\0\0\0\0\128", 3600) end, "<WKS address=192.0.2.10 protocol=6 ttl=3600>" },
   { function() return dns.Record_WKS() end, "<WKS address=0.0.0.0 protocol=0 ttl=None>" },
   { function() return dns.UnknownRecord("\192\000\002\001", 3600) end, "<UNKNOWN data='\\xc0\\x00\\x02\\x01' ttl=3600>" },

@@ -405,9 +405,16 @@ local function construct(cls, ...)
   end
   local self = {}
   local listFirst = cls.varargs
+  local varTTL
   if listFirst and not named then
-    -- Record_TXT("a", "b"): every argument is a string of the data
-    self[fields[1].name] = checks.strings({ ... }, fname, 1, fields[1].name)
+    -- Record_TXT("a", "b"): every argument is a string of the data, but
+    -- for a final integer after them, the ttl (Twisted's keyword; data are
+    -- strings, and Record_TXT(5) stays an error)
+    local data = { ... }
+    if #data > 1 and math.type(data[#data]) == "integer" then
+      varTTL = table.remove(data)
+    end
+    self[fields[1].name] = checks.strings(data, fname, 1, fields[1].name)
   elseif listFirst and named and args[fields[1].name] == nil and #args > 0 then
     self[fields[1].name] = checks.strings({ table.unpack(args) }, fname, 1, fields[1].name)
   end
@@ -434,7 +441,7 @@ local function construct(cls, ...)
     end
   end
   local ttl
-  if named then ttl = args.ttl elseif not listFirst then ttl = args[#fields + 1] end
+  if named then ttl = args.ttl elseif not listFirst then ttl = args[#fields + 1] else ttl = varTTL end
   if ttl ~= nil then
     self.ttl = checkTTL(ttl, fname, #fields + 1, "ttl")
   end
