@@ -13,6 +13,7 @@ void nm_lua_open_loop(lua_State *L);
 void nm_lua_open_resolver(lua_State *L);
 void nm_lua_open_transport(lua_State *L);
 void nm_lua_open_sys(lua_State *L);
+void nm_lua_open_readline(lua_State *L);
 
 /* The nm_udp or nm_tcp of a Lua port or connection at idx (raises if idx
  * is neither, or closed). */

@@ -273,6 +273,14 @@ describe("names-repl", function()
       assert.matches("\n> f%(2%)\n3\n> \n?$", out)
     end)
 
+    it("puts the prompt and a half-typed line back after a callback prints", function()
+      local status, out = onTerminal{
+        'reactor.callLater(0.4, function() print("late") end)\n', "12", 0.8, "3\n", "\4" }
+      assert.equal(0, status)
+      -- the line "> 12" is taken down, "late" printed, "> 12" redrawn, 3 typed
+      assert.truthy(out:find("late\n> 123\n123\n", 1, true), out)
+    end)
+
     it("takes Ctrl-C: cancels what a chunk waits on, or gives a fresh line", function()
       local t0 = os.time()
       local status, out = onTerminal{

@@ -543,6 +543,25 @@ local function readlineInput(console, rl, fd, done)
     end
   end
 
+  -- A callback that prints while the prompt shows (a lookup finishing, a
+  -- delayed call): readline takes the prompt and the half-typed line down
+  -- and puts them back after, so neither is lost in the output. (Only
+  -- print; io.write goes straight through.)
+  if rawget(console.env, "print") == nil then
+    local print = console.env.print
+    console.env.print = function(...)
+      if not (installed and core.readline_hide()) then
+        return print(...)
+      end
+      local ok, err = pcall(print, ...)
+      io.stdout:flush()
+      core.readline_show()
+      if not ok then
+        error(err, 2)
+      end
+    end
+  end
+
   console.onIdle = function()
     install()
     if not watch and not finished then
