@@ -88,6 +88,8 @@ struct decoder {
     int fields;   /* stack index of the field keys of `ftype` (NM_MAX_FIELDS slots) */
     const nm_rrtype *ftype;
     int cache;    /* stack index of the first cached Name */
+    nm_value v;   /* the field being pushed (per decode: a finalizer run by an
+                   * allocation may decode another message meanwhile) */
     int ncache, next;
     size_t at[NAME_CACHE];  /* where in the message it was read (0: unknown) */
     size_t len[NAME_CACHE];
@@ -305,16 +307,16 @@ static void push_payload(struct decoder *d, const nm_rr *rr)
     const nm_rrtype *type = nm_rr_type(rr);
     nm_rdata_iter it;
     const nm_field *f;
-    static nm_value v; /* 300 bytes: off the C stack, which Lua may need */
+    nm_value *v = &d->v;
     int i = 0;
 
     lua_createtable(L, 0, type ? type->nfields + 1 : 2);
     nm_rdata_begin(&it, d->m->wire, rr->rdata, rr->rdlen, type);
     /* the parser checked every field already: no errors here */
-    while (nm_rdata_next(&it, &f, &v) == 1) {
+    while (nm_rdata_next(&it, &f, v) == 1) {
         if (type) field_key(d, type, i++);
         else key(d, K_DATA);
-        push_field(d, f, &v);
+        push_field(d, f, v);
         lua_rawset(L, -3);
     }
     set_int(d, K_TTL, rr->ttl);
@@ -1177,8 +1179,29 @@ static int l_class_name(lua_State *L)
 /* dns_setup(classes): names.dns hands over its metatables */
 static int l_dns_setup(lua_State *L)
 {
+    /* a copy, checked: the decoder sets these as metatables, and a table
+     * the caller may still change (or give an __index) is no ground for
+     * that */
+    static const char *const named[] = { "Name", "Query", "RRHeader", "Message", "Unknown" };
     luaL_checktype(L, 1, LUA_TTABLE);
-    lua_pushvalue(L, 1);
+    lua_createtable(L, 0, 64);
+    for (size_t i = 0; i < sizeof named / sizeof *named; i++) {
+        if (lua_getfield(L, 1, named[i]) != LUA_TTABLE)
+            return luaL_error(L, "dns_setup: classes.%s is not a table", named[i]);
+        lua_setfield(L, 2, named[i]);
+    }
+    lua_pushnil(L);
+    while (lua_next(L, 1)) {
+        if (lua_isinteger(L, -2) && lua_tointeger(L, -2) >= 0 && lua_tointeger(L, -2) <= 65535) {
+            if (!lua_istable(L, -1))
+                return luaL_error(L, "dns_setup: classes[%d] is not a table", (int)lua_tointeger(L, -2));
+            lua_pushvalue(L, -2);
+            lua_insert(L, -2);
+            lua_rawset(L, 2);
+        } else {
+            lua_pop(L, 1);
+        }
+    }
     lua_rawsetp(L, LUA_REGISTRYINDEX, &classes_key);
     return 0;
 }

@@ -61,12 +61,21 @@ static int traceback(lua_State *L)
     return 1;
 }
 
+/* Loop callbacks under way.  Some run synchronously, outside uv_run (a
+ * query failed by closing its socket, a cancel): running the loop from
+ * there would free what the caller below still holds, so run() and step()
+ * refuse while this is not zero.  One count for the process: a callback
+ * of one Lua state stepping another's loop is refused too. */
+static int callback_depth;
+
 int nm_lua_pcall(lua_State *L, int nargs, int nresults)
 {
     int base = lua_gettop(L) - nargs, rc;
     lua_pushcfunction(L, traceback);
     lua_insert(L, base);
+    callback_depth++;
     rc = lua_pcall(L, nargs, nresults, base);
+    callback_depth--;
     lua_remove(L, base);
     if (rc != LUA_OK) {
         const char *msg = lua_tostring(L, -1);
@@ -292,6 +301,7 @@ static int l_run(lua_State *L)
     nm_reactor *r = nm_lua_reactor(L);
     if (r->running) return luaL_error(L, "the reactor is already running");
     if (r->depth) return luaL_error(L, "run: the loop is already running (inside step())");
+    if (callback_depth) return luaL_error(L, "run: not from inside a loop callback");
     r->running = 1;
     r->depth++;
     uv_ref((uv_handle_t *)&r->hold);
@@ -330,7 +340,8 @@ static int l_step(lua_State *L)
     uv_loop_t *loop = nm_lua_loop(L);
     nm_reactor *r = nm_lua_reactor(L);
     int wait = lua_toboolean(L, 1);
-    if (r->depth) return luaL_error(L, "step: the loop is already running (called from one of its callbacks)");
+    if (r->depth || callback_depth)
+        return luaL_error(L, "step: the loop is already running (called from one of its callbacks)");
     r->depth++;
     if (!wait) uv_ref((uv_handle_t *)&r->hold);
     uv_run(loop, wait ? UV_RUN_ONCE : UV_RUN_NOWAIT);

@@ -256,7 +256,7 @@ static int l_resolver_new(lua_State *L)
 {
     nm_resolver_options o;
     lresolver **box, *lr;
-    uv_loop_t *loop = nm_lua_loop(L);
+    uv_loop_t *loop;
 
     nm_resolver_options_default(&o);
     if (lua_istable(L, 1)) {
@@ -280,6 +280,7 @@ static int l_resolver_new(lua_State *L)
         /* seconds, to the millisecond; at most a day */
         o.tcp_idle_ms = opt_int(L, "tcpIdle", o.tcp_idle_ms, 1, 86400000, 1000);
     }
+    loop = nm_lua_loop(L); /* after the options: their metamethods may move it to luv's */
     box = lua_newuserdatauv(L, sizeof *box, 1); /* uservalue: the cache it fills */
     *box = NULL;
     luaL_setmetatable(L, RESOLVER_MT);
@@ -325,9 +326,10 @@ static void check_server(lua_State *L, int idx, nm_addr *out, int n)
 /* resolver:set_servers({server, ...}) */
 static int l_set_servers(lua_State *L)
 {
-    lresolver *lr = check_resolver(L, 1);
+    lresolver *lr;
     nm_addr addrs[NM_MAX_SERVERS_ASKED];
     int n = 0;
+    check_resolver(L, 1);
     luaL_checktype(L, 2, LUA_TTABLE);
     for (lua_Integer i = 1;; i++) {
         if (lua_geti(L, 2, i) == LUA_TNIL) {
@@ -339,6 +341,7 @@ static int l_set_servers(lua_State *L)
         n++;
         lua_pop(L, 1);
     }
+    lr = check_resolver(L, 1); /* again: reading the list ran metamethods */
     if (nm_resolver_set_servers(lr->r, addrs, n)) return luaL_error(L, "out of memory");
     return 0;
 }
@@ -398,7 +401,7 @@ static void drop_lquery(lua_State *L, lquery *lq)
  * attempts for a plain answer too; they always come with a failure) */
 static int l_query(lua_State *L)
 {
-    lresolver *lr = check_resolver(L, 1);
+    lresolver *lr;
     size_t n, wl;
     const char *name = luaL_checklstring(L, 2, &n);
     lua_Integer type = luaL_checkinteger(L, 3), cls = luaL_optinteger(L, 4, 1);
@@ -431,6 +434,8 @@ static int l_query(lua_State *L)
         default: return luaL_argerror(L, 6, "unknown flag");
         }
     }
+    /* the resolver last: the timeouts' metamethods may have closed it */
+    lr = check_resolver(L, 1);
     lq = new_lquery(L, lr, 7);
     lq->report = strchr(flags, 'r') != NULL;
     nm_lua_prepare_work(L); /* the loop's clock; wakes a poller */
@@ -447,7 +452,7 @@ static int l_query(lua_State *L)
  * connection of lua_transport.c to send through. */
 static int l_exchange(lua_State *L)
 {
-    lresolver *lr = check_resolver(L, 1);
+    lresolver *lr;
     size_t len;
     const char *msg = luaL_checklstring(L, 2, &len);
     nm_addr server;
@@ -473,6 +478,9 @@ static int l_exchange(lua_State *L)
             o.transport = NM_UDP;
         }
     }
+    /* the resolver last (and the port after the server): the server's
+     * metamethods may have closed either */
+    lr = check_resolver(L, 1);
     lq = new_lquery(L, lr, 6);
     lq->report = 1; /* one exchange: which transport answered is its news */
     nm_lua_prepare_work(L); /* the loop's clock; wakes a poller */

@@ -23,6 +23,15 @@ typedef struct out_msg {
     uint32_t off, len;
 } out_msg;
 
+/* The queries a fail_all is calling back, in order; a callback may forget
+ * (cancel, close) any of the others, which then leaves a hole.  Frames
+ * nest when a callback closes the socket (close fails what is left). */
+typedef struct failing {
+    nm_pending **all;
+    uint32_t n;
+    struct failing *up;
+} failing;
+
 struct nm_udp {
     uv_udp_t handle;
     uv_idle_t flusher;   /* runs the queue on the loop's next turn */
@@ -37,6 +46,7 @@ struct nm_udp {
     nm_drop_stats drops;
     uint32_t unmatched;  /* messages that answered no waiting query */
     int closing;
+    failing *failing;    /* fail_all frames under way, innermost first */
     /* the queue to send (batching) */
     out_msg *out;
     uint32_t nout, capout;
@@ -112,17 +122,32 @@ static void leave(nm_udp *u, nm_pending *p)
 }
 
 /* Every query waiting now learns that this socket failed.  They are taken
- * out first: a callback that sends again on this socket starts afresh. */
+ * out first: a callback that sends again on this socket starts afresh.
+ * Until its turn comes, each stays linked to the socket through the frame,
+ * so that nm_udp_forget can take out one that a callback before it
+ * cancelled or freed. */
 static void fail_all(nm_udp *u, int err)
 {
     nm_pending **all, *p;
     uint32_t n = u->waiting.count, k = 0;
     if (n && (all = malloc(n * sizeof *all)) != NULL) {
+        failing frame;
         while ((p = nm_idtable_any(&u->waiting))) {
             leave(u, p);
+            p->udp = u;
             all[k++] = p;
         }
-        for (uint32_t i = 0; i < k; i++) all[i]->cb(all[i], NM_EIO, NULL, err);
+        frame.all = all;
+        frame.n = k;
+        frame.up = u->failing;
+        u->failing = &frame;
+        for (uint32_t i = 0; i < k; i++) {
+            if (!(p = all[i])) continue;
+            all[i] = NULL;
+            p->udp = NULL;
+            p->cb(p, NM_EIO, NULL, err);
+        }
+        u->failing = frame.up;
         free(all);
     } else {
         while ((p = nm_idtable_any(&u->waiting))) {
@@ -468,6 +493,9 @@ void nm_udp_forget(nm_pending *p)
 {
     nm_udp *u = p->udp;
     if (!u) return;
+    for (failing *f = u->failing; f; f = f->up)
+        for (uint32_t i = 0; i < f->n; i++)
+            if (f->all[i] == p) f->all[i] = NULL;
     if (nm_idtable_get(&u->waiting, p->id) == p) leave(u, p);
     p->udp = NULL;
     if (!u->closing) set_ref(u);

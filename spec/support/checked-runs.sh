@@ -76,5 +76,19 @@ else
     failed=$((failed + 1))
 fi
 
+# busted specs that drive the binding hard, with the module of BUILD (the
+# caller sets LUA_SPECS, and LUA_WRAP: what to put before lua5.4's run,
+# e.g. the sanitizer's runtime in LD_PRELOAD)
+if [ -n "${LUA_SPECS:-}" ]; then
+    if [ -f "$BUILD/names/core.so" ]; then
+        # shellcheck disable=SC2086 # LUA_SPECS and LUA_WRAP are lists of words
+        run_counted "busted with $BUILD/names/core.so" env ${LUA_WRAP:-} \
+            sh spec/support/busted-counted.sh "$BUILD" $LUA_SPECS
+    else
+        echo "!! $BUILD/names/core.so is missing"
+        failed=$((failed + 1))
+    fi
+fi
+
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]

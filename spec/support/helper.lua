@@ -33,6 +33,15 @@ package.path = prepend(package.path, {
   root .. "/lua/?/init.lua",
   root .. "/spec/support/?.lua",
 })
+-- NAMES_TEST_BUILD: another build of the module (make asan runs specs with
+-- build/asan's)
+local build = os.getenv("NAMES_TEST_BUILD")
+if not build or build == "" then
+  build = "build"
+end
+if build:sub(1, 1) ~= "/" then
+  build = root .. "/" .. build
+end
 package.cpath = prepend(package.cpath, {
-  root .. "/build/?.so",
+  build .. "/?.so",
 })

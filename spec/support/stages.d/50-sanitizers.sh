@@ -1,7 +1,9 @@
 #!/bin/sh
 # Stage: the C tests and the hostile corpus under the sanitizers.
 #   1. make -s asan      clang -fsanitize=address,undefined build in build/asan,
-#                        then spec/support/run-sanitized.sh build/asan
+#                        then spec/support/run-sanitized.sh build/asan: the C
+#                        tests, the corpus, and the binding's busted specs
+#                        with the sanitized module
 #   2. make -s valgrind  spec/support/run-valgrind.sh build: the C unit tests
 #                        and the corpus replayer over the seed corpora under
 #                        valgrind (not the busted suite: that would take long)

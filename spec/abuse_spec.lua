@@ -1,0 +1,161 @@
+-- The binding under abuse: Lua code that closes, collects and re-enters
+-- at the worst moments gets an error or a clean result, never a crash.
+-- Each case is a crash that a hunt under AddressSanitizer found; make asan
+-- runs this file again with the sanitized module (spec/support/run-sanitized.sh).
+-- Every packet goes to 127.0.0.1, most to port 9, where nothing listens.
+local env = require "testenv"
+local core = require "names.core"
+local dns = require "names.dns"
+local reactor = require "names.reactor"
+
+local function runFor(secs)
+  reactor.callLater(secs, reactor.stop)
+  reactor.run()
+end
+
+describe("the binding under abuse", function()
+  it("lets a callback close the resolver while a refused socket fails the queries behind it", function()
+    local r = core.resolver_new{ timeout = { 2 } }
+    r:set_servers{ "127.0.0.1:9" } -- refused: ICMP fails every query on the socket at once
+    local seen = {}
+    local function cb(_, err)
+      seen[#seen + 1] = err and err.status
+      if #seen == 1 then r:close() end
+    end
+    r:query("a.example", dns.A, 1, nil, "", cb)
+    r:query("b.example", dns.A, 1, nil, "", cb)
+    runFor(0.5)
+    assert.same({ "error", "cancelled" }, seen)
+  end)
+
+  it("lets a callback cancel the other query of a failing socket", function()
+    local r = core.resolver_new{ timeout = { 2 } }
+    r:set_servers{ "127.0.0.1:9" }
+    local seen, other = {}, nil
+    r:query("a.example", dns.A, 1, nil, "", function(_, err)
+      seen[#seen + 1] = "a " .. err.status
+      if other then other:cancel() end
+    end)
+    other = r:query("b.example", dns.A, 1, nil, "", function(_, err)
+      seen[#seen + 1] = "b " .. err.status
+    end)
+    runFor(0.5)
+    r:close()
+    table.sort(seen)
+    -- whichever came first, the other was cancelled from its callback or failed
+    assert.equal(2, #seen)
+  end)
+
+  it("refuses to run the loop from a callback that runs outside it", function()
+    local r = core.resolver_new{}
+    local port = core.udp_listen("127.0.0.1", 0, function() end)
+    local msg = core.encode{ id = 1, queries = { { name = "a.example", type = 1, cls = 1 } } }
+    local stepped, why
+    r:exchange(msg, "127.0.0.1:9", "udp", 5, function(_, err)
+      r:close()
+      stepped, why = pcall(core.step)
+      assert(err)
+    end, port)
+    port:close() -- fails the exchange at once, from inside close()
+    assert.is_false(stepped)
+    assert.matches("step: the loop is already running", why)
+    local ran, whyRun
+    r = core.resolver_new{}
+    port = core.udp_listen("127.0.0.1", 0, function() end)
+    r:exchange(msg, "127.0.0.1:9", "udp", 5, function()
+      ran, whyRun = pcall(core.run)
+    end, port)
+    port:close()
+    r:close()
+    assert.is_false(ran)
+    assert.matches("run: not from inside a loop callback", whyRun)
+  end)
+
+  it("finds the resolver closed when its arguments' metamethods closed it", function()
+    local r
+    local function closing(value)
+      return setmetatable({}, { __index = function(_, k)
+        if k == 1 then
+          r:close()
+          core.step()
+          return value
+        end
+      end })
+    end
+    r = core.resolver_new{}
+    local ok, err = pcall(r.query, r, "a.example", 1, 1, closing(1), "", print)
+    assert.is_false(ok)
+    assert.matches("the resolver is closed", err)
+    r = core.resolver_new{}
+    ok, err = pcall(r.set_servers, r, { closing("127.0.0.1") })
+    assert.is_false(ok)
+    assert.matches("the resolver is closed", err)
+    r = core.resolver_new{}
+    local msg = core.encode{ id = 1, queries = { { name = "a.example", type = 1, cls = 1 } } }
+    ok, err = pcall(r.exchange, r, msg, closing("127.0.0.1"), "udp", 1, print)
+    assert.is_false(ok)
+    assert.matches("the resolver is closed", err)
+  end)
+
+  it("refuses classes that are not tables, and keeps the ones it had", function()
+    local ok, err = pcall(core.dns_setup, { Name = 1, Query = "x", RRHeader = true, Message = 5 })
+    assert.is_false(ok)
+    assert.matches("dns_setup: classes.Name is not a table", err)
+    local m = dns.Message():fromStr(core.encode{ id = 7, queries = { { name = "a.example", type = 1, cls = 1 } } })
+    assert.equal("a.example", m.queries[1].name.name)
+    assert.equal(dns.Name, getmetatable(m.queries[1].name))
+  end)
+
+  it("decodes right while finalizers decode other messages in the middle", function()
+    local function https(n, len)
+      local params = {}
+      for i = 1, n do
+        params[i] = { key = i, value = string.rep(string.char(65 + i % 26), len) }
+      end
+      return core.encode{ id = 1, answer = true, queries = { { name = "a.example", type = 65, cls = 1 } },
+        answers = { { name = "a.example", type = 65, cls = 1, ttl = 60,
+          payload = dns.Record_HTTPS{ priority = 1, target = "b.example", params = params } } } }
+    end
+    local outer, inner = https(3000, 1), https(20, 300)
+    local finalized = 0
+    collectgarbage("incremental", 10, 400)
+    for _ = 1, 4 do
+      for _ = 1, 100 do
+        setmetatable({}, { __gc = function()
+          finalized = finalized + 1
+          pcall(core.decode, inner .. "")
+        end })
+      end
+      local params = core.decode(outer).answers[1].payload.params
+      assert.equal(3000, #params)
+      for i = 1, 3000, 97 do
+        assert.equal(string.char(65 + i % 26), params[i].value)
+      end
+    end
+    collectgarbage("incremental", 200, 100)
+    collectgarbage()
+    assert.is_true(finalized > 0)
+  end)
+
+  it("takes the loop it has after its options' metamethods moved it to luv's", function()
+    if not pcall(require, "luv") then
+      return pending("lua-luv is not installed")
+    end
+    -- in a child: the move to luv's loop is for good
+    local script = env.write([[
+local core = require "names.core"
+local uv = require "luv"
+local r = core.resolver_new(setmetatable({}, { __index = function(_, k)
+  if k == "tcpIdle" then core.use_luv(uv) end
+end }))
+r:set_servers{ "127.0.0.1:9" }
+r:query("a.example", 1, 1, { 0.2 }, "", function(_, e) print("done", e.status) end)
+uv.run()
+]])
+    local status, out, err = env.run(env.lua_command() .. " " .. script)
+    os.remove(script)
+    assert.equal("", err)
+    assert.equal(0, status)
+    assert.matches("^done\t", out)
+  end)
+end)
