@@ -33,6 +33,7 @@ typedef struct centry {
 } centry;
 
 struct nm_cache {
+    int refs;          /* the owner's, and one per resolver filling it */
     size_t max_entries, count;
     uint32_t max_ttl, max_negative_ttl;
     nm_hash_key hkey;
@@ -60,6 +61,7 @@ nm_cache *nm_cache_new(size_t max_entries, uint32_t max_ttl, uint32_t max_negati
 {
     nm_cache *c = calloc(1, sizeof *c);
     if (!c) return NULL;
+    c->refs = 1;
     c->max_entries = max_entries;
     c->max_ttl = max_ttl;
     c->max_negative_ttl = max_negative_ttl;
@@ -85,9 +87,15 @@ void nm_cache_clear(nm_cache *c)
     c->count = 0;
 }
 
+nm_cache *nm_cache_retain(nm_cache *c)
+{
+    if (c) c->refs++;
+    return c;
+}
+
 void nm_cache_free(nm_cache *c)
 {
-    if (!c) return;
+    if (!c || --c->refs > 0) return;
     nm_cache_clear(c);
     free(c->bucket);
     free(c);

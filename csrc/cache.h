@@ -61,6 +61,9 @@ const char *nm_cache_reason(int code);
 
 /* NULL when out of memory. */
 nm_cache *nm_cache_new(size_t max_entries, uint32_t max_ttl, uint32_t max_negative_ttl);
+/* Counted: nm_cache_free frees it when the last holder lets go (a
+ * resolver filling it holds it, see nm_resolver_set_cache). */
+nm_cache *nm_cache_retain(nm_cache *c);
 void nm_cache_free(nm_cache *c);
 void nm_cache_clear(nm_cache *c);
 size_t nm_cache_count(const nm_cache *c);

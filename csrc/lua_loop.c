@@ -21,6 +21,7 @@
  * to by a userdata in the registry.  Its __gc closes the handles and frees
  * the struct from the last close callback. */
 #include <errno.h>
+#include <limits.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
@@ -67,6 +68,21 @@ static int traceback(lua_State *L)
  * refuse while this is not zero.  One count for the process: a callback
  * of one Lua state stepping another's loop is refused too. */
 static int callback_depth;
+
+/* Whether a finalizer (__gc) is on the Lua stack.  The collector may run
+ * one inside any allocation of a binding function, which holds pointers
+ * the loop would free: so a finalizer may close things, but neither run
+ * the loop nor move it. */
+static int in_finalizer(lua_State *L)
+{
+    lua_Debug ar;
+    for (int level = 0; lua_getstack(L, level, &ar); level++) {
+        if (lua_getinfo(L, "n", &ar) && ar.namewhat && strcmp(ar.namewhat, "metamethod") == 0 &&
+            ar.name && strcmp(ar.name, "__gc") == 0)
+            return 1;
+    }
+    return 0;
+}
 
 int nm_lua_pcall(lua_State *L, int nargs, int nresults)
 {
@@ -302,6 +318,7 @@ static int l_run(lua_State *L)
     if (r->running) return luaL_error(L, "the reactor is already running");
     if (r->depth) return luaL_error(L, "run: the loop is already running (inside step())");
     if (callback_depth) return luaL_error(L, "run: not from inside a loop callback");
+    if (in_finalizer(L)) return luaL_error(L, "run: not from inside a finalizer");
     r->running = 1;
     r->depth++;
     uv_ref((uv_handle_t *)&r->hold);
@@ -342,6 +359,7 @@ static int l_step(lua_State *L)
     int wait = lua_toboolean(L, 1);
     if (r->depth || callback_depth)
         return luaL_error(L, "step: the loop is already running (called from one of its callbacks)");
+    if (in_finalizer(L)) return luaL_error(L, "step: not from inside a finalizer");
     r->depth++;
     if (!wait) uv_ref((uv_handle_t *)&r->hold);
     uv_run(loop, wait ? UV_RUN_ONCE : UV_RUN_NOWAIT);
@@ -407,6 +425,7 @@ static int l_use_luv(lua_State *L)
     nm_reactor *r = nm_lua_reactor(L);
     uv_loop_t *loop;
     luaL_checktype(L, 1, LUA_TTABLE);
+    if (in_finalizer(L)) return luaL_error(L, "use_luv: not from inside a finalizer");
     if (lua_getfield(L, LUA_REGISTRYINDEX, "luv_context") != LUA_TUSERDATA ||
         lua_rawlen(L, -1) < sizeof(uv_loop_t *))
         return luaL_argerror(L, 1, "the luv module expected (no luv_context in the registry)");
@@ -448,9 +467,10 @@ static int l_use_luv(lua_State *L)
 /* fd_kind(fd) -> "tty", "pipe", "file", "tcp", "udp" or "unknown" */
 static int l_fd_kind(lua_State *L)
 {
-    int fd = (int)luaL_checkinteger(L, 1);
+    lua_Integer fd = luaL_checkinteger(L, 1);
     const char *kind;
-    switch (uv_guess_handle(fd)) {
+    luaL_argcheck(L, fd >= 0 && fd <= INT_MAX, 1, "not a file descriptor");
+    switch (uv_guess_handle((int)fd)) {
     case UV_TTY: kind = "tty"; break;
     case UV_NAMED_PIPE: kind = "pipe"; break;
     case UV_FILE: kind = "file"; break;
@@ -564,11 +584,14 @@ static void watch_pin(lua_State *L, watch **box, watch *w, int fnidx)
  * epoll cannot watch, such as a regular file); fn(ok) when fd is readable */
 static int l_watch_fd(lua_State *L)
 {
-    int fd = (int)luaL_checkinteger(L, 1);
-    uv_loop_t *loop = nm_lua_loop(L);
-    watch **box, *w = new_watch(L, 2, &box);
+    lua_Integer fd = luaL_checkinteger(L, 1);
+    watch **box, *w;
     int rc;
-    if ((rc = uv_poll_init(loop, &w->h.poll, fd)) != 0) {
+    luaL_argcheck(L, fd >= 0 && fd <= INT_MAX, 1, "not a file descriptor");
+    w = new_watch(L, 2, &box);
+    /* the loop after the allocations: a finalizer cannot move it, but
+     * nothing is read before it needs to be */
+    if ((rc = uv_poll_init(nm_lua_loop(L), &w->h.poll, (int)fd)) != 0) {
         free(w);
         lua_pushnil(L);
         lua_pushstring(L, uv_strerror(rc));
@@ -589,14 +612,15 @@ static int l_watch_signal(lua_State *L)
     static const char *const names[] = { "SIGINT", "SIGTERM", "SIGHUP", "SIGQUIT", "SIGWINCH", NULL };
     static const int numbers[] = { SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGWINCH };
     int signum = numbers[luaL_checkoption(L, 1, NULL, names)];
-    uv_loop_t *loop = nm_lua_loop(L);
     watch **box, *w = new_watch(L, 2, &box);
     int rc;
-    if ((rc = uv_signal_init(loop, &w->h.signal)) != 0) {
+    if ((rc = uv_signal_init(nm_lua_loop(L), &w->h.signal)) != 0) {
         free(w);
         return luaL_error(L, "watch_signal: %s", uv_strerror(rc));
     }
     watch_pin(L, box, w, 2);
+    /* a handle on the module's loop: use_luv may no longer move it */
+    nm_lua_io_started(L);
     uv_signal_start(&w->h.signal, on_signal, signum);
     uv_unref(&w->h.handle);
     return 1;
@@ -606,15 +630,16 @@ static int l_watch_signal(lua_State *L)
  * would block */
 static int l_fd_read(lua_State *L)
 {
-    int fd = (int)luaL_checkinteger(L, 1);
+    lua_Integer fd = luaL_checkinteger(L, 1);
     lua_Integer max = luaL_optinteger(L, 2, 4096);
     luaL_Buffer b;
     char *p;
     ssize_t n;
+    luaL_argcheck(L, fd >= 0 && fd <= INT_MAX, 1, "not a file descriptor");
     luaL_argcheck(L, max > 0 && max <= 1 << 20, 2, "size out of range");
     p = luaL_buffinitsize(L, &b, (size_t)max);
     do {
-        n = read(fd, p, (size_t)max);
+        n = read((int)fd, p, (size_t)max);
     } while (n < 0 && errno == EINTR);
     if (n < 0) {
         lua_pushnil(L);

@@ -188,6 +188,11 @@ static int l_resolver_close(lua_State *L)
     return 0;
 }
 
+/* A resolver is pinned while queries are pending, so it is collected idle;
+ * the exception is one that another finalizer revived to start a query:
+ * that query is dropped with it, its callback not run (Lua offers no way
+ * to tell this finalizer from the ones of lua_close, where no callback may
+ * run either). */
 static int l_resolver_gc(lua_State *L)
 {
     resolver_close(L, luaL_checkudata(L, 1, RESOLVER_MT), 1);
@@ -280,8 +285,10 @@ static int l_resolver_new(lua_State *L)
         /* seconds, to the millisecond; at most a day */
         o.tcp_idle_ms = opt_int(L, "tcpIdle", o.tcp_idle_ms, 1, 86400000, 1000);
     }
-    loop = nm_lua_loop(L); /* after the options: their metamethods may move it to luv's */
     box = lua_newuserdatauv(L, sizeof *box, 1); /* uservalue: the cache it fills */
+    /* after the options' metamethods and the last allocation: either may
+     * have moved the module to luv's loop */
+    loop = nm_lua_loop(L);
     *box = NULL;
     luaL_setmetatable(L, RESOLVER_MT);
     if (!(lr = calloc(1, sizeof *lr))) return luaL_error(L, "out of memory");
@@ -350,35 +357,60 @@ static int l_set_servers(lua_State *L)
 static int l_servers(lua_State *L)
 {
     lresolver *lr = check_resolver(L, 1);
+    char text[NM_MAX_SERVERS_ASKED][80];
     int n = nm_resolver_nservers(lr->r);
+    /* copied before Lua allocates: a finalizer may change the list or
+     * close the resolver meanwhile */
+    if (n > NM_MAX_SERVERS_ASKED) n = NM_MAX_SERVERS_ASKED;
+    for (int i = 0; i < n; i++) nm_addr_text(nm_resolver_server(lr->r, i), text[i], sizeof text[i]);
     lua_createtable(L, n, 0);
     for (int i = 0; i < n; i++) {
-        char buf[80];
-        lua_pushstring(L, nm_addr_text(nm_resolver_server(lr->r, i), buf, sizeof buf));
+        lua_pushstring(L, text[i]);
         lua_rawseti(L, -2, i + 1);
     }
     return 1;
 }
 
-/* The handle of a query that has started (its callback never runs before
- * the core returns it). */
-static int push_query(lua_State *L, lquery *lq, nm_query *q)
+/* The handle of a query, made before the query starts: between the start
+ * and the handle's completion nothing may allocate from Lua (a finalizer
+ * run by an allocation may close the resolver, which would complete the
+ * query and free it under us). */
+static lquery **new_handle(lua_State *L)
 {
     lquery **box = lua_newuserdatauv(L, sizeof *box, 0);
+    *box = NULL;
     luaL_setmetatable(L, QUERY_MT);
+    return box;
+}
+
+/* The query has started: its handle (at the top) points to it.  Its
+ * callback never runs before the core returns it. */
+static int set_handle(lquery **box, lquery *lq, nm_query *q)
+{
     lq->q = q;
     lq->box = box;
     *box = lq;
     return 1;
 }
 
-static lquery *new_lquery(lua_State *L, lresolver *lr, int cbidx)
+/* The resolver at 1, again after the allocations of the call: a finalizer
+ * may have closed it (its memory stays until the loop runs, which a
+ * finalizer may not do). */
+static lquery *new_lquery(lua_State *L, int cbidx)
 {
-    lquery *lq = calloc(1, sizeof *lq);
-    if (!lq) luaL_error(L, "out of memory");
-    lq->owner = lr;
+    lresolver *lr;
+    lquery *lq;
+    int cb;
     lua_pushvalue(L, cbidx);
-    lq->cb = luaL_ref(L, LUA_REGISTRYINDEX);
+    cb = luaL_ref(L, LUA_REGISTRYINDEX);
+    lr = *(lresolver **)luaL_checkudata(L, 1, RESOLVER_MT);
+    if (!lr || !(lq = calloc(1, sizeof *lq))) {
+        luaL_unref(L, LUA_REGISTRYINDEX, cb);
+        luaL_error(L, lr ? "out of memory" : "the resolver is closed");
+        return NULL;
+    }
+    lq->cb = cb;
+    lq->owner = lr;
     if (lr->pending == 0 && lr->box) {
         /* pinned while it has queries: collected only when idle */
         lua_pushvalue(L, 1);
@@ -402,6 +434,7 @@ static void drop_lquery(lua_State *L, lquery *lq)
 static int l_query(lua_State *L)
 {
     lresolver *lr;
+    lquery **box;
     size_t n, wl;
     const char *name = luaL_checklstring(L, 2, &n);
     lua_Integer type = luaL_checkinteger(L, 3), cls = luaL_optinteger(L, 4, 1);
@@ -435,8 +468,10 @@ static int l_query(lua_State *L)
         }
     }
     /* the resolver last: the timeouts' metamethods may have closed it */
-    lr = check_resolver(L, 1);
-    lq = new_lquery(L, lr, 7);
+    check_resolver(L, 1);
+    box = new_handle(L);
+    lq = new_lquery(L, 7);
+    lr = lq->owner;
     lq->report = strchr(flags, 'r') != NULL;
     nm_lua_prepare_work(L); /* the loop's clock; wakes a poller */
     q = nm_resolver_query(lr->r, wire, (uint16_t)type, (uint16_t)cls, &o, on_done, lq);
@@ -444,7 +479,7 @@ static int l_query(lua_State *L)
         drop_lquery(L, lq);
         return luaL_error(L, "cannot start the query (out of memory)");
     }
-    return push_query(L, lq, q);
+    return set_handle(box, lq, q);
 }
 
 /* resolver:exchange(bytes, server, transport ("udp"|"tcp"), timeout, callback [, via])
@@ -453,6 +488,8 @@ static int l_query(lua_State *L)
 static int l_exchange(lua_State *L)
 {
     lresolver *lr;
+    lquery **box;
+    int has_via;
     size_t len;
     const char *msg = luaL_checklstring(L, 2, &len);
     nm_addr server;
@@ -480,16 +517,29 @@ static int l_exchange(lua_State *L)
     }
     /* the resolver last (and the port after the server): the server's
      * metamethods may have closed either */
-    lr = check_resolver(L, 1);
-    lq = new_lquery(L, lr, 6);
+    check_resolver(L, 1);
+    has_via = !lua_isnoneornil(L, 7);
+    box = new_handle(L);
+    lq = new_lquery(L, 6);
+    lr = lq->owner;
     lq->report = 1; /* one exchange: which transport answered is its news */
+    if (has_via) {
+        /* again: the allocations above may have run a finalizer closing it */
+        void *via = nm_lua_via_if_open(L, 7);
+        if (!via) {
+            drop_lquery(L, lq);
+            return luaL_error(L, "the port is closed");
+        }
+        if (o.transport == NM_TCP) o.via_tcp = via;
+        else o.via_udp = via;
+    }
     nm_lua_prepare_work(L); /* the loop's clock; wakes a poller */
     q = nm_resolver_exchange(lr->r, (const uint8_t *)msg, len, &o, on_done, lq);
     if (!q) {
         drop_lquery(L, lq);
         return luaL_error(L, "cannot start the exchange");
     }
-    return push_query(L, lq, q);
+    return set_handle(box, lq, q);
 }
 
 /* resolver:set_cache(cache | nil): answers fill the cache */
@@ -512,6 +562,7 @@ static int l_stats(lua_State *L)
 {
     lresolver *lr = check_resolver(L, 1);
     nm_resolver_stats s;
+    int pending = lr->pending; /* lr may be gone once Lua allocates */
     nm_resolver_stats_get(lr->r, &s);
     lua_createtable(L, 0, 13);
     nm_lua_setint(L, "queries", (lua_Integer)s.queries);
@@ -526,7 +577,7 @@ static int l_stats(lua_State *L)
     nm_lua_setint(L, "tcpOpened", (lua_Integer)s.tcp_opened);
     nm_lua_setint(L, "dropped", (lua_Integer)s.dropped);
     nm_lua_setint(L, "timers", (lua_Integer)s.timers_now);
-    nm_lua_setint(L, "pending", lr->pending);
+    nm_lua_setint(L, "pending", pending);
     return 1;
 }
 

@@ -119,6 +119,7 @@ static int l_conf_gc(lua_State *L)
 typedef struct lhosts {
     nm_hosts *hosts;
     nm_file_stamp stamp;
+    int busy; /* names() holds pointers into the text: no reload meanwhile */
     char path[];
 } lhosts;
 
@@ -148,7 +149,8 @@ static int l_hosts(lua_State *L)
 static int l_hosts_reload(lua_State *L)
 {
     lhosts *h = check_hosts(L);
-    lua_pushboolean(L, nm_hosts_reload_if_changed(h->hosts, h->path, &h->stamp) == 1);
+    /* from a finalizer run inside names(): later */
+    lua_pushboolean(L, !h->busy && nm_hosts_reload_if_changed(h->hosts, h->path, &h->stamp) == 1);
     return 1;
 }
 
@@ -179,12 +181,16 @@ static int l_hosts_names(lua_State *L)
     const char *out[64];
     int family = strchr(text, ':') ? AF_INET6 : AF_INET, n;
     if (inet_pton(family, text, addr) != 1) return luaL_argerror(L, 2, "bad address");
+    lua_createtable(L, 64, 0);
+    /* the names point into the file's text, and pushing them allocates: a
+     * finalizer run then must not reload it under us */
+    h->busy = 1;
     n = nm_hosts_names(h->hosts, family, addr, out, 64);
-    lua_createtable(L, n, 0);
     for (int i = 0; i < n; i++) {
         lua_pushstring(L, out[i]);
         lua_rawseti(L, -2, i + 1);
     }
+    h->busy = 0;
     return 1;
 }
 

@@ -187,9 +187,11 @@ static ltransport *check_open(lua_State *L, int idx, const char *mt)
 }
 
 /* port:write(bytes, host, port) */
+/* (the transport is looked up after the arguments: turning a number into
+ * a string allocates, and a finalizer run then may close it) */
 static int l_udp_write(lua_State *L)
 {
-    ltransport *t = check_open(L, 1, UDP_MT);
+    ltransport *t;
     size_t len;
     const char *msg = luaL_checklstring(L, 2, &len);
     const char *host = luaL_checkstring(L, 3);
@@ -197,6 +199,7 @@ static int l_udp_write(lua_State *L)
     nm_addr to;
     luaL_argcheck(L, port > 0 && port <= 65535, 4, "port out of range");
     if (nm_addr_from_host(host, (uint16_t)port, &to)) return luaL_argerror(L, 3, "bad address");
+    t = check_open(L, 1, UDP_MT);
     lua_pushboolean(L, nm_udp_send_raw(t->udp, (const uint8_t *)msg, len, &to) == NM_OK);
     return 1;
 }
@@ -210,9 +213,10 @@ static int l_udp_port(lua_State *L)
 /* connection:write(bytes): one framed message */
 static int l_tcp_write(lua_State *L)
 {
-    ltransport *t = check_open(L, 1, TCP_MT);
+    ltransport *t;
     size_t len;
     const char *msg = luaL_checklstring(L, 2, &len);
+    t = check_open(L, 1, TCP_MT);
     lua_pushboolean(L, nm_tcp_write_raw(t->tcp, (const uint8_t *)msg, len) == NM_OK);
     return 1;
 }
@@ -253,6 +257,14 @@ void *nm_lua_check_via(lua_State *L, int idx, int *is_tcp)
     if (!*box) luaL_error(L, "the connection is closed");
     *is_tcp = 1;
     return (*box)->tcp;
+}
+
+void *nm_lua_via_if_open(lua_State *L, int idx)
+{
+    ltransport **box = luaL_testudata(L, idx, UDP_MT);
+    if (!box) box = luaL_testudata(L, idx, TCP_MT);
+    if (!box || !*box) return NULL;
+    return luaL_testudata(L, idx, UDP_MT) ? (void *)(*box)->udp : (void *)(*box)->tcp;
 }
 
 void nm_lua_open_transport(lua_State *L)

@@ -18,6 +18,9 @@ void nm_lua_open_readline(lua_State *L);
 /* The nm_udp or nm_tcp of a Lua port or connection at idx (raises if idx
  * is neither, or closed). */
 void *nm_lua_check_via(lua_State *L, int idx, int *is_tcp);
+/* The same, checked already: NULL when it has been closed since (by a
+ * finalizer, say); never raises. */
+void *nm_lua_via_if_open(lua_State *L, int idx);
 /* The core cache of a names.cache object at idx. */
 struct nm_cache *nm_lua_check_cache(lua_State *L, int idx);
 

@@ -176,6 +176,7 @@ static void maybe_freed(nm_resolver *r)
         free(ex);
     }
     nm_rxbuf_free(&r->rx);
+    nm_cache_free(r->cache); /* its hold on the cache */
     free(r);
     if (cb) cb(arg);
 }
@@ -1374,6 +1375,8 @@ void nm_resolver_close(nm_resolver *r, void (*on_closed)(void *), void *arg)
 
 void nm_resolver_set_cache(nm_resolver *r, nm_cache *cache)
 {
+    nm_cache_retain(cache);
+    nm_cache_free(r->cache);
     r->cache = cache;
 }
 

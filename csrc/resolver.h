@@ -142,8 +142,8 @@ nm_query *nm_resolver_exchange(nm_resolver *r, const uint8_t *msg, size_t len,
 void nm_query_cancel(nm_query *q);
 
 /* Answers (NOERROR and NXDOMAIN) go into this cache as they arrive, timed
- * by uv_hrtime in seconds; NULL stops that.  The cache must outlive the
- * resolver or be unset first. */
+ * by uv_hrtime in seconds; NULL stops that.  The resolver holds the cache
+ * (nm_cache_retain) until it is unset or the resolver is freed. */
 struct nm_cache;
 void nm_resolver_set_cache(nm_resolver *r, struct nm_cache *cache);
 

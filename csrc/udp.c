@@ -27,9 +27,9 @@ typedef struct out_msg {
  * (cancel, close) any of the others, which then leaves a hole.  Frames
  * nest when a callback closes the socket (close fails what is left). */
 typedef struct failing {
-    nm_pending **all;
-    uint32_t n;
     struct failing *up;
+    uint32_t n;
+    nm_pending *all[];
 } failing;
 
 struct nm_udp {
@@ -128,27 +128,26 @@ static void leave(nm_udp *u, nm_pending *p)
  * cancelled or freed. */
 static void fail_all(nm_udp *u, int err)
 {
-    nm_pending **all, *p;
+    nm_pending *p;
+    failing *f;
     uint32_t n = u->waiting.count, k = 0;
-    if (n && (all = malloc(n * sizeof *all)) != NULL) {
-        failing frame;
+    if (n && (f = malloc(sizeof *f + n * sizeof *f->all)) != NULL) {
         while ((p = nm_idtable_any(&u->waiting))) {
             leave(u, p);
             p->udp = u;
-            all[k++] = p;
+            f->all[k++] = p;
         }
-        frame.all = all;
-        frame.n = k;
-        frame.up = u->failing;
-        u->failing = &frame;
+        f->n = k;
+        f->up = u->failing;
+        u->failing = f;
         for (uint32_t i = 0; i < k; i++) {
-            if (!(p = all[i])) continue;
-            all[i] = NULL;
+            if (!(p = f->all[i])) continue;
+            f->all[i] = NULL;
             p->udp = NULL;
             p->cb(p, NM_EIO, NULL, err);
         }
-        u->failing = frame.up;
-        free(all);
+        u->failing = f->up;
+        free(f);
     } else {
         while ((p = nm_idtable_any(&u->waiting))) {
             leave(u, p);

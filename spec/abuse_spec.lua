@@ -137,6 +137,73 @@ describe("the binding under abuse", function()
     assert.is_true(finalized > 0)
   end)
 
+  it("refuses to run or move the loop from inside a finalizer", function()
+    local results = {}
+    do
+      setmetatable({}, { __gc = function()
+        results.step = { pcall(core.step) }
+        results.run = { pcall(core.run) }
+        results.luv = { pcall(core.use_luv, {}) }
+      end })
+    end
+    collectgarbage()
+    collectgarbage()
+    for what, result in pairs(results) do
+      assert.is_false(result[1], what)
+      assert.matches(": not from inside a finalizer$", result[2])
+    end
+    assert.is_not_nil(results.step and results.run and results.luv)
+  end)
+
+  it("calls back once a query that a finalizer closed while its handle was made", function()
+    collectgarbage("incremental", 1, 1000)
+    local calls, made = 0, 0
+    local target
+    local closer = { __gc = function() if target then target:close() end end }
+    for _ = 1, 2000 do
+      local r = core.resolver_new{}
+      r:set_servers{ { "127.0.0.1", env.bad.silent } }
+      for _ = 1, 3 do setmetatable({}, closer) end
+      target = r
+      local ok = pcall(r.query, r, "a.example.test", 1, 1, nil, "", function() calls = calls + 1 end)
+      target = nil
+      if ok then made = made + 1 end
+      r:close()
+    end
+    collectgarbage("incremental", 200, 100)
+    assert.equal(made, calls)
+  end)
+
+  it("frees nothing under a resolver that a finalizer brought back to fill a dying cache", function()
+    local called = 0
+    do
+      local r = core.resolver_new{ timeout = { 2 } }
+      r:set_servers{ { "127.0.0.1", env.port } }
+      r:set_cache(core.cache())
+      setmetatable({}, { __gc = function()
+        r:query("www.example.test", 1, 1, nil, "", function() called = called + 1 end)
+        -- and the loop may not run here, under the collector
+        assert(not pcall(core.step))
+      end })
+    end
+    -- r, its cache and the reviver die together: the cache's finalizer
+    -- runs too, and r's own drops the query it was given (its callback
+    -- with it: the query was started on a resolver being finalized)
+    collectgarbage()
+    collectgarbage()
+    for _ = 1, 20 do core.step(false) end
+    assert.equal(0, called)
+  end)
+
+  it("refuses file descriptors out of range rather than truncating them", function()
+    local ok, err = pcall(core.watch_fd, 2 ^ 32 + 4, function() end)
+    assert.is_false(ok)
+    assert.matches("not a file descriptor", err)
+    ok, err = pcall(core.fd_read, -1)
+    assert.is_false(ok)
+    assert.matches("not a file descriptor", err)
+  end)
+
   it("takes the loop it has after its options' metamethods moved it to luv's", function()
     if not pcall(require, "luv") then
       return pending("lua-luv is not installed")
