@@ -18,7 +18,9 @@ typedef struct ltransport {
     lua_State *L;
     int on_message; /* registry refs: the Lua callbacks */
     int on_connected;
+    int on_lost;    /* TCP: the connection went by itself, after opening */
     int self;       /* pins the box while open */
+    int opened;
     int closed;
     struct ltransport **box;
     nm_rxbuf rx;
@@ -53,6 +55,7 @@ static void on_connected(void *owner, void *transport, int status)
     ltransport *t = owner;
     lua_State *L = t->L;
     (void)transport;
+    if (status == 0) t->opened = 1;
     if (t->closed || t->on_connected == LUA_NOREF) return;
     lua_rawgeti(L, LUA_REGISTRYINDEX, t->on_connected);
     if (status == 0) lua_pushnil(L);
@@ -74,6 +77,11 @@ static void on_closed(void *owner, void *transport)
         t->closed = 1;
         if (t->box) *t->box = NULL;
         t->box = NULL;
+        if (t->opened && t->on_lost != LUA_NOREF) {
+            lua_rawgeti(t->L, LUA_REGISTRYINDEX, t->on_lost);
+            lua_pushliteral(t->L, "the connection was closed by the other side or lost");
+            nm_lua_pcall(t->L, 1, 0);
+        }
         release(t->L, t);
     }
     nm_rxbuf_free(&t->rx);
@@ -82,7 +90,7 @@ static void on_closed(void *owner, void *transport)
 
 static void release(lua_State *L, ltransport *t)
 {
-    int *refs[] = { &t->on_message, &t->on_connected, &t->self };
+    int *refs[] = { &t->on_message, &t->on_connected, &t->on_lost, &t->self };
     for (size_t i = 0; i < sizeof refs / sizeof *refs; i++) {
         if (*refs[i] != LUA_NOREF) luaL_unref(L, LUA_REGISTRYINDEX, *refs[i]);
         *refs[i] = LUA_NOREF;
@@ -110,7 +118,7 @@ static ltransport *new_transport(lua_State *L, const char *mt, int on_message, i
     luaL_setmetatable(L, mt);
     if (!(t = calloc(1, sizeof *t))) luaL_error(L, "out of memory");
     t->L = nm_lua_main(nm_lua_reactor(L));
-    t->on_message = t->on_connected = t->self = LUA_NOREF;
+    t->on_message = t->on_connected = t->on_lost = t->self = LUA_NOREF;
     nm_rxbuf_init(&t->rx, 1);
     if (on_message) {
         lua_pushvalue(L, on_message);
@@ -155,7 +163,9 @@ static int l_udp_listen(lua_State *L)
     return 1;
 }
 
-/* tcp_connect(host, port, on_connected(err), on_message(bytes)) -> connection */
+/* tcp_connect(host, port, on_connected(err), on_message(bytes)
+ *             [, on_lost(reason)]) -> connection
+ * on_lost runs when an open connection goes by itself (not on close). */
 static int l_tcp_connect(lua_State *L)
 {
     const char *host = luaL_checkstring(L, 1);
@@ -168,7 +178,12 @@ static int l_tcp_connect(lua_State *L)
     luaL_checktype(L, 3, LUA_TFUNCTION);
     luaL_checktype(L, 4, LUA_TFUNCTION);
     if (nm_addr_from_host(host, (uint16_t)port, &peer)) return luaL_argerror(L, 1, "bad address");
+    if (!lua_isnoneornil(L, 5)) luaL_checktype(L, 5, LUA_TFUNCTION);
     t = new_transport(L, TCP_MT, 4, 3);
+    if (!lua_isnoneornil(L, 5)) {
+        lua_pushvalue(L, 5);
+        t->on_lost = luaL_ref(L, LUA_REGISTRYINDEX);
+    }
     hooks.owner = t;
     /* a user's connection stays until closed: no idle close */
     t->tcp = nm_tcp_open(nm_lua_loop(L), &peer, 0x7FFFFFFF, &t->rx, &hooks, &err);

@@ -7,6 +7,7 @@ local dns = require "names.dns"
 local env = require "testenv"
 local errors = require "names.error"
 local reactor = require "names.reactor"
+local task = require "names.task"
 
 describe("dns.DNSDatagramProtocol", function()
   local proto, port
@@ -103,10 +104,13 @@ describe("dns.DNSDatagramProtocol", function()
 end)
 
 describe("dns.DNSProtocol", function()
+  local lost
   local function connect(host, port)
     local connected = defer.Deferred()
+    lost = {}
     local factory = dns.DNSClientFactory({
       connectionMade = function(_, p) connected:callback(p) end,
+      connectionLost = function(_, _, reason) lost[#lost + 1] = reason end,
     })
     factory.clientConnectionFailed = function(_, _, reason) connected:errback(errors.ResolverError(reason)) end
     reactor.connectTCP(host, port, factory)
@@ -132,6 +136,25 @@ describe("dns.DNSProtocol", function()
     p.transport:loseConnection()
     assert.equal("first.bad.test", m1.queries[1].name.name)
     assert.equal("second.bad.test", m2.queries[1].name.name)
+  end)
+
+  it("tells the controller once when the connection is lost, closed here or there", function()
+    local p = async.wait(connect("127.0.0.1", env.port))
+    p.transport:loseConnection()
+    p.transport:loseConnection()
+    assert.same({ "the connection was closed cleanly" }, lost)
+    -- tcp_once answers one query, then closes on the next
+    p = async.wait(connect("127.0.0.1", env.bad.tcp_once))
+    assert.equal("192.0.2.19", async.wait(p:query({ dns.Query("www.bad.test", dns.A) })).answers[1].payload.address)
+    local failure = async.failure(p:query({ dns.Query("www.bad.test", dns.A) }))
+    assert.is_not_nil(failure)
+    local deadline = reactor.seconds() + 5
+    while #lost == 0 and reactor.seconds() < deadline do
+      async.wait(task.deferLater(reactor, 0.05))
+    end
+    assert.same({ "the connection was closed by the other side or lost" }, lost)
+    p.transport:loseConnection() -- gone already: nothing more
+    assert.equal(1, #lost)
   end)
 
   it("reports a connection that cannot be made", function()

@@ -367,9 +367,23 @@ function Connection:write(data)
   return self._conn:write(data)
 end
 
+-- The protocol learns once that the connection is gone, as Twisted's
+-- connectionLost(reason) (a string here).
+function Connection:_lost(reason)
+  if self._gone then
+    return
+  end
+  self._gone = true
+  local protocol = self.protocol
+  if protocol and protocol.connectionLost then
+    protocol:connectionLost(reason)
+  end
+end
+
 function Connection:loseConnection()
-  if self._conn then
+  if self._conn and not self._gone then
     self._conn:close()
+    self:_lost("the connection was closed cleanly")
   end
 end
 
@@ -398,11 +412,14 @@ function M.connectTCP(host, port, factory)
     end
     local protocol = factory:buildProtocol({ host, port })
     connector.protocol = protocol
+    conn.protocol = protocol
     protocol:makeConnection(conn)
   end, function(data)
     if connector.protocol and connector.protocol.dataReceived then
       connector.protocol:dataReceived(data)
     end
+  end, function(reason)
+    conn:_lost(reason)
   end)
   function connector.disconnect()
     conn:loseConnection()
