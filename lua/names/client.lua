@@ -28,7 +28,7 @@ local resolve = require "names.resolve"
 
 local M = {}
 
-local format, concat, byte, sub = string.format, table.concat, string.byte, string.sub
+local format, byte, sub = string.format, string.byte, string.sub
 
 M.defaultTimeout = { 1, 3, 11, 45 }
 
@@ -41,50 +41,9 @@ M.defaultHosts = os.getenv("NAMES_HOSTS") or "/etc/hosts"
 
 -- Errors ------------------------------------------------------------------------------
 
-local function describeAttempts(attempts)
-  local parts = {}
-  for i, a in ipairs(attempts or {}) do
-    local what = a.outcome
-    if a.outcome == "rcode" or (a.rcode and a.rcode ~= 0 and a.outcome ~= "timeout") then
-      what = what .. " " .. (a.rcode or "?")
-    end
-    if a.error then
-      what = what .. " (" .. a.error .. ")"
-    end
-    parts[i] = format("%s %s %s after %.3fs", a.server or "?", a.transport, what, a.took)
-  end
-  return concat(parts, "; ")
-end
+local describeAttempts, reasonFor, failureFor = common.describeAttempts, common.reasonFor,
+  common.failureFor
 M.describeAttempts = describeAttempts
-
--- The question, and the tries made for it when there were any (an answer
--- from the cache, or no server to ask, has none).
-local function reasonFor(query, attempts)
-  if attempts and #attempts > 0 then
-    return format("%s: %s", tostring(query), describeAttempts(attempts))
-  end
-  return tostring(query)
-end
-
--- The error a finished query reports.
-local function failureFor(query, err, attempts)
-  local e
-  if err.status == "timeout" then
-    e = errors.DNSQueryTimeoutError(query)
-  elseif err.status == "rcode" and err.message then
-    e = errors.errorForRcode(err.message.rCode)(err.message)
-  elseif err.status == "cancelled" then
-    e = defer.CancelledError()
-  elseif err.status == "noserver" then
-    e = errors.ResolverError("no name servers to ask")
-  else
-    e = errors.ResolverError(err.reason)
-  end
-  e.query = query
-  e.attempts = attempts
-  e.reason = reasonFor(query, attempts)
-  return e
-end
 
 -- A response's result: the tuple for NOERROR, the error for the rest, as
 -- Twisted's filterAnswers.

@@ -21,13 +21,7 @@ local concat, format = table.concat, string.format
 local Result = { __name = "names.common.Result" }
 Result.__index = Result
 
-local function sectionRepr(list)
-  local parts = {}
-  for i, v in ipairs(list) do
-    parts[i] = repr.value(v)
-  end
-  return "[" .. concat(parts, ", ") .. "]"
-end
+local sectionRepr = repr.list
 
 -- Twisted's tuple: ([<RR ...>], [], [])
 function Result.__tostring(self)
@@ -49,6 +43,55 @@ end
 function M.isResult(v)
   return getmetatable(v) == Result
 end
+
+-- Errors ----------------------------------------------------------------------------
+
+local function describeAttempts(attempts)
+  local parts = {}
+  for i, a in ipairs(attempts or {}) do
+    local what = a.outcome
+    if a.outcome == "rcode" or (a.rcode and a.rcode ~= 0 and a.outcome ~= "timeout") then
+      what = what .. " " .. (a.rcode or "?")
+    end
+    if a.error then
+      what = what .. " (" .. a.error .. ")"
+    end
+    parts[i] = format("%s %s %s after %.3fs", a.server or "?", a.transport, what, a.took)
+  end
+  return concat(parts, "; ")
+end
+M.describeAttempts = describeAttempts
+
+-- The question, and the tries made for it when there were any (an answer
+-- from the cache, or no server to ask, has none).
+local function reasonFor(query, attempts)
+  if attempts and #attempts > 0 then
+    return format("%s: %s", tostring(query), describeAttempts(attempts))
+  end
+  return tostring(query)
+end
+
+--- The error a finished query (or exchange) reports: the class for its
+-- status, with `query`, `attempts` and a `reason` that lists the tries.
+local function failureFor(query, err, attempts)
+  local e
+  if err.status == "timeout" then
+    e = errors.DNSQueryTimeoutError(query)
+  elseif err.status == "rcode" and err.message then
+    e = errors.errorForRcode(err.message.rCode)(err.message)
+  elseif err.status == "cancelled" then
+    e = defer.CancelledError()
+  elseif err.status == "noserver" then
+    e = errors.ResolverError("no name servers to ask")
+  else
+    e = errors.ResolverError(err.reason)
+  end
+  e.query = query
+  e.attempts = attempts
+  e.reason = reasonFor(query, attempts)
+  return e
+end
+M.reasonFor, M.failureFor = reasonFor, failureFor
 
 -- Arguments ---------------------------------------------------------------------
 

@@ -651,13 +651,7 @@ Message.fromStr = public(function(self, bytes)
   return self
 end)
 
-local function sectionRepr(list)
-  local parts = {}
-  for i, v in ipairs(list) do
-    parts[i] = repr.value(v)
-  end
-  return "[" .. concat(parts, ", ") .. "]"
-end
+local sectionRepr = repr.list
 
 -- Twisted's _compactRepr: the class, id always, the other fields that are
 -- not at their default, the flags that are set, the sections that are not

@@ -16,6 +16,7 @@
 -- `controller:messageReceived(message, protocol, address)`.
 -- @module names.protocol
 
+local common = require "names.common"
 local core = require "names.core"
 local defer = require "names.defer"
 local dns = require "names.dns"
@@ -77,16 +78,7 @@ local function exchange(queries, server, transport, timeout, via)
     if message then
       return d:callback(message)
     end
-    local e
-    if err.status == "cancelled" then
-      e = defer.CancelledError()
-    elseif err.status == "timeout" then
-      e = errors.DNSQueryTimeoutError(queries[1])
-    else
-      e = errors.ResolverError(err.reason)
-    end
-    e.attempts = attempts
-    d:errback(e)
+    d:errback(common.failureFor(queries[1], err, attempts))
   end, via)
   return d
 end

@@ -270,6 +270,17 @@ function M.str(v)
   return valueRepr(v)
 end
 
+--- Python's repr of a list: `[a, b]`.
+-- @tparam table list
+-- @treturn string
+function M.list(list)
+  local parts = {}
+  for i, v in ipairs(list) do
+    parts[i] = valueRepr(v)
+  end
+  return "[" .. concat(parts, ", ") .. "]"
+end
+
 --- Python's repr of a tuple: `(a, b)`, `(a,)`, `()`. Honours `list.n`.
 -- @tparam table list
 -- @treturn string
