@@ -28,7 +28,7 @@ local resolve = require "names.resolve"
 
 local M = {}
 
-local format, byte, sub = string.format, string.byte, string.sub
+local format = string.format
 
 M.defaultTimeout = { 1, 3, 11, 45 }
 
@@ -217,12 +217,7 @@ function Resolver:_candidates(name)
   if self._conf then
     return self._conf:candidates(name)
   end
-  -- (not gsub("%.$"): an unanchored pattern tries every position, and
-  -- this runs on every lookup)
-  if byte(name, -1) == 46 then
-    name = sub(name, 1, -2)
-  end
-  return { name }
+  return { common.relative(name) }
 end
 
 --- Asks for `name`, trying the search list's candidates in turn: a name

@@ -14,7 +14,7 @@ local repr = require "names.repr"
 
 local M = {}
 
-local concat, format = table.concat, string.format
+local byte, concat, format, sub = string.byte, table.concat, string.format, string.sub
 
 -- Result -----------------------------------------------------------------------
 
@@ -139,6 +139,15 @@ local function nameArgs(fname, name, timeout)
 end
 
 M.nameArgs = nameArgs
+
+--- `name` without its final dot. (Not gsub("%.$"): an unanchored pattern
+-- tries every position, and this runs on every lookup.)
+function M.relative(name)
+  if byte(name, -1) == 46 then
+    return sub(name, 1, -2)
+  end
+  return name
+end
 
 -- ResolverBase --------------------------------------------------------------------
 

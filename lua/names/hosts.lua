@@ -78,7 +78,7 @@ end
 
 function Resolver:_lookup(name, cls, qtype, _)
   self:_maybeReload()
-  name = name:gsub("%.$", "")
+  name = common.relative(name)
   if cls ~= dns.IN then
     return defer.fail(class.NotImplementedError("hosts: class " .. cls))
   end
