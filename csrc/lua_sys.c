@@ -181,7 +181,7 @@ static int l_hosts_names(lua_State *L)
     const char *out[64];
     int family = strchr(text, ':') ? AF_INET6 : AF_INET, n;
     if (inet_pton(family, text, addr) != 1) return luaL_argerror(L, 2, "bad address");
-    lua_createtable(L, 64, 0);
+    lua_createtable(L, 1, 0); /* most addresses have one name */
     /* the names point into the file's text, and pushing them allocates: a
      * finalizer run then must not reload it under us */
     h->busy = 1;
