@@ -73,7 +73,11 @@ end
 -- the output with carriage returns and terminal escapes taken out.
 local function onTerminal(steps)
   local out = os.tmpname()
-  local cmd = ("%s timeout 30 script -qfec bin/names-repl /dev/null >%q 2>&1"):format(environment(), out)
+  -- script runs its command through $SHELL -c; exec, so that the REPL is
+  -- alone in the terminal's process group: a shell that stays (dash, the
+  -- SHELL-less default) would be killed by Ctrl-C itself
+  local cmd = ("%s timeout 30 script -qfec 'exec bin/names-repl' /dev/null >%q 2>&1"):format(
+    environment(), out)
   local p = assert(io.popen(cmd, "w"))
   -- Ctrl-C is turned into SIGINT by the terminal as it is typed, not when
   -- it is read: wait for the first prompt (the handler is in place by
