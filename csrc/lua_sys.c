@@ -119,7 +119,6 @@ static int l_conf_gc(lua_State *L)
 typedef struct lhosts {
     nm_hosts *hosts;
     nm_file_stamp stamp;
-    int busy; /* names() holds pointers into the text: no reload meanwhile */
     char path[];
 } lhosts;
 
@@ -149,8 +148,7 @@ static int l_hosts(lua_State *L)
 static int l_hosts_reload(lua_State *L)
 {
     lhosts *h = check_hosts(L);
-    /* from a finalizer run inside names(): later */
-    lua_pushboolean(L, !h->busy && nm_hosts_reload_if_changed(h->hosts, h->path, &h->stamp) == 1);
+    lua_pushboolean(L, nm_hosts_reload_if_changed(h->hosts, h->path, &h->stamp) == 1);
     return 1;
 }
 
@@ -172,25 +170,54 @@ static int l_hosts_addresses(lua_State *L)
     return 1;
 }
 
+/* The names the hosts object at stack index 1 has for addr, copied one
+ * after another (each with its NUL) into a userdata left on the stack;
+ * returns how many.  The names point into the file's text, and a
+ * finalizer run by the allocation may reload that text or close the
+ * object: so they are looked up again after it, and copied with no Lua
+ * allocation between lookup and copy. */
+static int copy_names(lua_State *L, int family, const uint8_t *addr)
+{
+    const char *out[64];
+    for (;;) {
+        size_t need = 0, have = 0;
+        int n = nm_hosts_names(check_hosts(L)->hosts, family, addr, out, 64);
+        char *p;
+        for (int i = 0; i < n; i++) need += strlen(out[i]) + 1;
+        p = lua_newuserdatauv(L, need, 0);
+        n = nm_hosts_names(check_hosts(L)->hosts, family, addr, out, 64);
+        for (int i = 0; i < n; i++) have += strlen(out[i]) + 1;
+        if (have <= need) {
+            for (int i = 0; i < n; i++) {
+                size_t len = strlen(out[i]) + 1;
+                memcpy(p, out[i], len);
+                p += len;
+            }
+            return n;
+        }
+        lua_pop(L, 1); /* reloaded with longer names meanwhile: again */
+    }
+}
+
 /* hosts:names(address) -> {"localhost", ...} */
 static int l_hosts_names(lua_State *L)
 {
-    lhosts *h = check_hosts(L);
-    const char *text = luaL_checkstring(L, 2);
+    const char *text;
     uint8_t addr[16];
-    const char *out[64];
-    int family = strchr(text, ':') ? AF_INET6 : AF_INET, n;
+    int family, n;
+    const char *name;
+    check_hosts(L);
+    text = luaL_checkstring(L, 2);
+    family = strchr(text, ':') ? AF_INET6 : AF_INET;
     if (inet_pton(family, text, addr) != 1) return luaL_argerror(L, 2, "bad address");
-    lua_createtable(L, 1, 0); /* most addresses have one name */
-    /* the names point into the file's text, and pushing them allocates: a
-     * finalizer run then must not reload it under us */
-    h->busy = 1;
-    n = nm_hosts_names(h->hosts, family, addr, out, 64);
+    n = copy_names(L, family, addr);
+    name = lua_touserdata(L, -1);
+    lua_createtable(L, n, 0);
     for (int i = 0; i < n; i++) {
-        lua_pushstring(L, out[i]);
+        lua_pushstring(L, name);
         lua_rawseti(L, -2, i + 1);
+        name += strlen(name) + 1;
     }
-    h->busy = 0;
     return 1;
 }
 

@@ -137,6 +137,88 @@ describe("the binding under abuse", function()
     assert.is_true(finalized > 0)
   end)
 
+  it("names an address from one version of a hosts file that finalizers reload meanwhile", function()
+    local path = os.tmpname()
+    local function write(letter, labels)
+      local names = {}
+      for i = 1, 60 do
+        names[i] = ("%s%02d"):format(string.rep(string.rep(letter, 49) .. ".", labels), i)
+      end
+      local f = assert(io.open(path, "w"))
+      f:write("192.0.2.7 ", table.concat(names, " "), "\n")
+      f:close()
+    end
+    write("a", 4)
+    local hosts = core.hosts(path)
+    local flip, naming, reloadsWhileNaming = false, false, 0
+    local mixed, counts = {}, {}
+    collectgarbage()
+    -- a collector that steps at every few allocations, so that finalizers
+    -- run inside names() (the first cycles only mark the tables made here)
+    collectgarbage("incremental", 10, 100, 4)
+    for _ = 1, 60 do
+      for _ = 1, 10 do
+        setmetatable({}, { __gc = function()
+          flip = not flip
+          if flip then write("b", 2) else write("a", 4) end
+          if hosts:reload() and naming then
+            reloadsWhileNaming = reloadsWhileNaming + 1
+          end
+        end })
+      end
+      -- all from one version (compared without busted's asserts, which
+      -- make the collector's work under these settings much longer)
+      naming = true
+      local names = hosts:names("192.0.2.7")
+      naming = false
+      local prefix = names[1]:sub(1, -3)
+      for i, name in ipairs(names) do
+        if name ~= prefix .. ("%02d"):format(i) then
+          mixed[#mixed + 1] = name
+        end
+      end
+      counts[#names] = true
+    end
+    collectgarbage("incremental", 200, 100, 13) -- Lua's defaults
+    collectgarbage()
+    os.remove(path)
+    assert.same({}, mixed)
+    assert.same({ [60] = true }, counts)
+    assert.is_true(reloadsWhileNaming > 0)
+  end)
+
+  it("says closed when a finalizer closes the hosts object inside names()", function()
+    local path = os.tmpname()
+    local f = assert(io.open(path, "w"))
+    for i = 1, 60 do
+      f:write(("192.0.2.7 %s%02d\n"):format(string.rep("c", 60), i))
+    end
+    f:close()
+    local hosts, naming, closedWhileNaming, errors = nil, false, 0, {}
+    collectgarbage()
+    collectgarbage("incremental", 10, 100, 4) -- as above
+    for _ = 1, 200 do
+      hosts = core.hosts(path)
+      for _ = 1, 10 do
+        setmetatable({}, { __gc = function()
+          getmetatable(hosts).__gc(hosts)
+          closedWhileNaming = closedWhileNaming + (naming and 1 or 0)
+        end })
+      end
+      naming = true
+      local ok, err = pcall(hosts.names, hosts, "192.0.2.7")
+      naming = false
+      if not ok then
+        errors[err] = true
+      end
+    end
+    collectgarbage("incremental", 200, 100, 13)
+    collectgarbage()
+    os.remove(path)
+    assert.is_true(closedWhileNaming > 0)
+    assert.same({ closed = true }, errors)
+  end)
+
   it("refuses to run or move the loop from inside a finalizer", function()
     local results = {}
     do
