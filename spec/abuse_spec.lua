@@ -194,7 +194,8 @@ describe("the binding under abuse", function()
       f:write(("192.0.2.7 %s%02d\n"):format(string.rep("c", 60), i))
     end
     f:close()
-    local hosts, naming, closedWhileNaming, errors = nil, false, 0, {}
+    local hosts
+    local naming, closedWhileNaming, errors = false, 0, {}
     collectgarbage()
     collectgarbage("incremental", 10, 100, 4) -- as above
     for _ = 1, 200 do
