@@ -41,8 +41,9 @@ local function awaitPrompt(path, prompt)
 end
 
 local function environment()
-  -- no LUA_PATH or LUA_CPATH: the script finds the checkout by itself
-  return ("cd %q && env -u LUA_PATH -u LUA_CPATH HOME=%q TERM=dumb INPUTRC=/dev/null"
+  -- no LUA_PATH or LUA_CPATH: the script finds the checkout by itself;
+  -- SHELL as on a machine that sets none (script runs its command with it)
+  return ("cd %q && env -u LUA_PATH -u LUA_CPATH HOME=%q TERM=dumb INPUTRC=/dev/null SHELL=/bin/sh"
     .. " NAMES_RESOLV_CONF=%q NAMES_HOSTS=%q"):format(env.root, home, conf, hostsFile)
 end
 
