@@ -131,9 +131,12 @@ describe("names-repl", function()
     assert(os.execute(("mkdir -p %q"):format(home)))
   end)
   teardown(function()
-    os.remove(conf)
-    os.remove(hostsFile)
-    os.execute(("rm -rf %q"):format(home))
+    -- what setup made, when the server was up
+    if home then
+      os.remove(conf)
+      os.remove(hostsFile)
+      os.execute(("rm -rf %q"):format(home))
+    end
   end)
 
   describe("through a pipe", function()
