@@ -69,6 +69,10 @@ static int traceback(lua_State *L)
  * of one Lua state stepping another's loop is refused too. */
 static int callback_depth;
 
+/* Errors that loop callbacks raised and nothing caught (they are written
+ * to stderr): counted, so that tests can tell when one happened. */
+static lua_Integer callback_errors;
+
 /* Whether a finalizer (__gc) is on the Lua stack.  The collector may run
  * one inside any allocation of a binding function, which holds pointers
  * the loop would free: so a finalizer may close things, but neither run
@@ -95,11 +99,20 @@ int nm_lua_pcall(lua_State *L, int nargs, int nresults)
     lua_remove(L, base);
     if (rc != LUA_OK) {
         const char *msg = lua_tostring(L, -1);
+        callback_errors++;
         fprintf(stderr, "Unhandled error in a loop callback:\n%s\n",
                 msg ? msg : luaL_typename(L, -1));
         lua_pop(L, 1);
     }
     return rc;
+}
+
+/* callback_errors() -> how many errors loop callbacks have raised that
+ * nothing caught, in this process */
+static int l_callback_errors(lua_State *L)
+{
+    lua_pushinteger(L, callback_errors);
+    return 1;
 }
 
 /* ---------------------------------------------------------------- reactor */
@@ -654,6 +667,7 @@ void nm_lua_open_loop(lua_State *L)
 {
     static const luaL_Reg funcs[] = {
         { "now", l_now },
+        { "callback_errors", l_callback_errors },
         { "on_timer", l_on_timer },
         { "set_timer", l_set_timer },
         { "run", l_run },

@@ -179,8 +179,9 @@ static int l_tcp_connect(lua_State *L)
     luaL_checktype(L, 4, LUA_TFUNCTION);
     if (nm_addr_from_host(host, (uint16_t)port, &peer)) return luaL_argerror(L, 1, "bad address");
     if (!lua_isnoneornil(L, 5)) luaL_checktype(L, 5, LUA_TFUNCTION);
+    lua_settop(L, 5); /* the connection goes above: index 5 stays on_lost or nil */
     t = new_transport(L, TCP_MT, 4, 3);
-    if (!lua_isnoneornil(L, 5)) {
+    if (!lua_isnil(L, 5)) {
         lua_pushvalue(L, 5);
         t->on_lost = luaL_ref(L, LUA_REGISTRYINDEX);
     }

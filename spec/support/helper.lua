@@ -45,3 +45,27 @@ end
 package.cpath = prepend(package.cpath, {
   build .. "/?.so",
 })
+
+-- A test during which a loop callback raised an error that nothing caught
+-- fails: names.core only writes such an error to stderr (as the loop must
+-- go on), where no assertion would see it. Each test's body is wrapped, at
+-- its start, to compare names.core's count of them before and after.
+local busted = require "busted"
+
+local function callbackErrors()
+  local core = package.loaded["names.core"]
+  return core and core.callback_errors() or 0
+end
+
+busted.subscribe({ "test", "start" }, function(element)
+  local run = element.run
+  element.run = function(...)
+    local before = callbackErrors()
+    run(...)
+    local raised = callbackErrors() - before
+    if raised > 0 then
+      error(("%d error(s) raised in loop callbacks and not caught (see stderr above)"):format(raised), 0)
+    end
+  end
+  return nil, true
+end)
