@@ -567,19 +567,18 @@ static void check_name(lua_State *L, int idx, uint8_t *out, const struct path *p
     const char *s;
     size_t n, wl;
     int err;
-    if (lua_istable(L, idx)) {
-        lua_getfield(L, idx, "name");
-        s = lua_tolstring(L, -1, &n);
-        lua_pop(L, 1);
-    } else {
-        s = lua_type(L, idx) == LUA_TSTRING ? lua_tolstring(L, idx, &n) : NULL;
-    }
+    /* the text stays on the stack until it is used: a number field is
+     * converted into a string that only the stack holds */
+    if (lua_istable(L, idx)) lua_getfield(L, idx, "name");
+    else lua_pushvalue(L, idx);
+    s = lua_type(L, idx) == LUA_TSTRING || lua_istable(L, idx) ? lua_tolstring(L, -1, &n) : NULL;
     if (!s) {
         path_error(L, p, "%s: a name (string or Name) expected, got %s", luaL_typename(L, idx));
         return;
     }
     err = nm_name_from_text(s, n, out, &wl);
     if (err) path_error(L, p, "%s: %s", nm_strerror(err));
+    lua_pop(L, 1);
 }
 
 static lua_Integer check_int(lua_State *L, int idx, const struct path *p)
@@ -1184,6 +1183,7 @@ static int l_dns_setup(lua_State *L)
      * that */
     static const char *const named[] = { "Name", "Query", "RRHeader", "Message", "Unknown" };
     luaL_checktype(L, 1, LUA_TTABLE);
+    lua_settop(L, 1); /* the copy is index 2, whatever else was passed */
     lua_createtable(L, 0, 64);
     for (size_t i = 0; i < sizeof named / sizeof *named; i++) {
         if (lua_getfield(L, 1, named[i]) != LUA_TTABLE)

@@ -63,40 +63,46 @@ static int l_conf_reload(lua_State *L)
     return 1;
 }
 
+/* conf:info() -> { servers = {...}, search = {...}, ndots = ..., ... }
+ * From a snapshot of the configuration (held by a userdata on the stack),
+ * since each table made may run a finalizer that reloads or closes it. */
 static int l_conf_info(lua_State *L)
 {
-    lconf *c = check_conf(L);
+    nm_resolv_conf *conf = lua_newuserdatauv(L, sizeof *conf, 0);
+    int missing;
     char buf[80];
+    *conf = check_conf(L)->conf;
+    missing = check_conf(L)->missing;
     lua_createtable(L, 0, 10);
-    lua_createtable(L, c->conf.nservers, 0);
-    for (int i = 0; i < c->conf.nservers; i++) {
-        lua_pushstring(L, nm_addr_text(&c->conf.servers[i], buf, sizeof buf));
+    lua_createtable(L, conf->nservers, 0);
+    for (int i = 0; i < conf->nservers; i++) {
+        lua_pushstring(L, nm_addr_text(&conf->servers[i], buf, sizeof buf));
         lua_rawseti(L, -2, i + 1);
     }
     lua_setfield(L, -2, "servers");
-    lua_createtable(L, c->conf.nsearch, 0);
-    for (int i = 0; i < c->conf.nsearch; i++) {
-        lua_pushstring(L, c->conf.search[i]);
+    lua_createtable(L, conf->nsearch, 0);
+    for (int i = 0; i < conf->nsearch; i++) {
+        lua_pushstring(L, conf->search[i]);
         lua_rawseti(L, -2, i + 1);
     }
     lua_setfield(L, -2, "search");
-    nm_lua_setint(L, "ndots", c->conf.ndots);
-    if (c->conf.timeout >= 0) nm_lua_setint(L, "timeout", c->conf.timeout);
-    if (c->conf.attempts >= 0) nm_lua_setint(L, "attempts", c->conf.attempts);
-    nm_lua_setbool(L, "rotate", c->conf.rotate);
-    nm_lua_setbool(L, "edns0", c->conf.edns0);
-    nm_lua_setbool(L, "usevc", c->conf.use_vc);
-    nm_lua_setbool(L, "missing", c->missing);
+    nm_lua_setint(L, "ndots", conf->ndots);
+    if (conf->timeout >= 0) nm_lua_setint(L, "timeout", conf->timeout);
+    if (conf->attempts >= 0) nm_lua_setint(L, "attempts", conf->attempts);
+    nm_lua_setbool(L, "rotate", conf->rotate);
+    nm_lua_setbool(L, "edns0", conf->edns0);
+    nm_lua_setbool(L, "usevc", conf->use_vc);
+    nm_lua_setbool(L, "missing", missing);
     return 1;
 }
 
 /* conf:candidates(name) -> the names to try, search list applied */
 static int l_conf_candidates(lua_State *L)
 {
-    lconf *c = check_conf(L);
     const char *name = luaL_checkstring(L, 2);
     char (*out)[NM_NAME_TEXT_MAX] = lua_newuserdatauv(L, sizeof *out * (NM_MAX_SEARCH + 1), 0);
-    int n = nm_resolvconf_candidates(&c->conf, name, out, NM_MAX_SEARCH + 1);
+    /* the conf after the allocations: a finalizer may have closed it */
+    int n = nm_resolvconf_candidates(&check_conf(L)->conf, name, out, NM_MAX_SEARCH + 1);
     if (n < 0) return luaL_argerror(L, 2, lua_pushfstring(L, "%s: '%s'", nm_strerror(n), name));
     lua_createtable(L, n, 0);
     for (int i = 0; i < n; i++) {
@@ -155,11 +161,11 @@ static int l_hosts_reload(lua_State *L)
 /* hosts:addresses(name, 4|6) -> {"192.0.2.1", ...} */
 static int l_hosts_addresses(lua_State *L)
 {
-    lhosts *h = check_hosts(L);
     const char *name = luaL_checkstring(L, 2);
     int family = luaL_checkinteger(L, 3) == 6 ? AF_INET6 : AF_INET;
     uint8_t out[64][16];
-    int n = nm_hosts_addresses(h->hosts, name, family, out, 64);
+    /* the hosts after the arguments: converting one allocates */
+    int n = nm_hosts_addresses(check_hosts(L)->hosts, name, family, out, 64);
     lua_createtable(L, n, 0);
     for (int i = 0; i < n; i++) {
         char buf[INET6_ADDRSTRLEN];
@@ -286,14 +292,17 @@ static void check_key(lua_State *L, uint8_t *wire, uint16_t *type, uint16_t *cls
 /* cache:get(name, type, cls, now) -> Message | nil */
 static int l_cache_get(lua_State *L)
 {
-    nm_cache *c = *check_cache_box(L, 1);
     uint8_t wire[NM_NAME_MAX], *out = NULL;
     uint16_t type, cls;
     size_t len;
     nm_msg m;
     int err;
+    lua_Number now;
     check_key(L, wire, &type, &cls);
-    err = nm_cache_get(c, wire, type, cls, luaL_checknumber(L, 5), &out, &len);
+    now = luaL_checknumber(L, 5);
+    /* the cache after the arguments: converting one allocates, and a
+     * finalizer run then may have closed it */
+    err = nm_cache_get(*check_cache_box(L, 1), wire, type, cls, now, &out, &len);
     if (err == NM_ENOTFOUND) return 0;
     if (err) return luaL_error(L, "cache: %s", nm_strerror(err));
     /* the copy goes into a Lua string first, so nothing leaks on error */
@@ -315,15 +324,17 @@ static int l_cache_get(lua_State *L)
 /* cache:put(name, type, cls, bytes, now) -> true | false, reason */
 static int l_cache_put(lua_State *L)
 {
-    nm_cache *c = *check_cache_box(L, 1);
     uint8_t wire[NM_NAME_MAX];
     uint16_t type, cls;
     size_t len;
     const char *msg;
+    lua_Number now;
     int rc;
     check_key(L, wire, &type, &cls);
     msg = luaL_checklstring(L, 5, &len);
-    rc = nm_cache_put(c, wire, type, cls, (const uint8_t *)msg, len, luaL_checknumber(L, 6));
+    now = luaL_checknumber(L, 6);
+    /* the cache last, as in get */
+    rc = nm_cache_put(*check_cache_box(L, 1), wire, type, cls, (const uint8_t *)msg, len, now);
     if (rc == NM_OK) {
         lua_pushboolean(L, 1);
         return 1;

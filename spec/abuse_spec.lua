@@ -106,6 +106,99 @@ describe("the binding under abuse", function()
     assert.equal(dns.Name, getmetatable(m.queries[1].name))
   end)
 
+  it("takes its classes from the first argument of dns_setup whatever follows it", function()
+    -- in a child: the classes set here would otherwise stay for the other specs
+    local script = env.write([[
+      local core = require "names.core"
+      local C = { Name = {}, Query = {}, RRHeader = {}, Message = {}, Unknown = {}, [1] = {} }
+      local extra = {}
+      core.dns_setup(C, extra)
+      local m = core.decode(core.encode{ id = 1, queries = { { name = "a.example", type = 1, cls = 1 } } })
+      print(getmetatable(m) == C.Message, getmetatable(m.queries[1].name) == C.Name, next(extra) == nil)
+      debug.setmetatable(0, { __newindex = function() end })
+      core.dns_setup(C, 42)
+      print(getmetatable(core.decode(core.encode{ id = 2 })) == C.Message)
+    ]])
+    local status, out, err = env.run(env.lua_command() .. " " .. script)
+    os.remove(script)
+    assert.equal("", err)
+    assert.equal(0, status)
+    assert.equal("true\ttrue\ttrue\ntrue\n", out)
+  end)
+
+  -- A finalizer that, once armed, closes `target` through its metatable's
+  -- __gc, and leaves a new one of itself for the next cycle: under the
+  -- generational collector it runs inside the next call that allocates.
+  local function closingFinalizers()
+    local state = { armed = false, target = nil, fired = 0 }
+    local function plant()
+      setmetatable({}, { __gc = function()
+        if not state.stop then
+          plant()
+        end
+        if state.armed then
+          state.armed = false
+          state.fired = state.fired + 1
+          state.closedTarget = state.target
+          getmetatable(state.target).__gc(state.target)
+        end
+      end })
+    end
+    plant()
+    return state
+  end
+
+  it("says closed when a finalizer closes a cache, conf or hosts object while it converts arguments", function()
+    local conf = env.write("nameserver 127.0.0.1\nsearch a.example b.example c.example\n")
+    local hosts = env.write("192.0.2.1 one.example\n")
+    -- numbers where strings go, each new (converting one made before
+    -- reuses its string, with no allocation): I is a fresh one each call
+    local I = {}
+    local cases = {
+      { core.resolvconf, conf, "info" },
+      { core.resolvconf, conf, "candidates", "x" },
+      { core.hosts, hosts, "addresses", I, 4 },
+      { core.cache, nil, "get", I, 1, 1, 0 },
+      { core.cache, nil, "put", I, 1, 1, I, 0 },
+    }
+    local state = closingFinalizers()
+    collectgarbage("generational", 1, 100)
+    local closed = {}
+    for _, case in ipairs(cases) do
+      local make, path, method = case[1], case[2], case[3]
+      local args = {}
+      -- little is allocated outside the calls (a new object only after a
+      -- finalizer closed the last), so most collections happen inside
+      -- them; some in the conversion of an argument, before the object
+      -- is used: until then
+      for i = 1, 20000 do
+        if closed[method] then
+          break
+        end
+        if not state.target or state.closedTarget == state.target then
+          state.target = path and make(path) or make()
+        end
+        for k = 4, #case do
+          args[k - 3] = case[k] == I and 1000000 * k + i or case[k]
+        end
+        state.armed = true
+        local ok, err = pcall(state.target[method], state.target, table.unpack(args, 1, #case - 3))
+        state.armed = false
+        if not ok then
+          closed[method] = closed[method] or err
+        end
+      end
+    end
+    state.stop = true
+    collectgarbage("incremental", 200, 100, 13)
+    collectgarbage()
+    os.remove(conf)
+    os.remove(hosts)
+    -- the finalizer ran inside some calls (each said "closed")
+    assert.same({ info = "closed", candidates = "closed", addresses = "closed", get = "closed",
+      put = "closed" }, closed)
+  end)
+
   it("decodes right while finalizers decode other messages in the middle", function()
     local function https(n, len)
       local params = {}
