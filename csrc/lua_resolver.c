@@ -469,11 +469,13 @@ static int l_query(lua_State *L)
     }
     /* the resolver last: the timeouts' metamethods may have closed it */
     check_resolver(L, 1);
+    /* the loop's clock; wakes a poller; raises when the reactor is gone
+     * (lua_close): before anything is pinned */
+    nm_lua_prepare_work(L);
     box = new_handle(L);
     lq = new_lquery(L, 7);
     lr = lq->owner;
     lq->report = strchr(flags, 'r') != NULL;
-    nm_lua_prepare_work(L); /* the loop's clock; wakes a poller */
     q = nm_resolver_query(lr->r, wire, (uint16_t)type, (uint16_t)cls, &o, on_done, lq);
     if (!q) {
         drop_lquery(L, lq);
@@ -519,6 +521,7 @@ static int l_exchange(lua_State *L)
      * metamethods may have closed either */
     check_resolver(L, 1);
     has_via = !lua_isnoneornil(L, 7);
+    nm_lua_prepare_work(L); /* as in query: before anything is pinned */
     box = new_handle(L);
     lq = new_lquery(L, 6);
     lr = lq->owner;
@@ -533,7 +536,6 @@ static int l_exchange(lua_State *L)
         if (o.transport == NM_TCP) o.via_tcp = via;
         else o.via_udp = via;
     }
-    nm_lua_prepare_work(L); /* the loop's clock; wakes a poller */
     q = nm_resolver_exchange(lr->r, (const uint8_t *)msg, len, &o, on_done, lq);
     if (!q) {
         drop_lquery(L, lq);
