@@ -200,7 +200,10 @@ int nm_resolvconf_candidates(const nm_resolv_conf *c, const char *name,
     size_t len = strlen(name), wl, dl, trailing = 0;
     int err, n = 0, tried = 0, absolute;
 
-    if (len == 0) return NM_ESYNTAX;
+    if (len == 0) { /* Twisted's name for the root */
+        name = ".";
+        len = 1;
+    }
     if ((err = nm_name_from_text(name, len, wire, &wl))) return err;
     if (max <= 0) return 0;
     /* "a\." ends with an escaped dot, not the root's: count the backslashes */

@@ -91,7 +91,7 @@ int nm_resolvconf_changed(const char *path, nm_file_stamp *stamp);
  * (nm_name_to_text, no final dot; the root is "."), duplicates are left
  * out, and one that would exceed 255 octets is skipped.  Returns how many
  * were written (at most max), or NM_ESYNTAX & co. when name does not
- * parse.  The empty name is an error. */
+ * parse.  The empty name is the root, as in Twisted. */
 int nm_resolvconf_candidates(const nm_resolv_conf *c, const char *name,
                              char out[][NM_NAME_TEXT_MAX], int max);
 

@@ -207,6 +207,19 @@ describe("names.client", function()
       assert.is_not_nil(failure:check(errors.DomainError))
     end)
 
+    it("asks for the root as '' and as '.', through the search list too", function()
+      -- named serves no root zone: it refuses, which shows the question went out
+      local conf = tempfile(("nameserver [127.0.0.1]:%d\nsearch example.test\n"):format(env.port))
+      local chain = client.createResolver{ resolvconf = conf, hosts = "/nonexistent" }
+      for _, d in ipairs{ r:lookupNameservers(""), chain:lookupNameservers("."),
+        chain:query(dns.Query("", dns.SOA)) } do
+        local failure = async.failure(d)
+        assert.is_not_nil(failure:check(errors.DNSQueryRefusedError))
+        assert.equal("", failure.value.response.queries[1].name.name)
+      end
+      os.remove(conf)
+    end)
+
     it("errbacks a silent server with DNSQueryTimeoutError, a TimeoutError", function()
       local silent = resolver({ servers = { { "127.0.0.1", env.bad.silent } }, timeout = { 0.1, 0.2 } })
       local took, failure = async.timed(async.failure, silent:lookupAddress("www.example.test"))

@@ -105,6 +105,29 @@ describe("names.reactor", function()
       assert.matches("bad argument #1 to 'callLater'", err)
     end)
 
+    it("refuses NaN and non-numbers in reset and delay, leaving the call where it was", function()
+      local ran = false
+      local call = reactor.callLater(0.02, function() ran = true end)
+      local at = call:getTime()
+      for _, bad in ipairs{ 0 / 0, "soon", false } do
+        for _, method in ipairs{ "reset", "delay" } do
+          local ok, err = pcall(call[method], call, bad)
+          assert.is_false(ok)
+          assert.matches("bad argument #1 to '" .. method .. "' %(seconds expected, got ", err)
+        end
+      end
+      assert.equal(at, call:getTime())
+      -- still on the timer list: it runs, and the loop is not stuck
+      async.loopUntil(function() return ran end, 1)
+      assert.is_true(ran)
+    end)
+
+    it("refuses a callWhenRunning that is not a function", function()
+      local ok, err = pcall(reactor.callWhenRunning, nil)
+      assert.is_false(ok)
+      assert.equal("bad argument #1 to 'callWhenRunning' (function expected, got nil)", err)
+    end)
+
     it("keeps seconds() moving with the clock", function()
       local a = reactor.seconds()
       runFor(0.02)

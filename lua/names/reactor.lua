@@ -151,6 +151,18 @@ function DelayedCall:active()
   return not (self.called or self.cancelled)
 end
 
+-- A number of seconds, not NaN, for argument `n` of `fname`.
+local function checkSeconds(seconds, n, fname)
+  if type(seconds) ~= "number" or seconds ~= seconds then
+    error(("bad argument #%d to '%s' (seconds expected, got %s)"):format(n, fname,
+      type(seconds) == "number" and "nan" or type(seconds)), 3)
+  end
+end
+
+local function isCallable(f)
+  return type(f) == "function" or (getmetatable(f) or {}).__call ~= nil
+end
+
 local function checkActive(self, what)
   if self.cancelled then
     error("AlreadyCancelled: cannot " .. what .. " a cancelled call", 3)
@@ -170,6 +182,7 @@ end
 --- Moves the call to `seconds` from now.
 -- @tparam number seconds
 function DelayedCall:reset(seconds)
+  checkSeconds(seconds, 1, "reset")
   checkActive(self, "reset")
   remove(self)
   self.time = core.now() + seconds
@@ -180,6 +193,7 @@ end
 --- Postpones the call by `seconds`.
 -- @tparam number seconds
 function DelayedCall:delay(seconds)
+  checkSeconds(seconds, 1, "delay")
   checkActive(self, "delay")
   remove(self)
   self.time = self.time + seconds
@@ -201,10 +215,8 @@ end
 -- @tparam function f
 -- @treturn DelayedCall with `cancel`, `reset`, `delay`, `active`, `getTime`
 function M.callLater(delay, f, ...)
-  if type(delay) ~= "number" or delay ~= delay then
-    error("bad argument #1 to 'callLater' (number expected, got " .. type(delay) .. ")", 2)
-  end
-  if type(f) ~= "function" and not (getmetatable(f) or {}).__call then
+  checkSeconds(delay, 1, "callLater")
+  if not isCallable(f) then
     error("bad argument #2 to 'callLater' (function expected, got " .. type(f) .. ")", 2)
   end
   if delay < 0 then
@@ -232,6 +244,9 @@ local startup = {}
 --- Calls `f(...)` once the reactor runs (at once if it is running).
 -- @tparam function f
 function M.callWhenRunning(f, ...)
+  if not isCallable(f) then
+    error("bad argument #1 to 'callWhenRunning' (function expected, got " .. type(f) .. ")", 2)
+  end
   if core.running() then
     f(...)
     return
