@@ -199,11 +199,20 @@ static int l_resolver_gc(lua_State *L)
     return 0;
 }
 
+/* The errors of options name the option: "maxInflight: a number
+ * expected, got boolean", as argument 1. */
+static int opt_type_error(lua_State *L, const char *k, const char *expected)
+{
+    return luaL_argerror(L, 1, lua_pushfstring(L, "%s: %s expected, got %s", k, expected,
+                                               luaL_typename(L, -1)));
+}
+
 static double opt_number(lua_State *L, int t, const char *k, double dflt)
 {
-    double v;
+    double v = dflt;
     lua_getfield(L, t, k);
-    v = lua_isnil(L, -1) ? dflt : luaL_checknumber(L, -1);
+    if (lua_type(L, -1) == LUA_TNUMBER) v = lua_tonumber(L, -1);
+    else if (!lua_isnil(L, -1)) opt_type_error(L, k, "a number");
     lua_pop(L, 1);
     return v;
 }
@@ -222,9 +231,10 @@ static int opt_int(lua_State *L, const char *k, int dflt, int lo, int hi, double
 
 static int opt_bool(lua_State *L, int t, const char *k, int dflt)
 {
-    int v;
+    int v = dflt;
     lua_getfield(L, t, k);
-    v = lua_isnil(L, -1) ? dflt : lua_toboolean(L, -1);
+    if (lua_isboolean(L, -1)) v = lua_toboolean(L, -1);
+    else if (!lua_isnil(L, -1)) opt_type_error(L, k, "a boolean");
     lua_pop(L, 1);
     return v;
 }
@@ -271,8 +281,9 @@ static int l_resolver_new(lua_State *L)
         lua_getfield(L, 1, "edns");
         if (lua_isboolean(L, -1)) o.edns_size = lua_toboolean(L, -1) ? 1232 : 0;
         else if (!lua_isnil(L, -1)) {
-            lua_Integer size = luaL_checkinteger(L, -1);
-            luaL_argcheck(L, size == 0 || (size >= 512 && size <= 65535), 1, "edns: 0 or 512..65535 expected");
+            lua_Integer size = lua_isinteger(L, -1) ? lua_tointeger(L, -1) : -1;
+            luaL_argcheck(L, size == 0 || (size >= 512 && size <= 65535), 1,
+                          "edns: a boolean, 0 or 512..65535 expected");
             o.edns_size = (uint16_t)size;
         }
         lua_pop(L, 1);

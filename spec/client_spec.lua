@@ -303,6 +303,37 @@ describe("names.client", function()
         err:match("[^/]*$"))
     end)
 
+    it("names the option whose value has the wrong type", function()
+      local cache = require "names.cache"
+      local resolve = require "names.resolve"
+      local server = { { "127.0.0.1", env.bad.silent } }
+      for _, case in ipairs{
+        { { edns = 1.5 }, "edns: a boolean, 0 or 512..65535 expected" },
+        { { maxInflight = true }, "maxInflight: a number expected, got boolean" },
+        { { udpMaxQueries = "x" }, "udpMaxQueries: a number expected, got string" },
+        { { rotate = "yes" }, "rotate: a boolean expected, got string" },
+      } do
+        case[1].servers = server
+        local ok, err = pcall(client.Resolver, case[1])
+        assert.is_false(ok)
+        assert.equal("bad argument #1 to 'Resolver' (" .. case[2] .. ")", err:match("bad argument.*"))
+      end
+      local r = client.Resolver{ servers = server }
+      local ok, err = pcall(r.setCache, r, {})
+      assert.is_false(ok)
+      assert.matches("bad argument #1 to 'setCache' %(a names%.cache%.CacheResolver expected", err)
+      r:close()
+      ok, err = pcall(cache.CacheResolver, { clock = 5 })
+      assert.is_false(ok)
+      assert.matches("%(clock: something with seconds%(%) expected, got number%)", err)
+      ok, err = pcall(cache.CacheResolver, { maxTTL = "x" })
+      assert.is_false(ok)
+      assert.matches("%(maxTTL: an integer expected, got string%)", err)
+      ok, err = pcall(resolve.ResolverChain, { r, 5 })
+      assert.is_false(ok)
+      assert.matches("%(resolver 2: something with query%(%) expected, got number%)", err)
+    end)
+
     it("refuses unknown options and a server list where options belong", function()
       local ok, err = pcall(client.Resolver, { { "127.0.0.1", 53 } })
       assert.is_false(ok)

@@ -25,12 +25,29 @@ CacheResolver.__index = CacheResolver
 --- `CacheResolver{maxEntries = 10000, maxTTL = 604800, maxNegativeTTL =
 -- 10800, clock = reactor}`; the clock is anything with `seconds()`.
 -- @treturn CacheResolver
+local known = { maxEntries = true, maxTTL = true, maxNegativeTTL = true, clock = true, reactor = true }
+
 function M.CacheResolver(opts)
   opts = opts or {}
   if type(opts) ~= "table" then
     error("bad argument #1 to 'CacheResolver' (a table of options expected)", 2)
   end
+  for k in pairs(opts) do
+    if not known[k] then
+      error(("bad argument #1 to 'CacheResolver' (unknown option '%s')"):format(tostring(k)), 2)
+    end
+  end
   local clock = opts.clock or opts.reactor or reactor
+  if type(clock) ~= "table" or type(clock.seconds) ~= "function" then
+    error("bad argument #1 to 'CacheResolver' (clock: something with seconds() expected, got "
+      .. type(clock) .. ")", 2)
+  end
+  for _, k in ipairs{ "maxEntries", "maxTTL", "maxNegativeTTL" } do
+    if opts[k] ~= nil and math.type(opts[k]) ~= "integer" then
+      error(("bad argument #1 to 'CacheResolver' (%s: an integer expected, got %s)"):format(k,
+        math.type(opts[k]) or type(opts[k])), 2)
+    end
+  end
   return setmetatable({
     clock = clock,
     _cache = core.cache(opts.maxEntries, opts.maxTTL, opts.maxNegativeTTL),
@@ -74,5 +91,7 @@ function CacheResolver:count()
 end
 
 common.ResolverBase(CacheResolver)
+
+M.CacheResolverClass = CacheResolver
 
 return M

@@ -181,7 +181,7 @@ function newResolver(o, level)
     end
   end
   self.timeout = common.checkTimeout(t or M.defaultTimeout, "Resolver", level + 1)
-  self._core = core.resolver_new{
+  local made, core_or_err = pcall(core.resolver_new, {
     timeout = self.timeout,
     rotate = o.rotate or (conf and conf.rotate) or false,
     tcp = o.tcp or (conf and conf.usevc) or false,
@@ -189,7 +189,13 @@ function newResolver(o, level)
     dns0x20 = o.dns0x20 or false,
     maxInflight = o.maxInflight,
     udpMaxQueries = o.udpMaxQueries,
-  }
+  })
+  if not made then
+    -- the core names the option: "(maxInflight: a number expected, ...)"
+    local why = tostring(core_or_err):match("%((.*)%)$") or tostring(core_or_err)
+    error(format("bad argument #1 to 'Resolver' (%s)", why), level + 1)
+  end
+  self._core = core_or_err
   local ok, err = pcall(self._core.set_servers, self._core, self.servers or confServers(conf))
   if not ok then
     self._core:close()
@@ -208,6 +214,10 @@ end
 
 --- Attaches a cache (names.cache.CacheResolver) that answers fill.
 function Resolver:setCache(cache)
+  if type(cache) ~= "table" or getmetatable(cache) ~= cacheModule.CacheResolverClass then
+    error("bad argument #1 to 'setCache' (a names.cache.CacheResolver expected, got "
+      .. type(cache) .. ")", 2)
+  end
   self._core:set_cache(cache._cache)
   self.cache = cache
 end

@@ -25,6 +25,12 @@ function M.ResolverChain(resolvers)
   if type(resolvers) ~= "table" then
     error("bad argument #1 to 'ResolverChain' (a list of resolvers expected)", 2)
   end
+  for i, r in ipairs(resolvers) do
+    if type(r) ~= "table" or type(r.query) ~= "function" then
+      error(("bad argument #1 to 'ResolverChain' (resolver %d: something with query() expected, got %s)")
+        :format(i, type(r)), 2)
+    end
+  end
   return setmetatable({ resolvers = resolvers }, ResolverChain)
 end
 
