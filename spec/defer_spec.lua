@@ -273,6 +273,35 @@ describe("names.defer", function()
         "bad argument #2 to 'addCallbacks' (function expected, got string)")
     end)
 
+    it("raises at once for arguments of the wrong type, before anything fires", function()
+      local d = Deferred()
+      local defer = require "names.defer"
+      local clock = { callLater = function() return { cancel = function() end } end }
+      for _, case in ipairs{
+        { function() Deferred(5) end, "bad argument #1 to 'Deferred' (function expected, got number)" },
+        { function() d:addCallbacks(print, nil, 5) end,
+          "bad argument #3 to 'addCallbacks' (table or nil expected, got number)" },
+        { function() d:chainDeferred(nil) end, "bad argument #1 to 'chainDeferred' (Deferred expected, got nil)" },
+        { function() d:addTimeout(0 / 0, clock) end, "bad argument #1 to 'addTimeout' (seconds expected, got nan)" },
+        { function() d:addTimeout(1, nil) end,
+          "bad argument #2 to 'addTimeout' (a clock with callLater expected, got nil)" },
+        { function() d:addTimeout(1, clock, 5) end, "bad argument #3 to 'addTimeout' (function expected, got number)" },
+        { function() defer.DeferredList(nil) end,
+          "bad argument #1 to 'DeferredList' (a list of Deferreds expected, got nil)" },
+        { function() defer.DeferredList({ d, 1 }) end,
+          "bad argument #1 to 'DeferredList' (Deferred expected at index 2, got number)" },
+        { function() defer.gatherResults({}, 5) end,
+          "bad argument #2 to 'gatherResults' (table or nil expected, got number)" },
+      } do
+        assert.has_error(case[1], case[2])
+      end
+      -- nothing was added to d by the refused calls
+      local got
+      d:addCallback(function(v) got = v end)
+      d:callback(3)
+      assert.equal(3, got)
+    end)
+
     it("accepts a callable table as a callback", function()
       local got
       local callable = setmetatable({}, { __call = function(_, r) got = r end })

@@ -1240,6 +1240,14 @@ describe("wrong arguments", function()
     raises(function() return dns.Record_MX(10, 5) end, "bad argument #2 to 'Record_MX'", "name: a name expected, got number")
     raises(function() return dns.Record_MX(70000, "x") end, "bad argument #1 to 'Record_MX'", "preference: 70000 is out of range 0..65535")
     raises(function() return dns.Record_MX(1.5, "x") end, "bad argument #1 to 'Record_MX'", "an integer expected")
+    raises(function() return dns.Record_MX(1e300, "x") end, "bad argument #1 to 'Record_MX'",
+      "preference: an integer expected, got 1e+300")
+    raises(function() return dns.Record_A("192.0.2.1", math.huge) end, "bad argument #2 to 'Record_A'",
+      "ttl: an integer expected, got inf")
+    raises(function() return dns.Record_A("192.0.2.1", 0 / 0) end, "bad argument #2 to 'Record_A'",
+      "ttl: an integer expected, got nan")
+    raises(function() return dns.Message{ queries = 0 } end, "bad argument #1 to 'Message'",
+      "queries: a list expected, got number")
     raises(function() return dns.Record_SOA("a", "b", "c") end, "bad argument #3 to 'Record_SOA'", "serial: an integer expected, got string")
     raises(function() return dns.Record_SOA("a", "b", 1, 2, 3, 4, 5, -1) end, "bad argument #8 to 'Record_SOA'", "ttl")
     raises(function() return dns.Record_SRV(1, 2, 70000) end, "bad argument #3 to 'Record_SRV'", "port: 70000 is out of range")

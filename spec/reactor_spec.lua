@@ -203,6 +203,18 @@ describe("names.task", function()
     assert.is_not_nil(failure:check(defer.CancelledError))
   end)
 
+  it("react refuses arguments and a reactor of the wrong type before main runs", function()
+    local ran = false
+    local function main() ran = true end
+    local ok, err = pcall(task.react, main, "abc")
+    assert.is_false(ok)
+    assert.matches("bad argument #2 to 'react' %(a table of arguments expected, got string%)", err)
+    ok, err = pcall(task.react, main, {}, 5)
+    assert.is_false(ok)
+    assert.matches("bad argument #3 to 'react' %(a reactor expected, got number%)", err)
+    assert.is_false(ran)
+  end)
+
   it("react runs main with the arguments and exits 0 when it succeeds", function()
     local status, out = child([[
       local task = require "names.task"

@@ -357,10 +357,39 @@ local function newDeferred(meta, canceller)
     called = false, _n = 0, _running = false, _canceller = canceller, result = nil }, meta)
 end
 
+local function checkCallable(f, n, fname)
+  if type(f) == "function" then
+    return
+  end
+  local mt = getmetatable(f)
+  if type(mt) ~= "table" or mt.__call == nil then
+    error(format("bad argument #%d to '%s' (function expected, got %s)", n, fname, type(f)), 3)
+  end
+end
+
+local function isDeferred(d)
+  return type(d) == "table" and type(d.addCallbacks) == "function"
+end
+
+local function checkDeferred(d, n, fname)
+  if not isDeferred(d) then
+    error(format("bad argument #%d to '%s' (Deferred expected, got %s)", n, fname, type(d)), 3)
+  end
+end
+
+local function checkOptTable(t, n, fname)
+  if t ~= nil and type(t) ~= "table" then
+    error(format("bad argument #%d to '%s' (table or nil expected, got %s)", n, fname, type(t)), 3)
+  end
+end
+
 --- Create a Deferred.
 -- @tparam[opt] function canceller called as `canceller(d)` by `d:cancel()`
 -- @treturn Deferred
 function M.Deferred(canceller)
+  if canceller ~= nil then
+    checkCallable(canceller, 1, "Deferred")
+  end
   return setmetatable({ nil, nil, nil, nil,
     called = false, _n = 0, _running = false, _canceller = canceller, result = nil }, Deferred)
 end
@@ -494,16 +523,6 @@ local function runCallbacks(self, failed)
   end
 end
 
-local function checkCallable(f, n, fname)
-  if type(f) == "function" then
-    return
-  end
-  local mt = getmetatable(f)
-  if type(mt) ~= "table" or mt.__call == nil then
-    error(format("bad argument #%d to '%s' (function expected, got %s)", n, fname, type(f)), 3)
-  end
-end
-
 --- Add a callback and an errback.
 -- @tparam function callback called as `callback(result, table.unpack(callbackArgs))`
 -- @tparam[opt] function errback called as `errback(failure, table.unpack(errbackArgs))`;
@@ -516,6 +535,8 @@ function Deferred:addCallbacks(callback, errback, callbackArgs, errbackArgs)
   if errback ~= nil then
     checkCallable(errback, 2, "addCallbacks")
   end
+  checkOptTable(callbackArgs, 3, "addCallbacks")
+  checkOptTable(errbackArgs, 4, "addCallbacks")
   append(self, callback, errback or false, callbackArgs or false, errbackArgs or false)
   if self.called then
     runCallbacks(self)
@@ -704,6 +725,7 @@ end
 -- @tparam Deferred d
 -- @treturn Deferred self
 function Deferred:chainDeferred(d)
+  checkDeferred(d, 1, "chainDeferred")
   d._chainedTo = self
   local function pass(r)
     d._chainedTo = nil
@@ -733,6 +755,16 @@ end
 --   `TimeoutError`
 -- @treturn Deferred self
 function Deferred:addTimeout(timeout, clock, onTimeoutCancel)
+  if type(timeout) ~= "number" or timeout ~= timeout then
+    error(format("bad argument #1 to 'addTimeout' (seconds expected, got %s)",
+      type(timeout) == "number" and "nan" or type(timeout)), 2)
+  end
+  if type(clock) ~= "table" or type(clock.callLater) ~= "function" then
+    error(format("bad argument #2 to 'addTimeout' (a clock with callLater expected, got %s)", type(clock)), 2)
+  end
+  if onTimeoutCancel ~= nil then
+    checkCallable(onTimeoutCancel, 3, "addTimeout")
+  end
   local timedOut, done = false, false
   local call = clock.callLater(timeout, function()
     timedOut = true
@@ -852,13 +884,23 @@ end
 --   the first failure), `consumeErrors` (the listed Deferreds continue with
 --   nil instead of their failure); indexes are 1-based
 -- @treturn DeferredList a Deferred; cancelling it cancels every listed one
-function M.DeferredList(list, opts)
+local function deferredList(list, opts, fname)
+  if type(list) ~= "table" then
+    error(format("bad argument #1 to '%s' (a list of Deferreds expected, got %s)", fname, type(list)), 3)
+  end
+  if opts ~= nil and type(opts) ~= "table" then
+    error(format("bad argument #2 to '%s' (table or nil expected, got %s)", fname, type(opts)), 3)
+  end
   opts = opts or {}
-  local dl = newDeferred(DeferredList)
   local copy = {}
   for i = 1, #list do
+    if not isDeferred(list[i]) then
+      error(format("bad argument #1 to '%s' (Deferred expected at index %d, got %s)", fname, i,
+        type(list[i])), 3)
+    end
     copy[i] = list[i]
   end
+  local dl = newDeferred(DeferredList)
   dl._deferredList = copy
   dl.resultList = {}
   if #copy == 0 and not opts.fireOnOneCallback then
@@ -872,6 +914,10 @@ function M.DeferredList(list, opts)
     d:addCallbacks(cbDeferred, cbDeferred, { dl, i, true, n = 3 }, { dl, i, false, n = 3 })
   end
   return dl
+end
+
+function M.DeferredList(list, opts)
+  return (deferredList(list, opts, "DeferredList"))
 end
 
 --- Cancel every listed Deferred, unless the list has fired already.
@@ -903,8 +949,9 @@ end
 -- @tparam[opt] table opts `consumeErrors` as in `DeferredList`
 -- @treturn Deferred
 function M.gatherResults(list, opts)
+  checkOptTable(opts, 2, "gatherResults")
   local consume = opts and opts.consumeErrors
-  local d = M.DeferredList(list, { fireOnOneErrback = true, consumeErrors = consume })
+  local d = deferredList(list, { fireOnOneErrback = true, consumeErrors = consume }, "gatherResults")
   return d:addCallback(parseResults)
 end
 

@@ -96,7 +96,12 @@ local function argError(fname, i, msg)
 end
 
 local function typeError(fname, i, what, expected, got)
-  argError(fname, i, format("%s: %s expected, got %s", what, expected, type(got)))
+  -- a number of the wrong kind is shown: "an integer expected, got 1.5"
+  local shown = type(got)
+  if shown == "number" and expected == "an integer" then
+    shown = got ~= got and "nan" or tostring(got)
+  end
+  argError(fname, i, format("%s: %s expected, got %s", what, expected, shown))
 end
 
 local function public(f)
@@ -214,11 +219,12 @@ local defaults = {
 local function checkInt(max)
   return function(v, fname, i, what)
     if mathtype(v) ~= "integer" then
-      if type(v) == "number" and v == math.floor(v) then
-        v = math.tointeger(v)
-      else
+      -- 3.0 is 3; 3.5, inf, nan and 2^63 are no integer
+      local iv = type(v) == "number" and math.tointeger(v) or nil
+      if iv == nil then
         typeError(fname, i, what, "an integer", v)
       end
+      v = iv
     end
     if v < 0 or v > max then
       argError(fname, i, format("%s: %d is out of range 0..%d", what, v, max))
@@ -598,6 +604,11 @@ M.Message = setmetatable(Message, {
     local id = t.id or 0
     if mathtype(id) ~= "integer" or id < 0 or id > 65535 then
       argError("Message", 1, "id: an integer 0..65535 expected")
+    end
+    for _, k in ipairs{ "queries", "answers", "authority", "additional", "ednsOptions" } do
+      if t[k] ~= nil and type(t[k]) ~= "table" then
+        argError("Message", 1, format("%s: a list expected, got %s", k, type(t[k])))
+      end
     end
     local self = {
       id = id, opCode = t.opCode or 0, rCode = t.rCode or 0, maxSize = t.maxSize or 512,

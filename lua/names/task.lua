@@ -28,6 +28,12 @@ function M.react(main, argv, theReactor)
   if type(main) ~= "function" then
     error("bad argument #1 to 'react' (function expected, got " .. type(main) .. ")", 2)
   end
+  if argv ~= nil and type(argv) ~= "table" then
+    error("bad argument #2 to 'react' (a table of arguments expected, got " .. type(argv) .. ")", 2)
+  end
+  if theReactor ~= nil and (type(theReactor) ~= "table" or type(theReactor.run) ~= "function") then
+    error("bad argument #3 to 'react' (a reactor expected, got " .. type(theReactor) .. ")", 2)
+  end
   theReactor = theReactor or reactor
   argv = argv or {}
   local outcome, value
