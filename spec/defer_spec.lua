@@ -275,7 +275,6 @@ describe("names.defer", function()
 
     it("raises at once for arguments of the wrong type, before anything fires", function()
       local d = Deferred()
-      local defer = require "names.defer"
       local clock = { callLater = function() return { cancel = function() end } end }
       for _, case in ipairs{
         { function() Deferred(5) end, "bad argument #1 to 'Deferred' (function expected, got number)" },
