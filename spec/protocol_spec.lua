@@ -103,6 +103,36 @@ describe("dns.DNSDatagramProtocol", function()
   end)
 end)
 
+describe("reactor's UDP ports and TCP connections", function()
+  it("refuse, when they are made, what would only fail in a loop callback later", function()
+    for _, case in ipairs{
+      { function() reactor.listenUDP(0, {}) end,
+        "bad argument #2 to 'listenUDP' (a protocol with datagramReceived expected, got table)" },
+      { function() reactor.listenUDP(0, { datagramReceived = print }, "localhost") end,
+        "bad argument #3 to 'listenUDP' (interface: an IP address expected, got 'localhost')" },
+      { function() reactor.connectTCP("localhost", 53, { buildProtocol = print }) end,
+        "bad argument #1 to 'connectTCP' (host: an IP address expected, got 'localhost';"
+          .. " names are not resolved here)" },
+      { function() reactor.connectTCP("127.0.0.1", 53, { buildProtocol = print, clientConnectionFailed = 5 }) end,
+        "bad argument #3 to 'connectTCP' (the factory's clientConnectionFailed is not a function)" },
+    } do
+      assert.has_error(case[1], case[2])
+    end
+    local port = reactor.listenUDP(0, { datagramReceived = print }, "127.0.0.1")
+    assert.has_error(function() port:write("x", nil) end,
+      "bad argument #2 to 'write' (an address {host, port} expected, got nil)")
+    port:stopListening()
+  end)
+
+  it("closes a connection whose factory builds no protocol, as Twisted", function()
+    local built = false
+    reactor.connectTCP(env.server[1], env.server[2], { buildProtocol = function() built = true end })
+    -- the spec helper fails this test if a loop callback raises meanwhile
+    async.loopUntil(function() return built end, 2)
+    assert.is_true(built)
+  end)
+end)
+
 describe("dns.DNSProtocol", function()
   local lost
   local function connect(host, port)

@@ -21,6 +21,7 @@ local M = {}
 
 local pack, unpack = table.pack, table.unpack
 local floor = math.floor
+local format = string.format
 
 local function report(err)
   io.stderr:write("Unhandled Error\n", tostring(err), "\n")
@@ -334,6 +335,9 @@ end
 
 --- Sends one datagram to `{host, port}`.
 function Port:write(data, address)
+  if type(address) ~= "table" then
+    error("bad argument #2 to 'write' (an address {host, port} expected, got " .. type(address) .. ")", 2)
+  end
   return self._port:write(data, address[1], address[2])
 end
 
@@ -356,16 +360,29 @@ function M.listenUDP(port, protocol, interface)
   if math.type(port) ~= "integer" or port < 0 or port > 65535 then
     error("bad argument #1 to 'listenUDP' (port: 0..65535 expected)", 2)
   end
-  if type(protocol) ~= "table" then
-    error("bad argument #2 to 'listenUDP' (a protocol expected, got " .. type(protocol) .. ")", 2)
+  if type(protocol) ~= "table" or not isCallable(protocol.datagramReceived) then
+    error("bad argument #2 to 'listenUDP' (a protocol with datagramReceived expected, got "
+      .. type(protocol) .. ")", 2)
+  end
+  if interface ~= nil and type(interface) ~= "string" then
+    error("bad argument #3 to 'listenUDP' (interface: an IP address expected, got " .. type(interface) .. ")", 2)
   end
   if interface == nil or interface == "" then
     interface = "0.0.0.0" -- Twisted's '': every IPv4 interface
   end
   local p = setmetatable({ interface = interface, protocol = protocol }, Port)
-  p._port = core.udp_listen(interface, port, function(data, host, fromPort)
+  local ok, port_or_err = pcall(core.udp_listen, interface, port, function(data, host, fromPort)
     protocol:datagramReceived(data, { host, fromPort })
   end)
+  if not ok then
+    local why = tostring(port_or_err)
+    if why:find("bad address", 1, true) then
+      why = format("interface: an IP address expected, got '%s'", interface)
+      error("bad argument #3 to 'listenUDP' (" .. why .. ")", 2)
+    end
+    error("listenUDP: " .. why:gsub("^[^:]*:%d+: ", ""), 2)
+  end
+  p._port = port_or_err
   if protocol.makeConnection then
     protocol:makeConnection(p)
   else
@@ -413,12 +430,15 @@ function M.connectTCP(host, port, factory)
   if math.type(port) ~= "integer" or port < 1 or port > 65535 then
     error("bad argument #2 to 'connectTCP' (port: 1..65535 expected)", 2)
   end
-  if type(factory) ~= "table" or type(factory.buildProtocol) ~= "function" then
+  if type(factory) ~= "table" or not isCallable(factory.buildProtocol) then
     error("bad argument #3 to 'connectTCP' (a factory with buildProtocol expected)", 2)
+  end
+  if factory.clientConnectionFailed ~= nil and not isCallable(factory.clientConnectionFailed) then
+    error("bad argument #3 to 'connectTCP' (the factory's clientConnectionFailed is not a function)", 2)
   end
   local connector = {}
   local conn = setmetatable({ peer = { host, port } }, Connection)
-  conn._conn = core.tcp_connect(host, port, function(err)
+  local ok, conn_or_err = pcall(core.tcp_connect, host, port, function(err)
     if err then
       if factory.clientConnectionFailed then
         factory:clientConnectionFailed(connector, err)
@@ -426,9 +446,17 @@ function M.connectTCP(host, port, factory)
       return
     end
     local protocol = factory:buildProtocol({ host, port })
+    if protocol == nil then
+      conn:loseConnection() -- as Twisted: no protocol, no connection
+      return
+    end
     connector.protocol = protocol
     conn.protocol = protocol
-    protocol:makeConnection(conn)
+    if protocol.makeConnection then
+      protocol:makeConnection(conn)
+    else
+      protocol.transport = conn
+    end
   end, function(data)
     if connector.protocol and connector.protocol.dataReceived then
       connector.protocol:dataReceived(data)
@@ -436,6 +464,15 @@ function M.connectTCP(host, port, factory)
   end, function(reason)
     conn:_lost(reason)
   end)
+  if not ok then
+    local why = tostring(conn_or_err)
+    if why:find("bad address", 1, true) then
+      error(format("bad argument #1 to 'connectTCP' (host: an IP address expected, got '%s';"
+        .. " names are not resolved here)", host), 2)
+    end
+    error("connectTCP: " .. why:gsub("^[^:]*:%d+: ", ""), 2)
+  end
+  conn._conn = conn_or_err
   function connector.disconnect()
     conn:loseConnection()
   end
