@@ -332,6 +332,22 @@ describe("names.client", function()
       ok, err = pcall(resolve.ResolverChain, { network, 5 })
       assert.is_false(ok)
       assert.matches("%(resolver 2: something with query%(%) expected, got number%)", err)
+      for _, case in ipairs{
+        { function() client.Resolver(nil, server, nil, 5) end,
+          "bad argument #4 to 'Resolver' (a table of options expected, got number)" },
+        { function() client.Resolver{ servers = { { true, 53 } } } end,
+          "bad argument 'servers' to 'Resolver' (server 1: a host string expected, got boolean)" },
+        { function() client.Resolver{ servers = { x = 1 } } end,
+          "bad argument 'servers' to 'Resolver' (a list expected, got a table with no list part)" },
+        { function() client.createResolver{ resolvconf = 0 } end,
+          "bad argument 'resolvconf' to 'createResolver' (a path expected, got number)" },
+        { function() network:getHostByName("x", nil, "x") end,
+          "bad argument #3 to 'getHostByName' (effort: a count of CNAMEs to follow expected)" },
+        { function() reactor.resolve("x", "y") end,
+          "bad argument #2 to 'resolve' (timeout: a list of seconds expected, got string)" },
+      } do
+        assert.has_error(case[1], case[2])
+      end
     end)
 
     it("refuses unknown options and a server list where options belong", function()

@@ -122,6 +122,16 @@ describe("names.reactor", function()
       assert.is_true(ran)
     end)
 
+    it("takes step(0) as cqueues does, for no wait, and refuses other numbers", function()
+      local call = reactor.callLater(60, function() end)
+      local t0 = reactor.seconds()
+      assert.is_true(reactor.step(0))
+      assert.is_true(reactor.seconds() - t0 < 1)
+      assert.has_error(function() reactor.step(5) end,
+        "bad argument #1 to 'step' (wait: a boolean expected, got number)")
+      call:cancel()
+    end)
+
     it("refuses a callWhenRunning that is not a function", function()
       local ok, err = pcall(reactor.callWhenRunning, nil)
       assert.is_false(ok)

@@ -70,13 +70,21 @@ local function serverList(servers, level)
   if type(servers) ~= "table" then
     error("bad argument 'servers' to 'Resolver' (a list expected, got " .. type(servers) .. ")", level + 1)
   end
+  if #servers == 0 and next(servers) ~= nil then
+    error("bad argument 'servers' to 'Resolver' (a list expected, got a table with no list part)", level + 1)
+  end
   local out = {}
   for i, s in ipairs(servers) do
+    local host = s
     if type(s) == "table" then
-      local host, port = s[1] or s.host, s[2] or s.port or 53
-      out[i] = { host, port }
+      host = s[1] or s.host
+      out[i] = { host, s[2] or s.port or 53 }
     else
       out[i] = s
+    end
+    if type(host) ~= "string" then
+      error(format("bad argument 'servers' to 'Resolver' (server %d: a host string expected, got %s)", i,
+        type(host)), level + 1)
     end
   end
   return out
@@ -144,6 +152,9 @@ function M.Resolver(resolv, servers, timeout, opts)
   if type(resolv) == "table" then
     o = resolv
   else
+    if opts ~= nil and type(opts) ~= "table" then
+      error("bad argument #4 to 'Resolver' (a table of options expected, got " .. type(opts) .. ")", 2)
+    end
     o = {}
     for k, v in pairs(opts or {}) do
       o[k] = v
@@ -355,8 +366,10 @@ function M.createResolver(servers, resolvconf, hosts)
   else
     o = { servers = servers, resolvconf = resolvconf, hosts = hosts }
   end
-  if o.hosts ~= nil and type(o.hosts) ~= "string" then
-    error("bad argument 'hosts' to 'createResolver' (a path expected, got " .. type(o.hosts) .. ")", 2)
+  for _, k in ipairs{ "hosts", "resolvconf" } do
+    if o[k] ~= nil and type(o[k]) ~= "string" then
+      error(format("bad argument '%s' to 'createResolver' (a path expected, got %s)", k, type(o[k])), 2)
+    end
   end
   local theResolver = newResolver({
     resolv = o.resolvconf or M.defaultResolvConf,

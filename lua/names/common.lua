@@ -194,6 +194,10 @@ function M.ResolverBase(cls)
   -- no address.
   function cls:getHostByName(name, timeout, effort)
     name, timeout = nameArgs("getHostByName", name, timeout)
+    -- effort: how many CNAMEs to follow (Twisted's), 10 by default
+    if effort ~= nil and (math.type(effort) ~= "integer" or effort < 0) then
+      error("bad argument #3 to 'getHostByName' (effort: a count of CNAMEs to follow expected)", 2)
+    end
     return M.getHostByName(self, name, timeout, effort or 10)
   end
   return cls

@@ -281,7 +281,7 @@ end
 
 --- Runs what is ready without blocking: due calls, and the I/O that
 -- `pollfd()` reported (with `wait`, blocks for one round of the loop
--- instead). Raises when called from inside the loop (a callback of `run()`
+-- instead; 0 is taken as false, as cqueues' `step(0)`). Raises when called from inside the loop (a callback of `run()`
 -- or of `step()`). Callable as a method.
 -- @tparam[opt] boolean wait
 -- @treturn boolean whether anything is still pending (a lookup, a delayed
@@ -289,6 +289,11 @@ end
 function M.step(wait)
   if wait == M then -- called as reactor:step()
     wait = nil
+  end
+  if wait == 0 then -- cqueues' step(0): do not wait
+    wait = false
+  elseif wait ~= nil and type(wait) ~= "boolean" then
+    error("bad argument #1 to 'step' (wait: a boolean expected, got " .. type(wait) .. ")", 2)
   end
   return core.step(wait)
 end
@@ -497,6 +502,9 @@ function M.resolve(name, timeout)
   elseif core.reverse_name(name) then
     return defer.succeed(name)
   end
+  -- checked here, so that an error names resolve (names.common needs no
+  -- reactor: no loop in the requires)
+  timeout = require("names.common").checkTimeout(timeout, "resolve", 2)
   local r = installed or require("names.client").getResolver()
   return r:getHostByName(name, timeout)
 end
