@@ -100,6 +100,12 @@ describe("dns.DNSDatagramProtocol", function()
     assert.has_error(function() proto:query("127.0.0.1", { dns.Query("x") }) end)
     assert.has_error(function() proto:query(env.server, { "not a query" }) end)
     assert.has_error(function() reactor.listenUDP(70000, proto) end)
+    assert.has_error(function() proto:query(env.server, { dns.Query("x") }, {}) end,
+      "bad argument 'timeout' (positive seconds expected, got an empty list)")
+    assert.has_error(function() dns.DNSDatagramProtocol{ controller = { messageReceived = 7 } } end,
+      "bad argument #1 to 'DNSDatagramProtocol' (controller.messageReceived: a function expected, got number)")
+    assert.has_error(function() dns.DNSClientFactory(5) end,
+      "bad argument #1 to 'DNSClientFactory' (controller: a table expected, got number)")
   end)
 end)
 

@@ -35,6 +35,9 @@ end
 
 local function firstTimeout(timeout, default)
   if type(timeout) == "table" then
+    if timeout[1] == nil then
+      error("bad argument 'timeout' (positive seconds expected, got an empty list)", 4)
+    end
     timeout = timeout[1]
   end
   if timeout == nil then
@@ -96,11 +99,28 @@ local Datagram = { __name = "names.dns.DNSDatagramProtocol" }
 Datagram.__index = Datagram
 
 --- `DNSDatagramProtocol{controller = c, reactor = r}` (or positional).
+-- A controller is nil or has, if anything, a callable messageReceived
+-- (checked here: a wrong one would only fail inside a loop callback).
+local function checkController(controller, fname)
+  if controller == nil then
+    return
+  end
+  if type(controller) ~= "table" then
+    error(("bad argument #1 to '%s' (controller: a table expected, got %s)"):format(fname, type(controller)), 3)
+  end
+  local received = controller.messageReceived
+  if received ~= nil and type(received) ~= "function" and (getmetatable(received) or {}).__call == nil then
+    error(("bad argument #1 to '%s' (controller.messageReceived: a function expected, got %s)")
+      :format(fname, type(received)), 3)
+  end
+end
+
 function M.DNSDatagramProtocol(controller, theReactor)
   if type(controller) == "table" and getmetatable(controller) == nil and
       (controller.controller ~= nil or controller.reactor ~= nil or next(controller) == nil) then
     controller, theReactor = controller.controller, controller.reactor
   end
+  checkController(controller, "DNSDatagramProtocol")
   return setmetatable({ controller = controller, reactor = theReactor }, Datagram)
 end
 
@@ -161,6 +181,7 @@ function M.DNSProtocol(controller, theReactor)
       (controller.controller ~= nil or controller.reactor ~= nil or next(controller) == nil) then
     controller, theReactor = controller.controller, controller.reactor
   end
+  checkController(controller, "DNSProtocol")
   return setmetatable({ controller = controller, reactor = theReactor }, Stream)
 end
 
@@ -203,6 +224,7 @@ end
 
 --- Twisted's client.DNSClientFactory: builds DNSProtocols for connectTCP.
 function M.DNSClientFactory(controller, timeout)
+  checkController(controller, "DNSClientFactory")
   return {
     controller = controller,
     timeout = timeout,
