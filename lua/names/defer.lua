@@ -535,8 +535,11 @@ function Deferred:addCallbacks(callback, errback, callbackArgs, errbackArgs)
   if errback ~= nil then
     checkCallable(errback, 2, "addCallbacks")
   end
-  checkOptTable(callbackArgs, 3, "addCallbacks")
-  checkOptTable(errbackArgs, 4, "addCallbacks")
+  -- inline, not checkOptTable: this runs for every Deferred a lookup makes
+  if (callbackArgs ~= nil and type(callbackArgs) ~= "table") or (errbackArgs ~= nil and type(errbackArgs) ~= "table") then
+    checkOptTable(callbackArgs, 3, "addCallbacks")
+    checkOptTable(errbackArgs, 4, "addCallbacks")
+  end
   append(self, callback, errback or false, callbackArgs or false, errbackArgs or false)
   if self.called then
     runCallbacks(self)
