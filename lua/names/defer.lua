@@ -536,7 +536,8 @@ function Deferred:addCallbacks(callback, errback, callbackArgs, errbackArgs)
     checkCallable(errback, 2, "addCallbacks")
   end
   -- inline, not checkOptTable: this runs for every Deferred a lookup makes
-  if (callbackArgs ~= nil and type(callbackArgs) ~= "table") or (errbackArgs ~= nil and type(errbackArgs) ~= "table") then
+  if (callbackArgs ~= nil and type(callbackArgs) ~= "table")
+      or (errbackArgs ~= nil and type(errbackArgs) ~= "table") then
     checkOptTable(callbackArgs, 3, "addCallbacks")
     checkOptTable(errbackArgs, 4, "addCallbacks")
   end
