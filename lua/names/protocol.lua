@@ -36,7 +36,7 @@ end
 local function firstTimeout(timeout, default)
   if type(timeout) == "table" then
     if timeout[1] == nil then
-      error("bad argument 'timeout' (positive seconds expected, got an empty list)", 4)
+      error("bad argument 'timeout' (positive seconds expected, got an empty list)", 3)
     end
     timeout = timeout[1]
   end
@@ -44,7 +44,7 @@ local function firstTimeout(timeout, default)
     return default
   end
   if type(timeout) ~= "number" or not (timeout > 0) then
-    error("bad argument 'timeout' (positive seconds expected)", 4)
+    error("bad argument 'timeout' (positive seconds expected)", 3)
   end
   return timeout
 end
