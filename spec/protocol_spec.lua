@@ -131,6 +131,7 @@ describe("reactor's UDP ports and TCP connections", function()
   end)
 
   it("closes a connection whose factory builds no protocol, as Twisted", function()
+    env.assert_server_up()
     local built = false
     reactor.connectTCP(env.server[1], env.server[2], { buildProtocol = function() built = true end })
     -- the spec helper fails this test if a loop callback raises meanwhile
