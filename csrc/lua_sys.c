@@ -42,6 +42,7 @@ static int l_resolvconf(lua_State *L)
 {
     size_t n;
     const char *path = luaL_checklstring(L, 1, &n);
+    luaL_argcheck(L, strlen(path) == n, 1, "a path with a NUL byte");
     lconf **box = lua_newuserdatauv(L, sizeof *box, 0);
     *box = NULL;
     luaL_setmetatable(L, CONF_MT);
@@ -140,6 +141,7 @@ static int l_hosts(lua_State *L)
 {
     size_t n;
     const char *path = luaL_checklstring(L, 1, &n);
+    luaL_argcheck(L, strlen(path) == n, 1, "a path with a NUL byte");
     lhosts **box = lua_newuserdatauv(L, sizeof *box, 0);
     *box = NULL;
     luaL_setmetatable(L, HOSTS_MT);

@@ -341,6 +341,8 @@ describe("names.client", function()
           "bad argument 'servers' to 'Resolver' (a list expected, got a table with no list part)" },
         { function() client.createResolver{ resolvconf = 0 } end,
           "bad argument 'resolvconf' to 'createResolver' (a path expected, got number)" },
+        { function() client.createResolver{ servers = server, hosts = "/etc/hosts\0.bak" } end,
+          "bad argument 'hosts' to 'createResolver' (a path expected, got a string with a NUL byte)" },
         { function() network:getHostByName("x", nil, "x") end,
           "bad argument #3 to 'getHostByName' (effort: a count of CNAMEs to follow expected)" },
         { function() reactor.resolve("x", "y") end,

@@ -96,6 +96,14 @@ describe("names.hosts", function()
     assert.is_not_nil(failure:check(class.NotImplementedError))
   end)
 
+  it("refuses a path with a NUL byte rather than reading the file the path stops at", function()
+    for _, open in ipairs{ core.hosts, core.resolvconf } do
+      local ok, err = pcall(open, "/etc/hosts\0.bak")
+      assert.is_false(ok)
+      assert.matches("%(a path with a NUL byte%)", err)
+    end
+  end)
+
   it("reads the file again when it changes", function()
     assert.same({ "192.0.2.2" }, addresses(async.wait(r:lookupAddress("two.example"))))
     local f = assert(io.open(path, "w"))

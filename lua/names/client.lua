@@ -173,8 +173,9 @@ function newResolver(o, level)
   -- Twisted refuses a Resolver without servers or resolv.conf; here the
   -- default resolv.conf is read then
   self.resolv = o.resolv or (not self.servers and M.defaultResolvConf) or nil
-  if o.resolv ~= nil and type(o.resolv) ~= "string" then
-    error("bad argument 'resolv' to 'Resolver' (a path expected, got " .. type(o.resolv) .. ")", level + 1)
+  if o.resolv ~= nil and (type(o.resolv) ~= "string" or o.resolv:find("\0", 1, true)) then
+    error("bad argument 'resolv' to 'Resolver' (a path expected, got "
+      .. (type(o.resolv) == "string" and "a string with a NUL byte" or type(o.resolv)) .. ")", level + 1)
   end
   local conf
   if self.resolv then
@@ -367,8 +368,9 @@ function M.createResolver(servers, resolvconf, hosts)
     o = { servers = servers, resolvconf = resolvconf, hosts = hosts }
   end
   for _, k in ipairs{ "hosts", "resolvconf" } do
-    if o[k] ~= nil and type(o[k]) ~= "string" then
-      error(format("bad argument '%s' to 'createResolver' (a path expected, got %s)", k, type(o[k])), 2)
+    if o[k] ~= nil and (type(o[k]) ~= "string" or o[k]:find("\0", 1, true)) then
+      error(format("bad argument '%s' to 'createResolver' (a path expected, got %s)", k,
+        type(o[k]) == "string" and "a string with a NUL byte" or type(o[k])), 2)
     end
   end
   local theResolver = newResolver({
