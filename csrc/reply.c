@@ -66,22 +66,43 @@ static int answers(const nm_pending *p, const nm_msg *reply)
     if (reply->nq == 0) {
         /* FORMERR and NOTIMP may come without the question (RFC 1035
          * leaves it open, old servers do it when they reject EDNS); so may
-         * a zone transfer's messages after the first (RFC 5936 2.2.1) */
-        if (reply->rcode == 1 || reply->rcode == 4) return 1;
+         * a zone transfer's messages after the first (RFC 5936 2.2.1).
+         * Nothing ties such a reply to the question (0x20 cannot check
+         * it): a query takes it only as "no EDNS", to ask again plainly */
+        if ((reply->rcode == 1 || reply->rcode == 4) && (p->edns || !p->qname)) return 1;
         if (p->stream && p->answered) return 1;
     }
     return p->qname ? same_question(p, reply) : same_questions(p, reply);
 }
 
+/* A UDP reply with TC set may be cut anywhere after its question, its
+ * counts left as they were (dig and c-ares still read it as "ask over
+ * TCP"): with the question whole, it is taken as that question and no
+ * records, for the resolver's queries (a caller's exchange gets only what
+ * parses). */
+static int truncated_whole_question(const nm_pending *p, nm_msg *msg, int err)
+{
+    if (!(msg->flags & NM_TC) || !p->udp || !p->qname || err == NM_ENOMEM) return 0;
+    if (msg->err_section < NM_ANSWER) return 0;
+    msg->nrr = 0;
+    msg->count[NM_ANSWER] = msg->count[NM_AUTHORITY] = msg->count[NM_ADDITIONAL] = 0;
+    msg->edns.present = 0;
+    msg->rcode = NM_RCODE(msg->flags);
+    return 1;
+}
+
 int nm_reply_check(nm_pending *p, const uint8_t *buf, size_t len, nm_msg *msg,
                    nm_drop_stats *drops)
 {
-    if (!(buf[2] & 0x80)) {
+    int err;
+    /* a response (QR), to a standard query when we asked one: an UPDATE
+     * or NOTIFY answer with our id and question is no answer to it */
+    if (!(buf[2] & 0x80) || (p->qname && (buf[2] & 0x78) != 0)) {
         drops->not_response++;
         p->ignored++;
         return 0;
     }
-    if (nm_msg_parse(msg, buf, len) != NM_OK) {
+    if ((err = nm_msg_parse(msg, buf, len)) != NM_OK && !truncated_whole_question(p, msg, err)) {
         nm_msg_release(msg);
         drops->malformed++;
         p->ignored++;

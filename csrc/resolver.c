@@ -604,6 +604,7 @@ static void send_try(exchange *ex, server *s, int transport, int edns)
     a->pending.owner = a;
     a->pending.case_sensitive = r->opt.dns0x20 && !ex->direct;
     a->pending.stream = (ex->flags & NM_Q_XFR) != 0;
+    a->pending.edns = (uint8_t)(edns != 0);
     if (!ex->direct) {
         a->pending.qname = ex->sendname;
         a->pending.qtype = ex->qtype;
@@ -798,7 +799,10 @@ static void reply(attempt *a, int status, const nm_msg *msg, int err)
     }
     if (edns_refused(a, msg)) {
         a->pub.outcome = NM_OUT_NOEDNS;
-        s->no_edns = 1;
+        /* remembered for the server only when the refusal repeats the
+         * question: a question-less one is as easy to forge as an id and
+         * a port, and would turn EDNS (and DO) off for good */
+        if (msg->nq > 0) s->no_edns = 1;
         send_try(ex, s, a->pub.transport, 0);
         return;
     }

@@ -39,6 +39,11 @@ struct nm_pending {
     uint16_t id;
     uint8_t case_sensitive; /* 0x20: the question must match byte for byte */
     uint8_t stream;         /* TCP: keep it after a reply (zone transfers) */
+    /* The query carried an OPT record: a FORMERR or NOTIMP without the
+     * question may be the server refusing EDNS (and is taken for nothing
+     * else).  Direct exchanges (qname NULL) take such replies as they
+     * come. */
+    uint8_t edns;
     /* The question a reply must repeat: qname (uncompressed wire form),
      * qtype, qcls.  With qname NULL the reply must repeat the questions of
      * `sent`, which then stays valid while the query waits (a message of

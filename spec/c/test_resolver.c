@@ -13,13 +13,17 @@
 #include "errors.h"
 #include "message.h"
 #include "name.h"
+#include "reply.h"
 #include "resolver.h"
 
 #define T_A 1
 #define T_TXT 16
 #define C_IN 1
 
-enum { B_OK = 0, B_SILENT = 1, B_TC = 3, B_SERVFAIL = 4, B_GARBAGE = 8, B_SLOW = 10, B_TCP_CLOSE = 15 };
+enum {
+    B_OK = 0, B_SILENT = 1, B_TC = 3, B_SERVFAIL = 4, B_GARBAGE = 8, B_SLOW = 10, B_TCP_CLOSE = 15,
+    B_FORMERR_NOQ = 19, B_OPCODE_DECOY = 20, B_TC_CUT = 21
+};
 
 static int named_port, bad_base;
 
@@ -426,6 +430,87 @@ TEST(survives_servers_that_close_tcp_connections)
     }
     CHECK_INT(ended, 100);
     CHECK_INT(answered, 0);
+    teardown(&f);
+}
+
+TEST(takes_a_formerr_without_question_only_as_no_edns_and_only_for_that_query)
+{
+    fixture f;
+    result res;
+    const double t[] = { 1 };
+    nm_addr s = bad(B_FORMERR_NOQ);
+    setup(&f, t, 1, &s, 1);
+    for (int round = 0; round < 2; round++) {
+        /* the bare header says "no EDNS" to this query; the server is
+         * not marked (such a reply is easy to forge), so the next query
+         * carries EDNS again */
+        ask(&f, "www.example.test", T_A, 0, &res);
+        CHECK_INT(res.status, NM_OK);
+        CHECK_MEM(res.a, "\xc0\x00\x02\x14", 4);
+        CHECK_INT(res.nattempts, 2);
+        CHECK_INT(res.attempts[0].edns, 1);
+        CHECK_INT(res.attempts[0].outcome, NM_OUT_NOEDNS);
+        CHECK_INT(res.attempts[1].edns, 0);
+        CHECK_INT(res.attempts[1].outcome, NM_OUT_ANSWER);
+    }
+    teardown(&f);
+}
+
+TEST(checks_a_question_less_reply_against_what_was_sent)
+{
+    static const uint8_t formerr[12] = { 0x12, 0x34, 0x81, 0x01 }; /* QR, RD; FORMERR; no counts */
+    nm_pending p;
+    nm_msg m;
+    nm_drop_stats drops;
+    memset(&p, 0, sizeof p);
+    memset(&drops, 0, sizeof drops);
+    p.qname = wire("www.example.test");
+    p.qtype = T_A;
+    p.qcls = C_IN;
+    /* a query sent without EDNS: nothing ties the reply to it */
+    CHECK_INT(nm_reply_check(&p, formerr, sizeof formerr, &m, &drops), 0);
+    CHECK_INT(drops.wrong_question, 1);
+    /* with EDNS: taken (as "no EDNS", by the resolver) */
+    p.edns = 1;
+    CHECK_INT(nm_reply_check(&p, formerr, sizeof formerr, &m, &drops), 1);
+    nm_msg_release(&m);
+    /* a caller's own message (qname NULL): as it comes */
+    p.edns = 0;
+    p.qname = NULL;
+    CHECK_INT(nm_reply_check(&p, formerr, sizeof formerr, &m, &drops), 1);
+    nm_msg_release(&m);
+}
+
+TEST(ignores_a_reply_with_another_opcode)
+{
+    fixture f;
+    result res;
+    const double t[] = { 1 };
+    nm_addr s = bad(B_OPCODE_DECOY);
+    setup(&f, t, 1, &s, 1);
+    ask(&f, "www.example.test", T_A, 0, &res);
+    CHECK_INT(res.status, NM_OK);
+    CHECK_MEM(res.a, "\xc0\x00\x02\x15", 4);
+    CHECK_INT(res.nattempts, 1);
+    CHECK_INT(res.attempts[0].ignored, 1);
+    if (res.took < 0.045) CTEST_FAIL("answered after %.3f s: the UPDATE decoy was taken", res.took);
+    teardown(&f);
+}
+
+TEST(asks_over_tcp_after_a_truncated_reply_cut_after_its_question)
+{
+    fixture f;
+    result res;
+    const double t[] = { 1 };
+    nm_addr s = bad(B_TC_CUT);
+    setup(&f, t, 1, &s, 1);
+    ask(&f, "www.example.test", T_A, 0, &res);
+    CHECK_INT(res.status, NM_OK);
+    CHECK_MEM(res.a, "\xc0\x00\x02\x16", 4);
+    CHECK_INT(res.nattempts, 2);
+    CHECK_INT(res.attempts[0].outcome, NM_OUT_TRUNCATED);
+    CHECK_INT(res.attempts[1].transport, NM_TCP);
+    CHECK_INT(res.attempts[1].outcome, NM_OUT_ANSWER);
     teardown(&f);
 }
 

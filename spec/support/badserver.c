@@ -44,6 +44,15 @@
  *                                 and closes it, unanswered, on the next (a
  *                                 server that limits queries per connection);
  *                                 UDP: TC=1
+ *  19  53619  formerr_noq         to a query with an OPT record, FORMERR with
+ *                                 no question and no OPT (a bare header); a
+ *                                 normal answer otherwise
+ *  20  53620  opcode_decoy        at once a reply with the right id and
+ *                                 question but opcode UPDATE, the right reply
+ *                                 50 ms later
+ *  21  53621  tc_cut              UDP: the answer with TC=1 cut right after
+ *                                 the question, its counts kept; TCP: the
+ *                                 answer
  *
  * Statistics: on every port, a TXT query for "stats." (any case) is answered
  * at once and normally (never delayed, truncated or mangled; over TCP too,
@@ -79,7 +88,7 @@ enum behaviour {
     B_OK, B_SILENT, B_WRONGID, B_TC, B_SERVFAIL, B_REFUSED, B_NOTIMP,
     B_FORMERR_ON_EDNS, B_GARBAGE, B_OTHERQUESTION, B_SLOW, B_OTHERPORT,
     B_NOQR, B_TCP_TRICKLE, B_TCP_REORDER, B_TCP_CLOSE, B_ECHO_CASE,
-    B_LOWERCASE_QUESTION, B_TCP_ONCE, B_COUNT
+    B_LOWERCASE_QUESTION, B_TCP_ONCE, B_FORMERR_NOQ, B_OPCODE_DECOY, B_TC_CUT, B_COUNT
 };
 
 static const struct {
@@ -105,6 +114,9 @@ static const struct {
     { "echo_case", "the question exactly as received" },
     { "lowercase_question", "the question name lower-cased" },
     { "tcp_once", "TCP: one answer per connection, then close; UDP: TC=1" },
+    { "formerr_noq", "a bare FORMERR header (no question) if the query has OPT, else an answer" },
+    { "opcode_decoy", "a decoy with opcode UPDATE at once, the reply 50 ms later" },
+    { "tc_cut", "UDP: the answer with TC=1 cut after the question; TCP: the answer" },
 };
 
 #define DEFAULT_BASE      53600
@@ -717,6 +729,29 @@ static void handle_message(int beh, const unsigned char *msg, size_t len, const 
         ro.qname_len = q.qname_len;
     }
 
+    if (beh == B_FORMERR_NOQ && q.has_opt) {
+        ro.rcode = 1;
+        ro.answer = 0;
+        ro.opt = 0;
+        n = build_reply(&q, beh, &ro, out);
+        out[4] = out[5] = 0; /* no question: the header alone */
+        send_now(d, out, 12);
+        return;
+    }
+    if (beh == B_OPCODE_DECOY) {
+        n = build_reply(&q, beh, &ro, out);
+        out[2] = (unsigned char)((out[2] & ~0x78) | (5 << 3));
+        send_now(d, out, n);
+        out[2] = (unsigned char)(out[2] & ~0x78);
+        send_later(d, WRONGID_DELAY_MS, out, n);
+        return;
+    }
+    if (beh == B_TC_CUT && !tcp) {
+        n = build_reply(&q, beh, &ro, out);
+        out[2] |= 0x02; /* TC */
+        send_now(d, out, 12 + q.qname_len + 4);
+        return;
+    }
     if (beh == B_WRONGID) {
         struct reply_opts decoy = ro;
         decoy.decoy = 1;
