@@ -761,10 +761,11 @@ static void reply(attempt *a, int status, const nm_msg *msg, int err)
                 finish(ex, NM_EIO, NULL);
             } else if (a->pub.transport == NM_TCP && a->pending.reused) {
                 /* RFC 7766 6.2.1: a server may close a connection it has
-                 * served (idle, or a limit of queries per connection) as
-                 * our query crosses; that says nothing of the server, so
-                 * ask it again at once on a new connection.  That one has
-                 * answered nothing yet: it is retried no further. */
+                 * served (idle, or a limit of queries per connection) with
+                 * our query on it; that says nothing of the server, so ask
+                 * it again at once on a new connection.  Each such
+                 * connection has answered something, and maxtries bounds
+                 * the retries of one query. */
                 send_try(ex, s, NM_TCP, a->pub.edns);
             } else {
                 advance(ex);

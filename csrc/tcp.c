@@ -103,6 +103,10 @@ static void shut(nm_tcp *t, int err)
     }
     while ((p = nm_idtable_any(&t->waiting))) {
         leave(t, p);
+        /* sent on a connection that has answered something by now (not
+         * only when it was sent: queries pipelined before the first
+         * answer count too): RFC 7766 6.2.1's case for asking again */
+        p->reused = t->replies > 0;
         p->cb(p, NM_EIO, NULL, err);
     }
     t->closes_left = 2;

@@ -63,7 +63,7 @@ struct nm_pending {
     uint16_t ignored;
     /* the transport's */
     uint8_t answered;       /* a stream had its first message */
-    uint8_t reused;         /* TCP: sent on a connection that had answered before */
+    uint8_t reused;         /* TCP: its connection had answered something (at send; at close) */
     uint32_t unmatched_at;  /* the transport's count of unmatched messages at send */
     uint32_t outslot;       /* UDP batching: 1 + its place in the queue to send, or 0 */
     nm_udp *udp;

@@ -22,7 +22,7 @@
 
 enum {
     B_OK = 0, B_SILENT = 1, B_TC = 3, B_SERVFAIL = 4, B_GARBAGE = 8, B_SLOW = 10, B_TCP_CLOSE = 15,
-    B_FORMERR_NOQ = 19, B_OPCODE_DECOY = 20, B_TC_CUT = 21
+    B_TCP_ONCE = 18, B_FORMERR_NOQ = 19, B_OPCODE_DECOY = 20, B_TC_CUT = 21
 };
 
 static int named_port, bad_base;
@@ -511,6 +511,32 @@ TEST(asks_over_tcp_after_a_truncated_reply_cut_after_its_question)
     CHECK_INT(res.attempts[0].outcome, NM_OUT_TRUNCATED);
     CHECK_INT(res.attempts[1].transport, NM_TCP);
     CHECK_INT(res.attempts[1].outcome, NM_OUT_ANSWER);
+    teardown(&f);
+}
+
+TEST(asks_again_on_a_new_connection_what_a_closing_server_left_unanswered)
+{
+    /* tcp_once answers one query per connection and closes it: queries
+     * pipelined on one connection before its first answer are asked
+     * again on a new one (RFC 7766 6.2.1), each connection answering one */
+    fixture f;
+    result res[3];
+    const double t[] = { 2 };
+    nm_addr s = bad(B_TCP_ONCE);
+    int done = 0;
+    setup(&f, t, 1, &s, 1);
+    query(&f, "a.example.test", T_A, NM_Q_TCP, &res[0]);
+    query(&f, "b.example.test", T_A, NM_Q_TCP, &res[1]);
+    query(&f, "c.example.test", T_A, NM_Q_TCP, &res[2]);
+    while (finished < 3 && uv_run(&f.loop, UV_RUN_ONCE)) {
+    }
+    for (int i = 0; i < 3; i++) {
+        done += res[i].done;
+        CHECK_INT(res[i].status, NM_OK);
+        CHECK_MEM(res[i].a, "\xc0\x00\x02\x13", 4);
+        if (res[i].took > 1) CTEST_FAIL("query %d took %.3f s: it waited for a timeout", i, res[i].took);
+    }
+    CHECK_INT(done, 3);
     teardown(&f);
 }
 
