@@ -352,8 +352,9 @@ static void flush(nm_udp *u)
 {
     struct mmsghdr msgs[SEND_BATCH];
     struct iovec iov[SEND_BATCH];
-    nm_pending *failed[SEND_BATCH];
-    int errs[SEND_BATCH], nfailed = 0;
+    failing *f = NULL; /* the queries refused, made on the first refusal */
+    int *errs = NULL;
+    uint32_t cap = u->nout;
     uv_os_fd_t fd;
     uint32_t i = 0;
 
@@ -390,9 +391,15 @@ static void flush(nm_udp *u)
                 if (err == UV_EAGAIN || err == UV_ENOBUFS)
                     err = send_later(u, u->outbuf + m->off, m->len,
                                      u->connected ? NULL : &m->p->to->u.sa);
-                if (err && nfailed < SEND_BATCH) {
-                    failed[nfailed] = m->p;
-                    errs[nfailed++] = err;
+                if (err && !f && (f = malloc(sizeof *f + cap * (sizeof *f->all + sizeof *errs)))) {
+                    errs = (int *)(void *)(f->all + cap);
+                    f->n = 0;
+                }
+                /* (without memory for the list, the query waits out its
+                 * time as if the datagram were lost) */
+                if (err && f) {
+                    errs[f->n] = err;
+                    f->all[f->n++] = m->p;
                 }
                 j++;
             }
@@ -402,12 +409,25 @@ static void flush(nm_udp *u)
         if (u->out[i].p) u->out[i].p->outslot = 0;
     u->nout = 0;
     u->outlen = 0;
-    /* the failures last: their callbacks may queue again */
-    for (int j = 0; j < nfailed; j++) {
-        nm_pending *p = failed[j];
-        if (p->udp != u) continue;
-        leave(u, p);
-        p->cb(p, NM_EIO, NULL, errs[j]);
+    /* the failures last: their callbacks may queue again, and cancel or
+     * free any of the others, so these wait in a frame as fail_all's do,
+     * out of the table and found by nm_udp_forget */
+    if (f) {
+        for (uint32_t j = 0; j < f->n; j++) {
+            leave(u, f->all[j]);
+            f->all[j]->udp = u;
+        }
+        f->up = u->failing;
+        u->failing = f;
+        for (uint32_t j = 0; j < f->n; j++) {
+            nm_pending *p = f->all[j];
+            if (!p) continue;
+            f->all[j] = NULL;
+            p->udp = NULL;
+            p->cb(p, NM_EIO, NULL, errs[j]);
+        }
+        u->failing = f->up;
+        free(f);
     }
     if (!u->closing) set_ref(u);
 }

@@ -13,8 +13,10 @@
 #include "errors.h"
 #include "message.h"
 #include "name.h"
+#include "random.h"
 #include "reply.h"
 #include "resolver.h"
+#include "transport.h"
 
 #define T_A 1
 #define T_TXT 16
@@ -538,6 +540,84 @@ TEST(asks_again_on_a_new_connection_what_a_closing_server_left_unanswered)
     }
     CHECK_INT(done, 3);
     teardown(&f);
+}
+
+/* Exchanges through a batching socket of the caller's: datagrams the
+ * kernel refuses (too big here) reach their queries' callbacks when the
+ * batch goes out; one callback closes the resolver, cancelling the others
+ * while the batch's failures are still being reported. */
+static nm_resolver *batch_resolver;
+static int batch_eio, batch_cancelled, batch_other, batch_closed;
+
+static void on_batch_result(void *arg, const nm_result *res)
+{
+    (void)arg;
+    if (res->status == NM_EIO) batch_eio++;
+    else if (res->status == NM_ECANCELLED) batch_cancelled++;
+    else batch_other++;
+    if (res->status == NM_EIO && arg != NULL && !batch_closed) {
+        batch_closed = 1;
+        nm_resolver_close(batch_resolver, NULL, NULL);
+    }
+}
+
+static void on_batch_socket_closed(void *owner, void *transport)
+{
+    (void)owner;
+    (void)transport;
+}
+
+TEST(reports_every_refused_datagram_of_a_batch_even_when_a_callback_closes)
+{
+    static uint8_t big[65520]; /* more than a UDP datagram can hold */
+    uv_loop_t loop;
+    nm_random rnd;
+    nm_rxbuf rx;
+    nm_transport_hooks hooks;
+    nm_addr to = server(9);
+    int err = 0;
+    nm_udp *u;
+    nm_exchange_options eo;
+    big[5] = 1;
+    memset(&hooks, 0, sizeof hooks);
+    hooks.closed = on_batch_socket_closed;
+    CHECK_INT(uv_loop_init(&loop), 0);
+    nm_random_init(&rnd);
+    nm_rxbuf_init(&rx, 1);
+    u = nm_udp_open(&loop, NULL, NULL, &rnd, &rx, &hooks, &err);
+    CHECK(u != NULL);
+    nm_udp_batch(u, 1);
+    eo.server = &to;
+    eo.transport = NM_UDP;
+    eo.timeout = 5;
+    eo.via_udp = u;
+    eo.via_tcp = NULL;
+    for (int round = 0; round < 2; round++) {
+        /* 70 refused, more than one sendmmsg's worth; then 2, the first
+         * closing the resolver under the second */
+        int n = round == 0 ? 70 : 2;
+        double t0 = now_s();
+        batch_eio = batch_cancelled = batch_other = batch_closed = 0;
+        batch_resolver = nm_resolver_new(&loop, NULL);
+        for (int i = 0; i < n; i++)
+            CHECK(nm_resolver_exchange(batch_resolver, big, sizeof big, &eo, on_batch_result,
+                                       round == 1 ? (void *)&eo : NULL) != NULL);
+        while (batch_eio + batch_cancelled + batch_other < n && now_s() - t0 < 10)
+            uv_run(&loop, UV_RUN_ONCE);
+        if (round == 0) {
+            CHECK_INT(batch_eio, 70);
+            CHECK(now_s() - t0 < 2);
+            nm_resolver_close(batch_resolver, NULL, NULL);
+        } else {
+            CHECK_INT(batch_eio, 1);
+            CHECK_INT(batch_cancelled, 1);
+        }
+        CHECK_INT(batch_other, 0);
+    }
+    nm_udp_close(u);
+    uv_run(&loop, UV_RUN_DEFAULT);
+    nm_rxbuf_free(&rx);
+    CHECK_INT(uv_loop_close(&loop), 0);
 }
 
 TEST(answers_a_burst_of_2000_queries)
