@@ -115,7 +115,8 @@ describe("reactor's UDP ports and TCP connections", function()
       { function() reactor.listenUDP(0, {}) end,
         "bad argument #2 to 'listenUDP' (a protocol with datagramReceived expected, got table)" },
       { function() reactor.listenUDP(0, { datagramReceived = print }, "localhost") end,
-        "bad argument #3 to 'listenUDP' (interface: an IP address expected, got 'localhost')" },
+        "bad argument #3 to 'listenUDP' (interface: an IP address expected, got 'localhost';"
+          .. " names are not resolved here)" },
       { function() reactor.connectTCP("localhost", 53, { buildProtocol = print }) end,
         "bad argument #1 to 'connectTCP' (host: an IP address expected, got 'localhost';"
           .. " names are not resolved here)" },

@@ -162,6 +162,18 @@ function M.issubclass(a, b)
   return false
 end
 
+--- Whether `v` can be called: a function, or a value whose metatable has
+-- `__call` (what the modules take wherever they take a callback).
+-- @param v
+-- @treturn boolean
+function M.iscallable(v)
+  if type(v) == "function" then
+    return true
+  end
+  local mt = getmetatable(v)
+  return type(mt) == "table" and mt.__call ~= nil
+end
+
 --- The class of an instance, or nil for anything else.
 -- @param v
 -- @treturn table|nil

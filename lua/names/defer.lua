@@ -358,11 +358,7 @@ local function newDeferred(meta, canceller)
 end
 
 local function checkCallable(f, n, fname)
-  if type(f) == "function" then
-    return
-  end
-  local mt = getmetatable(f)
-  if type(mt) ~= "table" or mt.__call == nil then
+  if not class.iscallable(f) then
     error(format("bad argument #%d to '%s' (function expected, got %s)", n, fname, type(f)), 3)
   end
 end

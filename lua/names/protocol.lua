@@ -16,6 +16,7 @@
 -- `controller:messageReceived(message, protocol, address)`.
 -- @module names.protocol
 
+local class = require "names.class"
 local common = require "names.common"
 local core = require "names.core"
 local defer = require "names.defer"
@@ -109,7 +110,7 @@ local function checkController(controller, fname)
     error(("bad argument #1 to '%s' (controller: a table expected, got %s)"):format(fname, type(controller)), 3)
   end
   local received = controller.messageReceived
-  if received ~= nil and type(received) ~= "function" and (getmetatable(received) or {}).__call == nil then
+  if received ~= nil and not class.iscallable(received) then
     error(("bad argument #1 to '%s' (controller.messageReceived: a function expected, got %s)")
       :format(fname, type(received)), 3)
   end

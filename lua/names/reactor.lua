@@ -14,6 +14,7 @@
 -- without blocking.
 -- @module names.reactor
 
+local class = require "names.class"
 local core = require "names.core"
 local defer = require "names.defer"
 
@@ -160,9 +161,6 @@ local function checkSeconds(seconds, n, fname)
   end
 end
 
-local function isCallable(f)
-  return type(f) == "function" or (getmetatable(f) or {}).__call ~= nil
-end
 
 local function checkActive(self, what)
   if self.cancelled then
@@ -217,7 +215,7 @@ end
 -- @treturn DelayedCall with `cancel`, `reset`, `delay`, `active`, `getTime`
 function M.callLater(delay, f, ...)
   checkSeconds(delay, 1, "callLater")
-  if not isCallable(f) then
+  if not class.iscallable(f) then
     error("bad argument #2 to 'callLater' (function expected, got " .. type(f) .. ")", 2)
   end
   if delay < 0 then
@@ -245,7 +243,7 @@ local startup = {}
 --- Calls `f(...)` once the reactor runs (at once if it is running).
 -- @tparam function f
 function M.callWhenRunning(f, ...)
-  if not isCallable(f) then
+  if not class.iscallable(f) then
     error("bad argument #1 to 'callWhenRunning' (function expected, got " .. type(f) .. ")", 2)
   end
   if core.running() then
@@ -281,8 +279,9 @@ end
 
 --- Runs what is ready without blocking: due calls, and the I/O that
 -- `pollfd()` reported (with `wait`, blocks for one round of the loop
--- instead; 0 is taken as false, as cqueues' `step(0)`). Raises when called from inside the loop (a callback of `run()`
--- or of `step()`). Callable as a method.
+-- instead; 0 is taken as false, as cqueues' `step(0)`). Raises when called
+-- from inside the loop (a callback of `run()` or of `step()`). Callable as
+-- a method.
 -- @tparam[opt] boolean wait
 -- @treturn boolean whether anything is still pending (a lookup, a delayed
 --   call): false once the reactor is idle
@@ -330,6 +329,22 @@ end
 
 -- Network ----------------------------------------------------------------------------
 
+-- A transport of the core, opened for the reactor function `fname`: its
+-- errors are the caller's, the address argument (number `n`, `what`) named
+-- when it is no IP address (the core says only "bad address").
+local function open(fname, n, what, opener, address, ...)
+  local ok, transport = pcall(opener, address, ...)
+  if ok then
+    return transport
+  end
+  local why = tostring(transport)
+  if why:find("bad address", 1, true) then
+    error(format("bad argument #%d to '%s' (%s: an IP address expected, got '%s';"
+      .. " names are not resolved here)", n, fname, what, address), 3)
+  end
+  error(fname .. ": " .. why:gsub("^[^:]*:%d+: ", ""), 3)
+end
+
 local Port = { __name = "names.reactor.UDPPort" }
 Port.__index = Port
 
@@ -365,7 +380,7 @@ function M.listenUDP(port, protocol, interface)
   if math.type(port) ~= "integer" or port < 0 or port > 65535 then
     error("bad argument #1 to 'listenUDP' (port: 0..65535 expected)", 2)
   end
-  if type(protocol) ~= "table" or not isCallable(protocol.datagramReceived) then
+  if type(protocol) ~= "table" or not class.iscallable(protocol.datagramReceived) then
     error("bad argument #2 to 'listenUDP' (a protocol with datagramReceived expected, got "
       .. type(protocol) .. ")", 2)
   end
@@ -376,18 +391,9 @@ function M.listenUDP(port, protocol, interface)
     interface = "0.0.0.0" -- Twisted's '': every IPv4 interface
   end
   local p = setmetatable({ interface = interface, protocol = protocol }, Port)
-  local ok, port_or_err = pcall(core.udp_listen, interface, port, function(data, host, fromPort)
+  p._port = open("listenUDP", 3, "interface", core.udp_listen, interface, port, function(data, host, fromPort)
     protocol:datagramReceived(data, { host, fromPort })
   end)
-  if not ok then
-    local why = tostring(port_or_err)
-    if why:find("bad address", 1, true) then
-      why = format("interface: an IP address expected, got '%s'", interface)
-      error("bad argument #3 to 'listenUDP' (" .. why .. ")", 2)
-    end
-    error("listenUDP: " .. why:gsub("^[^:]*:%d+: ", ""), 2)
-  end
-  p._port = port_or_err
   if protocol.makeConnection then
     protocol:makeConnection(p)
   else
@@ -435,15 +441,15 @@ function M.connectTCP(host, port, factory)
   if math.type(port) ~= "integer" or port < 1 or port > 65535 then
     error("bad argument #2 to 'connectTCP' (port: 1..65535 expected)", 2)
   end
-  if type(factory) ~= "table" or not isCallable(factory.buildProtocol) then
+  if type(factory) ~= "table" or not class.iscallable(factory.buildProtocol) then
     error("bad argument #3 to 'connectTCP' (a factory with buildProtocol expected)", 2)
   end
-  if factory.clientConnectionFailed ~= nil and not isCallable(factory.clientConnectionFailed) then
+  if factory.clientConnectionFailed ~= nil and not class.iscallable(factory.clientConnectionFailed) then
     error("bad argument #3 to 'connectTCP' (the factory's clientConnectionFailed is not a function)", 2)
   end
   local connector = {}
   local conn = setmetatable({ peer = { host, port } }, Connection)
-  local ok, conn_or_err = pcall(core.tcp_connect, host, port, function(err)
+  conn._conn = open("connectTCP", 1, "host", core.tcp_connect, host, port, function(err)
     if err then
       if factory.clientConnectionFailed then
         factory:clientConnectionFailed(connector, err)
@@ -469,15 +475,6 @@ function M.connectTCP(host, port, factory)
   end, function(reason)
     conn:_lost(reason)
   end)
-  if not ok then
-    local why = tostring(conn_or_err)
-    if why:find("bad address", 1, true) then
-      error(format("bad argument #1 to 'connectTCP' (host: an IP address expected, got '%s';"
-        .. " names are not resolved here)", host), 2)
-    end
-    error("connectTCP: " .. why:gsub("^[^:]*:%d+: ", ""), 2)
-  end
-  conn._conn = conn_or_err
   function connector.disconnect()
     conn:loseConnection()
   end

@@ -10,6 +10,7 @@
 -- wait with `coroutine.yield(d)` or return a Deferred.
 -- @module names.task
 
+local class = require "names.class"
 local defer = require "names.defer"
 local reactor = require "names.reactor"
 
@@ -73,7 +74,7 @@ function M.deferLater(clock, delay, f, ...)
   if type(delay) ~= "number" or delay ~= delay then
     error("bad argument #2 to 'deferLater' (number expected, got " .. type(delay) .. ")", 2)
   end
-  if f ~= nil and type(f) ~= "function" and not (getmetatable(f) or {}).__call then
+  if f ~= nil and not class.iscallable(f) then
     error("bad argument #3 to 'deferLater' (function expected, got " .. type(f) .. ")", 2)
   end
   local call
