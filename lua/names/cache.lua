@@ -32,11 +32,7 @@ function M.CacheResolver(opts)
   if type(opts) ~= "table" then
     error("bad argument #1 to 'CacheResolver' (a table of options expected)", 2)
   end
-  for k in pairs(opts) do
-    if not known[k] then
-      error(("bad argument #1 to 'CacheResolver' (unknown option '%s')"):format(tostring(k)), 2)
-    end
-  end
+  common.checkOptions(opts, known, "CacheResolver", 2)
   local clock = opts.clock or opts.reactor or reactor
   if type(clock) ~= "table" or type(clock.seconds) ~= "function" then
     error("bad argument #1 to 'CacheResolver' (clock: something with seconds() expected, got "

@@ -131,19 +131,7 @@ local resolverOptions = {
   dns0x20 = true, maxInflight = true, udpMaxQueries = true,
 }
 
--- An options table: no list part, known keys only (a misspelt key or a
--- server list passed in its place must not be silently ignored).
-local function checkOptions(o, known, fname, level)
-  if o[1] ~= nil then
-    error(format("bad argument #1 to '%s' (a table of options expected, got a list;"
-      .. " servers go in {servers = {...}})", fname), level + 1)
-  end
-  for k in pairs(o) do
-    if not known[k] then
-      error(format("bad argument #1 to '%s' (unknown option '%s')", fname, tostring(k)), level + 1)
-    end
-  end
-end
+local checkOptions = common.checkOptions
 
 local newResolver
 
@@ -250,6 +238,7 @@ function Resolver:_lookup(name, cls, qtype, timeout)
   self:_maybeParseConfig()
   local candidates = self:_candidates(name)
   local cache = self.cache
+  local asked = cache and common.relative(name)
   local i, lastFailure, nodata = 0, nil, nil
   local handle
   local result = defer.Deferred(function()
@@ -292,10 +281,13 @@ function Resolver:_lookup(name, cls, qtype, timeout)
       return result:errback(lastFailure or defer.Failure(errors.DNSNameError(name)))
     end
     -- the cache holds answers under the names asked, search list applied:
-    -- only here are those names known
-    local held = cache and cache._cache:get(candidate, qtype, cls, cache.clock.seconds())
-    if held then
-      return done(held, nil, nil)
+    -- only here are those names known (the name itself, a chain's
+    -- CacheResolver has looked up before this resolver is asked)
+    if cache and candidate ~= asked then
+      local held = cache._cache:get(candidate, qtype, cls, cache.clock.seconds())
+      if held then
+        return done(held, nil, nil)
+      end
     end
     handle = self._core:query(candidate, qtype, cls, timeout, "", done)
   end

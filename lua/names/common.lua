@@ -140,6 +140,21 @@ end
 
 M.nameArgs = nameArgs
 
+--- Checks an options table: no list part, known keys only (a misspelt key
+-- or a server list passed in its place must not be silently ignored).
+-- `level`: the user's frame, as error() counts from the caller.
+function M.checkOptions(o, known, fname, level)
+  if o[1] ~= nil then
+    error(format("bad argument #1 to '%s' (a table of options expected, got a list%s)", fname,
+      known.servers and "; servers go in {servers = {...}}" or ""), level + 1)
+  end
+  for k in pairs(o) do
+    if not known[k] then
+      error(format("bad argument #1 to '%s' (unknown option '%s')", fname, tostring(k)), level + 1)
+    end
+  end
+end
+
 --- `name` without its final dot. (Not gsub("%.$"): an unanchored pattern
 -- tries every position, and this runs on every lookup.)
 function M.relative(name)
