@@ -178,6 +178,17 @@ static int l_hosts_addresses(lua_State *L)
     return 1;
 }
 
+/* hosts:lists(name, 4|6) -> whether the file gives name an address of that
+ * family (no table built: a chain asks this of every name it resolves) */
+static int l_hosts_lists(lua_State *L)
+{
+    const char *name = luaL_checkstring(L, 2);
+    int family = luaL_checkinteger(L, 3) == 6 ? AF_INET6 : AF_INET;
+    uint8_t out[1][16];
+    lua_pushboolean(L, nm_hosts_addresses(check_hosts(L)->hosts, name, family, out, 1) > 0);
+    return 1;
+}
+
 /* The names the hosts object at stack index 1 has for addr, copied one
  * after another (each with its NUL) into a userdata left on the stack;
  * returns how many.  The names point into the file's text, and a
@@ -450,6 +461,7 @@ void nm_lua_open_sys(lua_State *L)
     static const luaL_Reg hosts_methods[] = {
         { "reload", l_hosts_reload },
         { "addresses", l_hosts_addresses },
+        { "lists", l_hosts_lists },
         { "names", l_hosts_names },
         { "count", l_hosts_count },
         { NULL, NULL },

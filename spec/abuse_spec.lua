@@ -174,6 +174,7 @@ describe("the binding under abuse", function()
       { core.resolvconf, conf, "info" },
       { core.resolvconf, conf, "candidates", "x" },
       { core.hosts, hosts, "addresses", I, 4 },
+      { core.hosts, hosts, "lists", I, 4 },
       { core.cache, nil, "get", I, 1, 1, 0 },
       { core.cache, nil, "put", I, 1, 1, I, 0 },
     }
@@ -211,8 +212,8 @@ describe("the binding under abuse", function()
     os.remove(conf)
     os.remove(hosts)
     -- the finalizer ran inside some calls (each said "closed")
-    assert.same({ info = "closed", candidates = "closed", addresses = "closed", get = "closed",
-      put = "closed" }, closed)
+    assert.same({ info = "closed", candidates = "closed", addresses = "closed", lists = "closed",
+      get = "closed", put = "closed" }, closed)
   end)
 
   it("decodes right while finalizers decode other messages in the middle", function()

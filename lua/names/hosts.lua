@@ -70,7 +70,7 @@ end
 -- getHostByName of such a name wait for it).
 local function addresses(self, name, rtype, family, other)
   local answers = records(self, name, rtype, family)
-  if #answers == 0 and #self._hosts:addresses(name, other) > 0 then
+  if #answers == 0 and self._hosts:lists(name, other) then
     return defer.succeed(common.Result({}, {}, {}))
   end
   return respond(name, answers)
