@@ -121,11 +121,33 @@ static void leave(nm_udp *u, nm_pending *p)
     p->ignored = (uint16_t)(p->ignored + more > 0xFFFF ? 0xFFFF : p->ignored + more);
 }
 
-/* Every query waiting now learns that this socket failed.  They are taken
- * out first: a callback that sends again on this socket starts afresh.
- * Until its turn comes, each stays linked to the socket through the frame,
+/* Calls back, each with NM_EIO and its error (errs[i], or err for all),
+ * the queries of frame f, then frees it.  They leave the table first, and
+ * until its turn comes each stays linked to the socket through the frame,
  * so that nm_udp_forget can take out one that a callback before it
  * cancelled or freed. */
+static void call_back_failed(nm_udp *u, failing *f, const int *errs, int err)
+{
+    for (uint32_t i = 0; i < f->n; i++) {
+        nm_pending *p = f->all[i];
+        if (nm_idtable_get(&u->waiting, p->id) == p) leave(u, p);
+        p->udp = u;
+    }
+    f->up = u->failing;
+    u->failing = f;
+    for (uint32_t i = 0; i < f->n; i++) {
+        nm_pending *p = f->all[i];
+        if (!p) continue;
+        f->all[i] = NULL;
+        p->udp = NULL;
+        p->cb(p, NM_EIO, NULL, errs ? errs[i] : err);
+    }
+    u->failing = f->up;
+    free(f);
+}
+
+/* Every query waiting now learns that this socket failed.  They are taken
+ * out first: a callback that sends again on this socket starts afresh. */
 static void fail_all(nm_udp *u, int err)
 {
     nm_pending *p;
@@ -134,20 +156,10 @@ static void fail_all(nm_udp *u, int err)
     if (n && (f = malloc(sizeof *f + n * sizeof *f->all)) != NULL) {
         while ((p = nm_idtable_any(&u->waiting))) {
             leave(u, p);
-            p->udp = u;
             f->all[k++] = p;
         }
         f->n = k;
-        f->up = u->failing;
-        u->failing = f;
-        for (uint32_t i = 0; i < k; i++) {
-            if (!(p = f->all[i])) continue;
-            f->all[i] = NULL;
-            p->udp = NULL;
-            p->cb(p, NM_EIO, NULL, err);
-        }
-        u->failing = f->up;
-        free(f);
+        call_back_failed(u, f, NULL, err);
     } else {
         while ((p = nm_idtable_any(&u->waiting))) {
             leave(u, p);
@@ -410,25 +422,8 @@ static void flush(nm_udp *u)
     u->nout = 0;
     u->outlen = 0;
     /* the failures last: their callbacks may queue again, and cancel or
-     * free any of the others, so these wait in a frame as fail_all's do,
-     * out of the table and found by nm_udp_forget */
-    if (f) {
-        for (uint32_t j = 0; j < f->n; j++) {
-            leave(u, f->all[j]);
-            f->all[j]->udp = u;
-        }
-        f->up = u->failing;
-        u->failing = f;
-        for (uint32_t j = 0; j < f->n; j++) {
-            nm_pending *p = f->all[j];
-            if (!p) continue;
-            f->all[j] = NULL;
-            p->udp = NULL;
-            p->cb(p, NM_EIO, NULL, errs[j]);
-        }
-        u->failing = f->up;
-        free(f);
-    }
+     * free any of the others */
+    if (f) call_back_failed(u, f, errs, 0);
     if (!u->closing) set_ref(u);
 }
 
