@@ -128,7 +128,7 @@ end
 -- @treturn Resolver
 local resolverOptions = {
   resolv = true, servers = true, timeout = true, rotate = true, tcp = true, edns = true,
-  dns0x20 = true, maxInflight = true, udpMaxQueries = true,
+  dns0x20 = true, maxInflight = true, udpMaxQueries = true, udpIdle = true,
 }
 
 local checkOptions = common.checkOptions
@@ -189,6 +189,7 @@ function newResolver(o, level)
     dns0x20 = o.dns0x20 or false,
     maxInflight = o.maxInflight,
     udpMaxQueries = o.udpMaxQueries,
+    udpIdle = o.udpIdle,
   })
   if not made then
     -- the core names the option: "(maxInflight: a number expected, ...)"
