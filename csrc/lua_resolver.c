@@ -103,7 +103,10 @@ static int l_deliver(lua_State *L)
         }
         lua_pushnil(L);
     } else if (res->status == NM_OK) {
-        if (!nm_lua_push_message(L, res->msg)) return luaL_error(L, "names.dns is not loaded");
+        /* the bytes copied: the sections are decoded when first read */
+        lua_pushlstring(L, (const char *)res->msg->wire, res->msg->len);
+        if (!nm_lua_push_message_lazy(L, res->msg, -1)) return luaL_error(L, "names.dns is not loaded");
+        lua_remove(L, -2);
         lua_pushnil(L);
     } else {
         lua_pushnil(L);

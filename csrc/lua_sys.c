@@ -326,7 +326,7 @@ static int l_cache_get(lua_State *L)
         nm_msg_release(&m);
         return 0;
     }
-    if (!nm_lua_push_message(L, &m)) {
+    if (!nm_lua_push_message_lazy(L, &m, -1)) {
         nm_msg_release(&m);
         return luaL_error(L, "names.dns is not loaded");
     }

@@ -12,7 +12,6 @@
 
 local common = require "names.common"
 local core = require "names.core"
-local defer = require "names.defer"
 local dns = require "names.dns"
 local errors = require "names.error"
 local reactor = require "names.reactor"
@@ -50,20 +49,23 @@ function M.CacheResolver(opts)
   }, CacheResolver)
 end
 
-function CacheResolver:_lookup(name, cls, qtype, _)
+-- The cache answers at once: see common.answerNow.
+function CacheResolver:_answer(name, cls, qtype)
   local m = self._cache:get(name, qtype, cls, self.clock.seconds())
   if not m then
-    return defer.fail(errors.DomainError(name))
+    return nil
   end
   if m.rCode ~= dns.OK then
     -- a negative answer held is an answer: `fromCache` tells a chain to
     -- stop here rather than ask the network again
     local e = errors.errorForRcode(m.rCode)(m)
     e.fromCache = true
-    return defer.fail(e)
+    return nil, e
   end
-  return defer.succeed(common.Result(m.answers, m.authority, m.additional, m))
+  return common.lazyResult(m)
 end
+
+CacheResolver._lookup = common.lookupFromAnswer
 
 --- Stores a response Message for its question (Twisted's `cacheResult`
 -- takes the query and the three sections; both forms work).

@@ -56,7 +56,7 @@ local function filterAnswer(message, attempts)
     e.reason = reasonFor(query, attempts)
     return defer.Failure(e)
   end
-  return common.Result(message.answers, message.authority, message.additional, message)
+  return common.lazyResult(message)
 end
 
 -- Resolver ------------------------------------------------------------------------------
@@ -266,7 +266,7 @@ function Resolver:_lookup(name, cls, qtype, timeout)
         return try() -- the next candidate, or NODATA, or this error
       end
       return result:errback(out)
-    elseif #out[1] == 0 and i < #candidates then
+    elseif i < #candidates and #out[1] == 0 then
       nodata = nodata or out
       return try()
     end

@@ -19,7 +19,36 @@ local byte, concat, format, sub = string.byte, table.concat, string.format, stri
 -- Result -----------------------------------------------------------------------
 
 local Result = { __name = "names.common.Result" }
-Result.__index = Result
+
+-- A result made from a response takes its sections from the message when
+-- they are first read (see lazyResult); r[1] and r.answers are then the
+-- same table as r.message.answers, as when they are given.
+local sectionNames = { "answers", "authority", "additional", answers = "answers",
+  authority = "authority", additional = "additional" }
+local sectionSlots = { answers = 1, authority = 2, additional = 3 }
+
+function Result.__index(self, k)
+  local section = sectionNames[k]
+  if section then
+    local m = rawget(self, "message")
+    if m ~= nil then
+      local v = m[section] or {}
+      rawset(self, sectionSlots[section], v)
+      rawset(self, section, v)
+      return v
+    end
+  end
+  return Result[k]
+end
+
+function Result.__len()
+  return 3
+end
+
+function Result.__pairs(self)
+  local _ = self[1], self[2], self[3]
+  return next, self, nil
+end
 
 local sectionRepr = repr.list
 
@@ -38,6 +67,13 @@ function M.Result(answers, authority, additional, message)
   answers, authority, additional = answers or {}, authority or {}, additional or {}
   return setmetatable({ answers, authority, additional, answers = answers, authority = authority,
     additional = additional, message = message }, Result)
+end
+
+--- A lookup's result from a response Message, its sections taken from the
+-- message when first read.
+-- @treturn Result
+function M.lazyResult(message)
+  return setmetatable({ message = message }, Result)
 end
 
 function M.isResult(v)
@@ -164,6 +200,48 @@ function M.relative(name)
   return name
 end
 
+-- Answers without waiting --------------------------------------------------------
+
+-- The query methods ResolverBase made (see plainQuery).
+local baseQueries = setmetatable({}, { __mode = "k" })
+
+--- What a resolver can answer at once, without a Deferred: a resolver
+-- class may have `_answer(name, cls, type)`, which returns a `Result`, or
+-- `nil, err` when the lookup fails with error value `err` (`err` nil: the
+-- name is not there, a DomainError), or `false` when it must be asked the
+-- Deferred way (`_lookup`). The hosts file and the cache answer at once;
+-- a ResolverChain asks them so, and `getHostByName` too, so that an answer
+-- they hold costs no Deferred, Failure or callback per resolver.
+-- Only a class's own `_answer` is taken, and only while the instance keeps
+-- the class's `_lookup` and `query`: a resolver that replaces either is
+-- asked through them.
+-- @return a Result, or nil and an error value, or false
+function M.answerNow(resolver, name, cls, qtype)
+  local mt = getmetatable(resolver)
+  local answer = type(mt) == "table" and rawget(mt, "_answer")
+  if answer and resolver._lookup == rawget(mt, "_lookup") and resolver.query == rawget(mt, "query") then
+    return answer(resolver, name, cls, qtype)
+  end
+  return false
+end
+
+--- Whether `resolver:query(q, timeout)` is ResolverBase's, which is
+-- `resolver:_lookup(q.name.name, q.cls, q.type, timeout)`.
+function M.plainQuery(resolver)
+  local mt = getmetatable(resolver)
+  return type(mt) == "table" and resolver.query == rawget(mt, "query") and baseQueries[rawget(mt, "query")]
+    or false
+end
+
+--- The `_lookup` of a resolver that has `_answer` and never waits.
+function M.lookupFromAnswer(self, name, cls, qtype)
+  local result, err = self:_answer(name, cls, qtype)
+  if result then
+    return defer.succeed(result)
+  end
+  return defer.fail(err or errors.DomainError(M.relative(name)))
+end
+
 -- ResolverBase --------------------------------------------------------------------
 
 --- The lookup methods, by Twisted's names, and the type each asks for.
@@ -197,6 +275,7 @@ function M.ResolverBase(cls)
     end
     return self:_lookup(query.name.name, query.cls, query.type, M.checkTimeout(timeout, "query", 2))
   end
+  baseQueries[cls.query] = true
 
   if not cls.lookupZone then
     function cls:lookupZone()
@@ -262,46 +341,83 @@ local function answeredName(result, name)
   return name
 end
 
+-- What getHostByName makes of the two answers, `{ok, value}` pairs (AAAA,
+-- then A) as a DeferredList gives them: an address, a Failure, or a
+-- Deferred (a CNAME to follow with a new lookup).
+local function decide(resolver, name, timeout, effort, results)
+  local answered, firstFailure = {}, nil
+  for _, pair in ipairs(results) do
+    if pair[1] then
+      answered[#answered + 1] = { name = answeredName(pair[2], name), answers = pair[2][1] }
+    elseif not firstFailure then
+      firstFailure = pair[2]
+    end
+  end
+  local follow
+  for _, a in ipairs(answered) do
+    local found = extract(a.name, a.answers, effort)
+    if type(found) == "string" then
+      return found
+    end
+    follow = follow or (found and found.follow)
+  end
+  if follow then
+    return M.getHostByName(resolver, follow, timeout, effort - 1)
+  end
+  if firstFailure and #answered == 0 then
+    return firstFailure
+  end
+  return noAddress(name)
+end
+
+local function settled(result, err, name)
+  if result then
+    return { true, result }
+  end
+  return { false, defer.Failure(err or errors.DomainError(name)) }
+end
+
 --- AAAA and A asked at once (no ANY query: servers answer it minimally
 -- since RFC 8482); IPv6 preferred, as Twisted; CNAMEs followed, with a new
--- lookup when the server did not follow the chain itself.
+-- lookup when the server did not follow the chain itself. When both
+-- answers are there at once (hosts file, cache: see answerNow), the
+-- address is worked out without waiting and the Deferred comes fired.
 function M.getHostByName(resolver, name, timeout, effort)
   if effort <= 0 then
     return noAddress(name)
   end
-  local both = defer.DeferredList({
-    resolver:_lookup(name, dns.IN, dns.AAAA, timeout),
-    resolver:_lookup(name, dns.IN, dns.A, timeout),
-  }, { consumeErrors = true })
+  local r6, e6 = M.answerNow(resolver, name, dns.IN, dns.AAAA)
+  local r4, e4 = false, nil
+  if r6 ~= false then
+    r4, e4 = M.answerNow(resolver, name, dns.IN, dns.A)
+    if r4 ~= false then
+      local v = decide(resolver, name, timeout, effort, { settled(r6, e6, name), settled(r4, e4, name) })
+      if type(v) == "string" then
+        return defer.succeed(v)
+      elseif defer.isFailure(v) then
+        return defer.fail(v)
+      end
+      return v -- the Deferred of a CNAME followed
+    end
+  end
+  -- an answer already there is not asked for again
+  local function lookup(result, err, qtype)
+    if result == false then
+      return resolver:_lookup(name, dns.IN, qtype, timeout)
+    elseif result then
+      return defer.succeed(result)
+    end
+    return defer.fail(err or errors.DomainError(name))
+  end
+  local both = defer.DeferredList({ lookup(r6, e6, dns.AAAA), lookup(r4, e4, dns.A) },
+    { consumeErrors = true })
   -- a plain Deferred, as Twisted's getHostByName gives: it shows "waiting
   -- on" while a CNAME's follow-up lookup runs, and cancelling it cancels both
   local d = defer.Deferred(function()
     both:cancel()
   end)
   both:addCallback(function(results)
-    local answered, firstFailure = {}, nil
-    for _, pair in ipairs(results) do
-      if pair[1] then
-        answered[#answered + 1] = { name = answeredName(pair[2], name), answers = pair[2][1] }
-      elseif not firstFailure then
-        firstFailure = pair[2]
-      end
-    end
-    local follow
-    for _, a in ipairs(answered) do
-      local found = extract(a.name, a.answers, effort)
-      if type(found) == "string" then
-        return found
-      end
-      follow = follow or (found and found.follow)
-    end
-    if follow then
-      return M.getHostByName(resolver, follow, timeout, effort - 1)
-    end
-    if firstFailure and #answered == 0 then
-      return firstFailure
-    end
-    return noAddress(name)
+    return decide(resolver, name, timeout, effort, results)
   end)
   both:chainDeferred(d)
   return d

@@ -576,7 +576,49 @@ end
 -- Message --------------------------------------------------------------------
 
 local Message = { __name = "names.dns.Message" }
-Message.__index = Message
+
+-- A message that came off the wire (a reply, a cache entry) keeps its
+-- bytes under this key until every section has been read: each section is
+-- decoded when it is first read, as most lookups read the answers alone.
+-- Indexing, pairs, tostring and encoding all see the sections as if they
+-- had been there from the start.
+local lazyKey = {}
+local lazySections = { queries = true, answers = true, authority = true, additional = true }
+local decodeSection = core.decode_section
+
+function Message.__index(self, k)
+  local v = Message[k]
+  if v == nil and lazySections[k] then
+    local wire = rawget(self, lazyKey)
+    if wire then
+      v = decodeSection(wire, k)
+      rawset(self, k, v)
+      if rawget(self, "queries") and rawget(self, "answers") and rawget(self, "authority")
+          and rawget(self, "additional") then
+        rawset(self, lazyKey, nil)
+      end
+    end
+  end
+  return v
+end
+
+-- Every section decoded: a lazy message becomes a plain table.
+local function settle(self)
+  local wire = rawget(self, lazyKey)
+  if wire then
+    for k in pairs(lazySections) do
+      if rawget(self, k) == nil then
+        rawset(self, k, decodeSection(wire, k))
+      end
+    end
+    rawset(self, lazyKey, nil)
+  end
+end
+
+function Message.__pairs(self)
+  settle(self)
+  return next, self, nil
+end
 
 local messageArgs = { "id", "answer", "opCode", "recDes", "recAv", "auth", "rCode", "trunc",
   "maxSize", "authenticData", "checkingDisabled" }
@@ -697,7 +739,7 @@ end
 
 do
   local classes = { Name = Name, Query = Query, RRHeader = RRHeader, Message = Message,
-    Unknown = Unknown }
+    Unknown = Unknown, lazyKey = lazyKey }
   for t, cls in pairs(classesByType) do
     classes[t] = cls
   end

@@ -12,9 +12,7 @@
 local class = require "names.class"
 local common = require "names.common"
 local core = require "names.core"
-local defer = require "names.defer"
 local dns = require "names.dns"
-local errors = require "names.error"
 local reactor = require "names.reactor"
 
 local M = {}
@@ -57,11 +55,12 @@ local function records(self, name, rtype, family)
   return out
 end
 
-local function respond(name, answers)
+-- A name it does not list: nil (a DomainError, for a chain to move on).
+local function respond(answers)
   if #answers == 0 then
-    return defer.fail(errors.DomainError(name))
+    return nil
   end
-  return defer.succeed(common.Result(answers, {}, {}))
+  return common.Result(answers, {}, {})
 end
 
 -- A or AAAA. A name the file lists only with the other family has no
@@ -71,16 +70,17 @@ end
 local function addresses(self, name, rtype, family, other)
   local answers = records(self, name, rtype, family)
   if #answers == 0 and self._hosts:lists(name, other) then
-    return defer.succeed(common.Result({}, {}, {}))
+    return common.Result({}, {}, {})
   end
-  return respond(name, answers)
+  return respond(answers)
 end
 
-function Resolver:_lookup(name, cls, qtype, _)
+-- The file answers at once: see common.answerNow.
+function Resolver:_answer(name, cls, qtype)
   self:_maybeReload()
   name = common.relative(name)
   if cls ~= dns.IN then
-    return defer.fail(class.NotImplementedError("hosts: class " .. cls))
+    return nil, class.NotImplementedError("hosts: class " .. cls)
   end
   if qtype == dns.A then
     return addresses(self, name, dns.A, 4, 6)
@@ -91,18 +91,23 @@ function Resolver:_lookup(name, cls, qtype, _)
     for _, rr in ipairs(records(self, name, dns.AAAA, 6)) do
       all[#all + 1] = rr
     end
-    return respond(name, all)
+    return respond(all)
   elseif qtype == dns.PTR then
     local address = core.reverse_address(name)
-    local answers = {}
-    for _, host in ipairs(address and self._hosts:names(address) or {}) do
-      answers[#answers + 1] = dns.RRHeader(name, dns.PTR, dns.IN, self.ttl,
-        dns.Record_PTR(host, self.ttl))
+    local hosts = address and self._hosts:names(address)
+    if not hosts or #hosts == 0 then
+      return nil
     end
-    return respond(name, answers)
+    local answers = {}
+    for i, host in ipairs(hosts) do
+      answers[i] = dns.RRHeader(name, dns.PTR, dns.IN, self.ttl, dns.Record_PTR(host, self.ttl))
+    end
+    return respond(answers)
   end
-  return defer.fail(class.NotImplementedError("hosts: type " .. dns.typeToText(qtype)))
+  return nil, class.NotImplementedError("hosts: type " .. dns.typeToText(qtype))
 end
+
+Resolver._lookup = common.lookupFromAnswer
 
 common.ResolverBase(Resolver)
 
