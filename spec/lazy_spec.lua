@@ -1,0 +1,121 @@
+-- Results and messages that come off the wire decode their sections when
+-- first read (issue 10): everything a user can observe must read as if they
+-- had been decoded at once.
+local async = require "async"
+local cache = require "names.cache"
+local client = require "names.client"
+local common = require "names.common"
+local dns = require "names.dns"
+local env = require "testenv"
+local errors = require "names.error"
+local hosts = require "names.hosts"
+local resolve = require "names.resolve"
+
+local function keys(t)
+  local out = {}
+  for k in pairs(t) do
+    if type(k) == "string" then out[#out + 1] = k end
+  end
+  table.sort(out)
+  return table.concat(out, " ")
+end
+
+describe("a response read lazily", function()
+  local r
+  setup(function()
+    env.assert_server_up()
+  end)
+  before_each(function()
+    r = client.Resolver{ servers = { env.server } }
+  end)
+  after_each(function()
+    r:close()
+  end)
+
+  it("has the same fields, pairs, text and bytes as the message decoded at once", function()
+    local result = async.wait(r:lookupMailExchange("example.test"))
+    local lazy = result.message
+    local eager = dns.Message():fromStr(lazy:toStr())
+    assert.are.equal(tostring(eager), tostring(lazy))
+    assert.are.equal(eager:toStr(), lazy:toStr())
+    assert.are.equal(keys(eager), keys(lazy))
+    for _, k in ipairs{ "queries", "answers", "authority", "additional" } do
+      assert.are.equal(#eager[k], #lazy[k])
+      for i = 1, #eager[k] do
+        assert.are.equal(eager[k][i], lazy[k][i])
+        assert.are.equal(tostring(eager[k][i]), tostring(lazy[k][i]))
+      end
+    end
+  end)
+
+  it("gives sections that are the result's own tables, and keeps what is assigned", function()
+    local result = async.wait(r:lookupAddress("www.example.test"))
+    assert.are.equal(3, #result)
+    local answers, authority, additional = table.unpack(result)
+    assert.are.equal(result.answers, answers)
+    assert.are.equal(result[1], result.message.answers)
+    assert.are.equal(result.authority, authority)
+    assert.are.equal(result.additional, additional)
+    assert.are.equal("<A address=192.0.2.10 ttl=3600>", tostring(answers[1].payload))
+    local mine = {}
+    result.message.additional = mine
+    local fresh = async.wait(r:lookupAddress("www.example.test"))
+    fresh.message.authority = mine
+    assert.are.equal(mine, fresh.authority)
+    assert.are.equal(mine, fresh[2])
+  end)
+
+  it("lists every field in pairs before any was read", function()
+    local result = async.wait(r:lookupAddress("www.example.test"))
+    local seen = {}
+    for k in pairs(result) do seen[#seen + 1] = tostring(k) end
+    table.sort(seen)
+    assert.are.equal("1 2 3 additional answers authority message", table.concat(seen, " "))
+    local fields = keys(async.wait(r:lookupAddress("www.example.test")).message)
+    assert.matches("answers", fields)
+    assert.matches("queries", fields)
+  end)
+
+  it("refuses bytes that are not a message, naming the problem", function()
+    local core = require "names.core"
+    assert.has_error(function() core.decode_section("\1\2\3", "answers") end)
+    local ok, err = pcall(core.decode_section, ("\0"):rep(12), "nothing")
+    assert.is_false(ok)
+    assert.matches("invalid option", err)
+  end)
+end)
+
+describe("answers without waiting", function()
+  local hostsFile
+  setup(function()
+    hostsFile = env.write("192.0.2.77 fast.example.test\n2001:db8::77 fast.example.test\n")
+  end)
+
+  it("come from the hosts file and the cache through a chain, fired at once", function()
+    local c = cache.CacheResolver()
+    local chain = resolve.ResolverChain{ hosts.Resolver(hostsFile), c }
+    local d = chain:lookupAddress("fast.example.test")
+    assert.is_true(d.called)
+    assert.are.equal("<A address=192.0.2.77 ttl=3600>", tostring(d.result.answers[1].payload))
+    assert.are.equal("2001:db8::77", chain:getHostByName("fast.example.test").result)
+    -- a name in neither: the last one's error, a DomainError
+    local failed = chain:lookupAddress("slow.example.test")
+    assert.is_true(failed.called)
+    assert.is_truthy(failed.result:check(errors.DomainError))
+    failed:addErrback(function() end)
+  end)
+
+  it("are not taken from a resolver whose _lookup was replaced", function()
+    local h = hosts.Resolver(hostsFile)
+    local asked = 0
+    local own = h._lookup
+    h._lookup = function(self, ...)
+      asked = asked + 1
+      return own(self, ...)
+    end
+    assert.is_false(common.answerNow(h, "fast.example.test", dns.IN, dns.A))
+    local chain = resolve.ResolverChain{ h }
+    assert.are.equal("192.0.2.77", tostring(chain:lookupAddress("fast.example.test").result.answers[1].payload.address))
+    assert.are.equal(1, asked)
+  end)
+end)
