@@ -86,7 +86,6 @@ struct decoder {
     int query_mt; /* stack index of Query's */
     int rr_mt;    /* stack index of RRHeader's */
     int keys;     /* stack index of the key list */
-    int fixed;    /* stack index of key 0: the fixed keys follow it on the stack */
     int fields;   /* stack index of the field keys of `ftype` (NM_MAX_FIELDS slots) */
     const nm_rrtype *ftype;
     int cache;    /* stack index of the first cached Name */
@@ -98,11 +97,13 @@ struct decoder {
     uint8_t wire[NAME_CACHE][NM_NAME_MAX];
 };
 
-/* Pushes the key k, for a value pushed next and lua_rawset(L, -3): a copy
- * of a stack slot, the cheapest way to a string Lua already has. */
+/* Pushes the key k, for a value pushed next and lua_rawset(L, -3): an
+ * index into the key list (no copy of the list on the stack: a lazy
+ * message decodes one short section at a time, and copying every key
+ * first cost more than the section). */
 static inline void key(struct decoder *d, int k)
 {
-    lua_pushvalue(d->L, d->fixed + k);
+    lua_rawgeti(d->L, d->keys, k);
 }
 
 /* Pushes field i's key of type t (the keys of the last type used wait on
@@ -408,7 +409,7 @@ static void push_section(struct decoder *d, int section)
  * names.dns has not handed over its classes. */
 static int decoder_open(struct decoder *d, lua_State *L, const nm_msg *m, int top)
 {
-    luaL_checkstack(L, 32 + NAME_CACHE + NM_MAX_FIELDS + K_FIELDS, "decoding a message");
+    luaL_checkstack(L, 32 + NAME_CACHE + NM_MAX_FIELDS, "decoding a message");
     if (!push_classes(L)) {
         lua_settop(L, top);
         return 0;
@@ -430,8 +431,6 @@ static int decoder_open(struct decoder *d, lua_State *L, const nm_msg *m, int to
     d->fields = d->cache + NAME_CACHE;
     for (int i = 0; i < NM_MAX_FIELDS; i++) lua_pushnil(L);
     d->ftype = NULL;
-    d->fixed = d->fields + NM_MAX_FIELDS - 1; /* key k sits at fixed + k */
-    for (int k = 1; k < K_FIELDS; k++) lua_rawgeti(L, d->keys, k);
     return 1;
 }
 
