@@ -300,8 +300,10 @@ end
 -- getHostByName ---------------------------------------------------------------------
 
 local function sameName(a, b)
-  return a:lower() == b:lower()
+  return a == b or a:lower() == b:lower()
 end
+
+local addressTypes = { dns.A6, dns.AAAA, dns.A }
 
 -- Twisted's extractRecord: an address of `name` among the answers (A6,
 -- AAAA, then A), or the CNAME to follow; nil when neither.
@@ -309,7 +311,7 @@ local function extract(name, answers, level)
   if level <= 0 then
     return nil
   end
-  for _, t in ipairs({ dns.A6, dns.AAAA, dns.A }) do
+  for _, t in ipairs(addressTypes) do
     for _, rr in ipairs(answers) do
       if rr.type == t and sameName(rr.name.name, name) then
         return t == dns.A6 and rr.payload.suffix or rr.payload.address

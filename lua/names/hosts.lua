@@ -45,12 +45,32 @@ function Resolver:_maybeReload()
   end
 end
 
+-- Records built as the dns constructors build them, without their
+-- argument checks: the file's names and addresses were checked when it was
+-- read, and this runs for every hosts-file answer.
+local RRHeader, Name, IN = dns.RRHeader, dns.Name, dns.IN
+local payloadClass = { [dns.A] = dns.Record_A, [dns.AAAA] = dns.Record_AAAA }
+local nameCheck = core.name_check
+
+local function toName(text)
+  return setmetatable({ name = nameCheck(text) or text }, Name)
+end
+
+local function record(owner, rtype, ttl, payload)
+  return setmetatable({ name = owner, type = rtype, cls = IN, ttl = ttl, payload = payload, auth = false },
+    RRHeader)
+end
+
 local function records(self, name, rtype, family)
+  local list = self._hosts:addresses(name, family)
+  local n = #list
+  if n == 0 then
+    return list
+  end
+  local owner, ttl, cls = toName(name), self.ttl, payloadClass[rtype]
   local out = {}
-  for _, address in ipairs(self._hosts:addresses(name, family)) do
-    local payload = rtype == dns.A and dns.Record_A(address, self.ttl)
-      or dns.Record_AAAA(address, self.ttl)
-    out[#out + 1] = dns.RRHeader(name, rtype, dns.IN, self.ttl, payload)
+  for i = 1, n do
+    out[i] = record(owner, rtype, ttl, setmetatable({ address = list[i], ttl = ttl }, cls))
   end
   return out
 end
@@ -98,9 +118,9 @@ function Resolver:_answer(name, cls, qtype)
     if not hosts or #hosts == 0 then
       return nil
     end
-    local answers = {}
+    local answers, owner, ttl = {}, toName(name), self.ttl
     for i, host in ipairs(hosts) do
-      answers[i] = dns.RRHeader(name, dns.PTR, dns.IN, self.ttl, dns.Record_PTR(host, self.ttl))
+      answers[i] = record(owner, dns.PTR, ttl, setmetatable({ name = toName(host), ttl = ttl }, dns.Record_PTR))
     end
     return respond(answers)
   end
