@@ -178,6 +178,31 @@ static int l_hosts_addresses(lua_State *L)
     return 1;
 }
 
+/* hosts:find(name, 4|6) -> {"192.0.2.1", ...} | nil, listed: the name's
+ * addresses of that family, or nil and whether it has one of the other
+ * (one call for the common miss, where addresses and lists made two) */
+static int l_hosts_find(lua_State *L)
+{
+    const char *name = luaL_checkstring(L, 2);
+    int family = luaL_checkinteger(L, 3) == 6 ? AF_INET6 : AF_INET;
+    uint8_t out[64][16];
+    const nm_hosts *h = check_hosts(L)->hosts;
+    int n = nm_hosts_addresses(h, name, family, out, 64);
+    if (n == 0) {
+        lua_pushnil(L);
+        lua_pushboolean(L, nm_hosts_addresses(h, name, family == AF_INET ? AF_INET6 : AF_INET, out, 1) > 0);
+        return 2;
+    }
+    lua_createtable(L, n, 0);
+    for (int i = 0; i < n; i++) {
+        char buf[INET6_ADDRSTRLEN];
+        inet_ntop(family, out[i], buf, sizeof buf);
+        lua_pushstring(L, buf);
+        lua_rawseti(L, -2, i + 1);
+    }
+    return 1;
+}
+
 /* hosts:lists(name, 4|6) -> whether the file gives name an address of that
  * family (no table built: a chain asks this of every name it resolves) */
 static int l_hosts_lists(lua_State *L)
@@ -414,14 +439,11 @@ static int hexval(int c)
     return -1;
 }
 
-/* reverse_address(name) -> "127.0.0.1" | nil: the address a full reverse
- * name stands for */
-static int l_reverse_address(lua_State *L)
+/* The address a full reverse name (in-addr.arpa or ip6.arpa, a final dot
+ * allowed) stands for: its family (AF_INET or AF_INET6), 0 for any other
+ * name. */
+static int reverse_bytes(const char *s, size_t n, uint8_t a[16])
 {
-    size_t n;
-    const char *s = luaL_checklstring(L, 1, &n);
-    char buf[INET6_ADDRSTRLEN];
-    uint8_t a[16];
     if (n && s[n - 1] == '.') n--;
     if (n > 13 && strncasecmp(s + n - 13, ".in-addr.arpa", 13) == 0) {
         unsigned o[4];
@@ -432,9 +454,8 @@ static int l_reverse_address(lua_State *L)
         copy[n - 13] = 0;
         if (sscanf(copy, "%3u.%3u.%3u.%3u%c", &o[0], &o[1], &o[2], &o[3], &tail) != 4) return 0;
         if (o[0] > 255 || o[1] > 255 || o[2] > 255 || o[3] > 255) return 0;
-        snprintf(buf, sizeof buf, "%u.%u.%u.%u", o[3], o[2], o[1], o[0]);
-        lua_pushstring(L, buf);
-        return 1;
+        for (int i = 0; i < 4; i++) a[i] = (uint8_t)o[3 - i];
+        return AF_INET;
     }
     if (n == 64 + 8 && strncasecmp(s + 64, "ip6.arpa", 8) == 0) {
         for (int i = 0; i < 32; i++) {
@@ -443,11 +464,47 @@ static int l_reverse_address(lua_State *L)
             if (i % 2 == 0) a[15 - i / 2] = (uint8_t)v;
             else a[15 - i / 2] |= (uint8_t)(v << 4);
         }
-        inet_ntop(AF_INET6, a, buf, sizeof buf);
-        lua_pushstring(L, buf);
-        return 1;
+        return AF_INET6;
     }
     return 0;
+}
+
+/* reverse_address(name) -> "127.0.0.1" | nil: the address a full reverse
+ * name stands for */
+static int l_reverse_address(lua_State *L)
+{
+    size_t n;
+    const char *s = luaL_checklstring(L, 1, &n);
+    char buf[INET6_ADDRSTRLEN];
+    uint8_t a[16];
+    int family = reverse_bytes(s, n, a);
+    if (!family) return 0;
+    inet_ntop(family, a, buf, sizeof buf);
+    lua_pushstring(L, buf);
+    return 1;
+}
+
+/* hosts:pointer(reverse name) -> {"localhost", ...} | nil: the names the
+ * file gives the address a reverse name stands for, nil when none (the
+ * hosts resolver, first in every chain, asks this for every PTR lookup:
+ * no address string and no empty table for the common miss) */
+static int l_hosts_pointer(lua_State *L)
+{
+    size_t len;
+    const char *s = luaL_checklstring(L, 2, &len), *name, *none[1];
+    uint8_t addr[16];
+    int family = reverse_bytes(s, len, addr), n;
+    if (!family || nm_hosts_names(check_hosts(L)->hosts, family, addr, none, 1) == 0) return 0;
+    n = copy_names(L, family, addr);
+    if (n == 0) return 0;
+    name = lua_touserdata(L, -1);
+    lua_createtable(L, n, 0);
+    for (int i = 0; i < n; i++) {
+        lua_pushstring(L, name);
+        lua_rawseti(L, -2, i + 1);
+        name += strlen(name) + 1;
+    }
+    return 1;
 }
 
 void nm_lua_open_sys(lua_State *L)
@@ -463,6 +520,8 @@ void nm_lua_open_sys(lua_State *L)
         { "addresses", l_hosts_addresses },
         { "lists", l_hosts_lists },
         { "names", l_hosts_names },
+        { "find", l_hosts_find },
+        { "pointer", l_hosts_pointer },
         { "count", l_hosts_count },
         { NULL, NULL },
     };

@@ -61,18 +61,18 @@ local function record(owner, rtype, ttl, payload)
     RRHeader)
 end
 
-local function records(self, name, rtype, family)
-  local list = self._hosts:addresses(name, family)
-  local n = #list
-  if n == 0 then
-    return list
-  end
-  local owner, ttl, cls = toName(name), self.ttl, payloadClass[rtype]
+local function build(list, name, rtype, ttl)
+  local owner, cls = toName(name), payloadClass[rtype]
   local out = {}
-  for i = 1, n do
+  for i = 1, #list do
     out[i] = record(owner, rtype, ttl, setmetatable({ address = list[i], ttl = ttl }, cls))
   end
   return out
+end
+
+local function records(self, name, rtype, family)
+  local list = self._hosts:find(name, family)
+  return list and build(list, name, rtype, self.ttl) or {}
 end
 
 -- A name it does not list: nil (a DomainError, for a chain to move on).
@@ -87,12 +87,14 @@ end
 -- address of this one: an empty answer (NODATA), as c-ares and glibc give,
 -- not DomainError, which would send the question to the network (and make
 -- getHostByName of such a name wait for it).
-local function addresses(self, name, rtype, family, other)
-  local answers = records(self, name, rtype, family)
-  if #answers == 0 and self._hosts:lists(name, other) then
+local function addresses(self, name, rtype, family)
+  local list, other = self._hosts:find(name, family)
+  if list then
+    return common.Result(build(list, name, rtype, self.ttl), {}, {})
+  elseif other then
     return common.Result({}, {}, {})
   end
-  return respond(answers)
+  return nil
 end
 
 -- The file answers at once: see common.answerNow.
@@ -103,9 +105,9 @@ function Resolver:_answer(name, cls, qtype)
     return nil, class.NotImplementedError("hosts: class " .. cls)
   end
   if qtype == dns.A then
-    return addresses(self, name, dns.A, 4, 6)
+    return addresses(self, name, dns.A, 4)
   elseif qtype == dns.AAAA then
-    return addresses(self, name, dns.AAAA, 6, 4)
+    return addresses(self, name, dns.AAAA, 6)
   elseif qtype == dns.ALL_RECORDS then
     local all = records(self, name, dns.A, 4)
     for _, rr in ipairs(records(self, name, dns.AAAA, 6)) do
@@ -113,9 +115,8 @@ function Resolver:_answer(name, cls, qtype)
     end
     return respond(all)
   elseif qtype == dns.PTR then
-    local address = core.reverse_address(name)
-    local hosts = address and self._hosts:names(address)
-    if not hosts or #hosts == 0 then
+    local hosts = self._hosts:pointer(name)
+    if not hosts then
       return nil
     end
     local answers, owner, ttl = {}, toName(name), self.ttl
