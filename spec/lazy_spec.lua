@@ -105,6 +105,12 @@ describe("answers without waiting", function()
     failed:addErrback(function() end)
   end)
 
+  it("answer getHostByName of a name written with its final dot or in another case", function()
+    local chain = resolve.ResolverChain{ hosts.Resolver(hostsFile), cache.CacheResolver() }
+    assert.are.equal("2001:db8::77", chain:getHostByName("fast.example.test.").result)
+    assert.are.equal("2001:db8::77", chain:getHostByName("FAST.example.TEST").result)
+  end)
+
   it("are not taken from a resolver whose _lookup was replaced", function()
     local h = hosts.Resolver(hostsFile)
     local asked = 0

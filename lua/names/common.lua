@@ -346,11 +346,14 @@ end
 -- What getHostByName makes of the two answers, `{ok, value}` pairs (AAAA,
 -- then A) as a DeferredList gives them: an address, a Failure, or a
 -- Deferred (a CNAME to follow with a new lookup).
-local function decide(resolver, name, timeout, effort, results)
+-- `atOnce`: the name the answers are for, when they were given at once.
+local function decide(resolver, name, timeout, effort, results, atOnce)
   local answered, firstFailure = {}, nil
   for _, pair in ipairs(results) do
     if pair[1] then
-      answered[#answered + 1] = { name = answeredName(pair[2], name), answers = pair[2][1] }
+      -- an answer given at once answers the name itself: the hosts file's,
+      -- or the cache's, held under the name asked (no search list there)
+      answered[#answered + 1] = { name = atOnce or answeredName(pair[2], name), answers = pair[2][1] }
     elseif not firstFailure then
       firstFailure = pair[2]
     end
@@ -393,7 +396,8 @@ function M.getHostByName(resolver, name, timeout, effort)
   if r6 ~= false then
     r4, e4 = M.answerNow(resolver, name, dns.IN, dns.A)
     if r4 ~= false then
-      local v = decide(resolver, name, timeout, effort, { settled(r6, e6, name), settled(r4, e4, name) })
+      local v = decide(resolver, name, timeout, effort, { settled(r6, e6, name), settled(r4, e4, name) },
+        core.name_check(name) or name)
       if type(v) == "string" then
         return defer.succeed(v)
       elseif defer.isFailure(v) then
