@@ -359,6 +359,89 @@ static int l_cache_get(lua_State *L)
     return 1;
 }
 
+/* The address getHostByName takes from the answers of m for `name`
+ * (common.lua's extract, Twisted's extractRecord: an A6, AAAA or A record
+ * owned by the name, in that order of types, or the CNAME it owns followed
+ * within the same answers, at most `level` names deep), written to out;
+ * 0 when there is none, or when an A6 would be taken (its text is left to
+ * the Lua path). */
+static size_t extract_address(const nm_msg *m, const uint8_t *name, int level, char *out)
+{
+    static const uint16_t order[] = { 38, 28, 1 };
+    uint8_t cur[NM_NAME_MAX], owner[NM_NAME_MAX];
+    size_t n;
+    nm_reader r;
+    memcpy(cur, name, nm_name_len(name));
+    for (; level > 0; level--) {
+        int cname = -1;
+        for (size_t t = 0; t < sizeof order / sizeof *order; t++) {
+            for (int k = 0; k < m->count[NM_ANSWER] && k < m->nrr; k++) {
+                const nm_rr *rr = &m->rr[k];
+                if (rr->type != order[t]) continue;
+                nm_reader_init(&r, m->wire, m->len);
+                r.pos = rr->owner;
+                if (nm_name_read(&r, owner, &n) != NM_OK || !nm_name_equal(owner, cur)) continue;
+                if (rr->type == 38) return 0;
+                if (rr->rdlen != (rr->type == 1 ? 4 : 16)) return 0;
+                return nm_ip_to_text(m->wire + rr->rdata, rr->rdlen, out);
+            }
+        }
+        for (int k = 0; k < m->count[NM_ANSWER] && k < m->nrr && cname < 0; k++) {
+            const nm_rr *rr = &m->rr[k];
+            if (rr->type != 5) continue;
+            nm_reader_init(&r, m->wire, m->len);
+            r.pos = rr->owner;
+            if (nm_name_read(&r, owner, &n) == NM_OK && nm_name_equal(owner, cur)) cname = k;
+        }
+        if (cname < 0) return 0;
+        nm_reader_init(&r, m->wire, m->len);
+        r.pos = m->rr[cname].rdata;
+        if (nm_name_read(&r, cur, &n) != NM_OK) return 0;
+    }
+    return 0;
+}
+
+/* cache:address(name, cls, now, effort) -> address | nil | false: what
+ * getHostByName makes of the AAAA and A answers held for name, when it is
+ * an address found in them (a string); nil when neither is held (a chain
+ * asks on); false when only one is, or when the address is not in them at
+ * once (a CNAME leading elsewhere, an error, no address): the Deferred way
+ * then decides.  No Lua table is made: a server that resolves a name on
+ * every request pays a cache lookup, not a decoded message. */
+static int l_cache_address(lua_State *L)
+{
+    static const uint16_t types[2] = { 28, 1 };
+    uint8_t wire[NM_NAME_MAX], *held[2] = { NULL, NULL };
+    size_t len[2], n, wl;
+    const char *name = luaL_checklstring(L, 2, &n);
+    lua_Integer cls = luaL_checkinteger(L, 3), effort = luaL_optinteger(L, 5, 10);
+    lua_Number now = luaL_checknumber(L, 4);
+    char text[NM_IP_TEXT_MAX];
+    size_t found = 0;
+    int have = 0;
+    nm_cache *c;
+    if (nm_name_from_text(name, n, wire, &wl) != NM_OK) return luaL_argerror(L, 2, "bad name");
+    luaL_argcheck(L, cls >= 0 && cls <= 65535, 3, "class out of range");
+    c = *check_cache_box(L, 1); /* after the arguments, whose conversion may run a finalizer */
+    for (int i = 0; i < 2; i++)
+        if (nm_cache_get(c, wire, types[i], (uint16_t)cls, now, &held[i], &len[i]) == NM_OK) have++;
+    for (int i = 0; i < 2 && have == 2 && !found; i++) {
+        nm_msg m;
+        if (nm_msg_parse(&m, held[i], len[i]) == NM_OK && m.rcode == 0)
+            found = extract_address(&m, wire, effort > 64 ? 64 : (int)effort, text);
+        nm_msg_release(&m);
+    }
+    free(held[0]);
+    free(held[1]);
+    if (have == 0) return 0;
+    if (!found) {
+        lua_pushboolean(L, 0);
+        return 1;
+    }
+    lua_pushlstring(L, text, found);
+    return 1;
+}
+
 /* cache:put(name, type, cls, bytes, now) -> true | false, reason */
 static int l_cache_put(lua_State *L)
 {
@@ -527,6 +610,7 @@ void nm_lua_open_sys(lua_State *L)
     };
     static const luaL_Reg cache_methods[] = {
         { "get", l_cache_get },
+        { "address", l_cache_address },
         { "put", l_cache_put },
         { "clear", l_cache_clear },
         { "count", l_cache_count },

@@ -153,3 +153,66 @@ describe("the hosts object's one-call questions", function()
     assert.has_error(function() h:pointer() end)
   end)
 end)
+
+describe("getHostByName's address from the cache without records", function()
+  local soa = dns.RRHeader{ name = "x.test", type = dns.SOA, ttl = 300,
+    payload = dns.Record_SOA{ mname = "ns.x.test", rname = "hostmaster.x.test", minimum = 300 } }
+  local function held(c, name, qtype, records, rcode)
+    local m = dns.Message{ answer = true, rCode = rcode or 0, queries = { dns.Query(name, qtype) },
+      answers = records, authority = #records == 0 and { soa } or {} }
+    assert.is_true(c._cache:put(name, qtype, dns.IN, m:toStr(), c.clock.seconds()))
+  end
+  local function rr(name, rtype, payload)
+    return dns.RRHeader{ name = name, type = rtype, ttl = 300, payload = payload }
+  end
+
+  it("is nil when neither answer is held, false when one is", function()
+    local c = cache.CacheResolver()
+    assert.is_nil(c._cache:address("x.test", dns.IN, c.clock.seconds()))
+    held(c, "x.test", dns.A, { rr("x.test", dns.A, dns.Record_A("192.0.2.1")) })
+    assert.is_false(c._cache:address("x.test", dns.IN, c.clock.seconds()))
+  end)
+
+  it("prefers the IPv6 address and follows CNAMEs within the answers, as the records would", function()
+    local c = cache.CacheResolver()
+    held(c, "www.x.test", dns.AAAA, {
+      rr("www.x.test", dns.CNAME, dns.Record_CNAME("edge.x.test")),
+      rr("edge.x.test", dns.AAAA, dns.Record_AAAA("2001:db8::1")) })
+    held(c, "www.x.test", dns.A, {
+      rr("www.x.test", dns.CNAME, dns.Record_CNAME("edge.x.test")),
+      rr("edge.x.test", dns.A, dns.Record_A("192.0.2.1")) })
+    assert.are.equal("2001:db8::1", c._cache:address("WWW.x.test", dns.IN, c.clock.seconds()))
+    -- one CNAME deep is as far as effort 1 goes: the general way decides
+    assert.is_false(c._cache:address("www.x.test", dns.IN, c.clock.seconds(), 1))
+    local chain = resolve.ResolverChain{ c }
+    assert.are.equal("2001:db8::1", chain:getHostByName("www.x.test").result)
+  end)
+
+  it("takes the A answer when the AAAA one is NXDOMAIN or empty, and leaves a CNAME elsewhere to the general way", function()
+    local c = cache.CacheResolver()
+    held(c, "v4.x.test", dns.AAAA, {})
+    held(c, "v4.x.test", dns.A, { rr("v4.x.test", dns.A, dns.Record_A("192.0.2.4")) })
+    assert.are.equal("192.0.2.4", c._cache:address("v4.x.test", dns.IN, c.clock.seconds()))
+    held(c, "gone.x.test", dns.AAAA, {}, dns.ENAME)
+    held(c, "gone.x.test", dns.A, { rr("gone.x.test", dns.A, dns.Record_A("192.0.2.5")) })
+    assert.are.equal("192.0.2.5", c._cache:address("gone.x.test", dns.IN, c.clock.seconds()))
+    held(c, "away.x.test", dns.AAAA, { rr("away.x.test", dns.CNAME, dns.Record_CNAME("far.y.test")) })
+    held(c, "away.x.test", dns.A, { rr("away.x.test", dns.CNAME, dns.Record_CNAME("far.y.test")) })
+    assert.is_false(c._cache:address("away.x.test", dns.IN, c.clock.seconds()))
+  end)
+
+  it("gives what the records give, name by name, through a chain with the hosts file first", function()
+    local c = cache.CacheResolver()
+    held(c, "both.x.test", dns.AAAA, { rr("both.x.test", dns.AAAA, dns.Record_AAAA("2001:db8::b")) })
+    held(c, "both.x.test", dns.A, { rr("both.x.test", dns.A, dns.Record_A("192.0.2.11")) })
+    local h = hosts.Resolver(env.write("192.0.2.99 both.x.test\n"))
+    local chain = resolve.ResolverChain{ h, c }
+    -- the hosts file answers both questions for a name it lists
+    assert.are.equal("192.0.2.99", chain:getHostByName("both.x.test").result)
+    local slow = resolve.ResolverChain{ c }
+    local fast = slow:getHostByName("both.x.test").result
+    -- the general way, from the same answers
+    local r6 = c:lookupIPV6Address("both.x.test").result
+    assert.are.equal(r6.answers[1].payload.address, fast)
+  end)
+end)

@@ -67,6 +67,12 @@ end
 
 CacheResolver._lookup = common.lookupFromAnswer
 
+-- getHostByName's address from the AAAA and A answers held, without a
+-- record built: see common.addressNow.
+function CacheResolver:_addressNow(name, cls, effort)
+  return self._cache:address(name, cls, self.clock.seconds(), effort)
+end
+
 --- Stores a response Message for its question (Twisted's `cacheResult`
 -- takes the query and the three sections; both forms work).
 function CacheResolver:cacheResult(query, payload)

@@ -216,11 +216,36 @@ local baseQueries = setmetatable({}, { __mode = "k" })
 -- the class's `_lookup` and `query`: a resolver that replaces either is
 -- asked through them.
 -- @return a Result, or nil and an error value, or false
-function M.answerNow(resolver, name, cls, qtype)
+-- The class's own method `key` of a resolver that keeps its class's
+-- `_lookup` and `query`, or nil.
+local function ownMethod(resolver, key)
   local mt = getmetatable(resolver)
-  local answer = type(mt) == "table" and rawget(mt, "_answer")
-  if answer and resolver._lookup == rawget(mt, "_lookup") and resolver.query == rawget(mt, "query") then
+  local f = type(mt) == "table" and rawget(mt, key)
+  if f and resolver._lookup == rawget(mt, "_lookup") and resolver.query == rawget(mt, "query") then
+    return f
+  end
+  return nil
+end
+
+function M.answerNow(resolver, name, cls, qtype)
+  local answer = ownMethod(resolver, "_answer")
+  if answer then
     return answer(resolver, name, cls, qtype)
+  end
+  return false
+end
+
+--- The address getHostByName gives for `name` (canonical) when a resolver
+-- can tell it at once without building records: a class may have
+-- `_addressNow(name, cls, effort)`, which returns the address, nil when it
+-- answers neither AAAA nor A for the name (a chain asks on), or false when
+-- getHostByName must work it out the general way. The hosts file, the
+-- cache and a chain of them have it.
+-- @return an address string, nil or false
+function M.addressNow(resolver, name, cls, effort)
+  local f = ownMethod(resolver, "_addressNow")
+  if f then
+    return f(resolver, name, cls, effort)
   end
   return false
 end
@@ -391,13 +416,18 @@ function M.getHostByName(resolver, name, timeout, effort)
   if effort <= 0 then
     return noAddress(name)
   end
+  local canonical = core.name_check(name) or name
+  local address = M.addressNow(resolver, canonical, dns.IN, effort)
+  if address then
+    return defer.succeed(address)
+  end
   local r6, e6 = M.answerNow(resolver, name, dns.IN, dns.AAAA)
   local r4, e4 = false, nil
   if r6 ~= false then
     r4, e4 = M.answerNow(resolver, name, dns.IN, dns.A)
     if r4 ~= false then
       local v = decide(resolver, name, timeout, effort, { settled(r6, e6, name), settled(r4, e4, name) },
-        core.name_check(name) or name)
+        canonical)
       if type(v) == "string" then
         return defer.succeed(v)
       elseif defer.isFailure(v) then

@@ -130,6 +130,25 @@ end
 
 Resolver._lookup = common.lookupFromAnswer
 
+-- getHostByName's address (the first IPv6 address the file gives the
+-- name, else the first IPv4 one), without a record built: see
+-- common.addressNow. A name the file lists is answered here for both
+-- families.
+function Resolver:_addressNow(name, cls)
+  if cls ~= IN then
+    return false
+  end
+  self:_maybeReload()
+  name = common.relative(name)
+  local hosts = self._hosts
+  local v6 = hosts:find(name, 6)
+  if v6 then
+    return v6[1]
+  end
+  local v4 = hosts:find(name, 4)
+  return v4 and v4[1] or nil
+end
+
 common.ResolverBase(Resolver)
 
 return M

@@ -16,7 +16,8 @@ local errors = require "names.error"
 
 local M = {}
 
-local answerNow, isinstance, nameCheck = common.answerNow, class.isinstance, core.name_check
+local answerNow, addressNow, isinstance, nameCheck = common.answerNow, common.addressNow, class.isinstance,
+  core.name_check
 local succeed, fail = defer.succeed, defer.fail
 local DomainError, TimeoutError, NotImplementedError = errors.DomainError, defer.TimeoutError,
   class.NotImplementedError
@@ -96,6 +97,19 @@ function ResolverChain:_answer(name, cls, qtype)
     end
   end
   return nil, DomainError(name)
+end
+
+--- getHostByName's address when the members that answer at once hold it
+-- (see common.addressNow): the first member that answers for the name
+-- decides; false as soon as one cannot tell.
+function ResolverChain:_addressNow(name, cls, effort)
+  for _, r in ipairs(self.resolvers) do
+    local address = addressNow(r, name, cls, effort)
+    if address ~= nil then
+      return address
+    end
+  end
+  return false
 end
 
 function ResolverChain:_lookup(name, cls, qtype, timeout)
