@@ -531,13 +531,15 @@ int nm_lua_push_message_lazy(lua_State *L, const nm_msg *m, int wire)
     wire = lua_absindex(L, wire);
     if (!decoder_open(&d, L, m, top)) return 0;
     lua_createtable(L, 0, m->edns.present ? 18 : 16);
-    set_header(&d);
     if (lua_getfield(L, d.classes, "lazyKey") == LUA_TTABLE) {
+        /* the rcode now (every lookup reads it), the rest when first read */
         lua_pushvalue(L, wire);
         lua_rawset(L, -3);
+        set_int(&d, K_RCODE, m->rcode);
     } else {
         /* no private key handed over: everything now */
         lua_pop(L, 1);
+        set_header(&d);
         key(&d, K_QUERIES);
         push_queries(&d);
         lua_rawset(L, -3);
@@ -556,6 +558,36 @@ int nm_lua_push_message_lazy(lua_State *L, const nm_msg *m, int wire)
     lua_replace(L, top + 1);
     lua_settop(L, top + 1);
     return 1;
+}
+
+/* decode_header(bytes, message): sets the header's and EDNS's fields of
+ * the decoded bytes in the message table (a lazy message's, when one of
+ * them is first read); raises as decode does on malformed bytes. */
+static int l_decode_header(lua_State *L)
+{
+    size_t len;
+    const char *s = luaL_checklstring(L, 1, &len);
+    struct decoder d;
+    char why[160];
+    nm_msg m;
+    int top, err;
+    luaL_checktype(L, 2, LUA_TTABLE);
+    err = nm_msg_parse(&m, (const uint8_t *)s, len);
+    if (err) {
+        nm_msg_describe_error(&m, err, why, sizeof why);
+        nm_msg_release(&m);
+        return codec_error(L, "malformed DNS message: %s", why);
+    }
+    lua_settop(L, 2);
+    top = lua_gettop(L);
+    if (!decoder_open(&d, L, &m, top)) {
+        nm_msg_release(&m);
+        return codec_error(L, "names.dns is not loaded");
+    }
+    lua_pushvalue(L, 2);
+    set_header(&d);
+    nm_msg_release(&m);
+    return 0;
 }
 
 /* decode_section(bytes, name) -> the list of one section ("queries",
@@ -1308,6 +1340,7 @@ void nm_lua_open_dns(lua_State *L)
     static const luaL_Reg funcs[] = {
         { "decode", l_decode },
         { "decode_section", l_decode_section },
+        { "decode_header", l_decode_header },
         { "encode", l_encode },
         { "rr_text", l_rr_text },
         { "rdata_text", l_rdata_text },

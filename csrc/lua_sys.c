@@ -203,6 +203,21 @@ static int l_hosts_find(lua_State *L)
     return 1;
 }
 
+/* hosts:address(name) -> the first IPv6 address the file gives name, else
+ * its first IPv4 one, else nil: getHostByName's answer from the file */
+static int l_hosts_address(lua_State *L)
+{
+    const char *name = luaL_checkstring(L, 2);
+    const nm_hosts *h = check_hosts(L)->hosts;
+    char buf[INET6_ADDRSTRLEN];
+    uint8_t out[1][16];
+    if (nm_hosts_addresses(h, name, AF_INET6, out, 1) > 0) inet_ntop(AF_INET6, out[0], buf, sizeof buf);
+    else if (nm_hosts_addresses(h, name, AF_INET, out, 1) > 0) inet_ntop(AF_INET, out[0], buf, sizeof buf);
+    else return 0;
+    lua_pushstring(L, buf);
+    return 1;
+}
+
 /* hosts:lists(name, 4|6) -> whether the file gives name an address of that
  * family (no table built: a chain asks this of every name it resolves) */
 static int l_hosts_lists(lua_State *L)
@@ -604,6 +619,7 @@ void nm_lua_open_sys(lua_State *L)
         { "lists", l_hosts_lists },
         { "names", l_hosts_names },
         { "find", l_hosts_find },
+        { "address", l_hosts_address },
         { "pointer", l_hosts_pointer },
         { "count", l_hosts_count },
         { NULL, NULL },

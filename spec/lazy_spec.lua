@@ -65,6 +65,20 @@ describe("a response read lazily", function()
     assert.are.equal(mine, fresh[2])
   end)
 
+  it("keeps a header field assigned before the header was read", function()
+    local m = async.wait(r:lookupAddress("www.example.test")).message
+    local id = dns.Message():fromStr(m:toStr()).id
+    m.id = (id + 1) % 65536
+    assert.is_true(m.answer)
+    assert.are.equal((id + 1) % 65536, m.id)
+    m = async.wait(r:lookupAddress("www.example.test")).message
+    m.recDes = false
+    local fields = {}
+    for k, v in pairs(m) do fields[k] = v end
+    assert.is_false(fields.recDes)
+    assert.is_true(fields.answer)
+  end)
+
   it("lists every field in pairs before any was read", function()
     local result = async.wait(r:lookupAddress("www.example.test"))
     local seen = {}

@@ -167,11 +167,12 @@ local function nameArgs(fname, name, timeout)
   if type(name) ~= "string" then
     error(format("bad argument #1 to '%s' (name: string expected, got %s)", fname, type(name)), 3)
   end
-  local ok, err = core.name_check(name)
-  if not ok then
+  local canonical, err = core.name_check(name)
+  if not canonical then
     error(format("bad argument #1 to '%s' (%s: '%s')", fname, err, name), 3)
   end
-  return name, M.checkTimeout(timeout, fname, 3)
+  -- the name as given, its timeout, and its canonical text (no final dot)
+  return name, M.checkTimeout(timeout, fname, 3), canonical
 end
 
 M.nameArgs = nameArgs
@@ -312,12 +313,13 @@ function M.ResolverBase(cls)
   -- CNAMEs. Fires with a string; errbacks with DNSNameError when there is
   -- no address.
   function cls:getHostByName(name, timeout, effort)
-    name, timeout = nameArgs("getHostByName", name, timeout)
+    local canonical
+    name, timeout, canonical = nameArgs("getHostByName", name, timeout)
     -- effort: how many CNAMEs to follow (Twisted's), 10 by default
     if effort ~= nil and (math.type(effort) ~= "integer" or effort < 0) then
       error("bad argument #3 to 'getHostByName' (effort: a count of CNAMEs to follow expected)", 2)
     end
-    return M.getHostByName(self, name, timeout, effort or 10)
+    return M.getHostByName(self, name, timeout, effort or 10, canonical)
   end
   return cls
 end
@@ -412,11 +414,11 @@ end
 -- lookup when the server did not follow the chain itself. When both
 -- answers are there at once (hosts file, cache: see answerNow), the
 -- address is worked out without waiting and the Deferred comes fired.
-function M.getHostByName(resolver, name, timeout, effort)
+function M.getHostByName(resolver, name, timeout, effort, canonical)
   if effort <= 0 then
     return noAddress(name)
   end
-  local canonical = core.name_check(name) or name
+  canonical = canonical or core.name_check(name) or name
   local address = M.addressNow(resolver, canonical, dns.IN, effort)
   if address then
     return defer.succeed(address)

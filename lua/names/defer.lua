@@ -807,9 +807,16 @@ Deferred.__tostring = deferredTostring
 -- @param result
 -- @treturn Deferred
 function M.succeed(result)
-  local d = newDeferred(Deferred)
-  d:callback(result)
-  return d
+  local mt = getmetatable(result)
+  if mt == Failure or isDeferredMeta[mt] then
+    local d = newDeferred(Deferred)
+    d:callback(result) -- errback path, or the error for a Deferred
+    return d
+  end
+  -- what callback() leaves on a Deferred with no callbacks, made at once:
+  -- every answer from the hosts file or the cache comes this way
+  return setmetatable({ nil, nil, nil, nil,
+    called = true, _n = 0, _running = false, result = result }, Deferred)
 end
 
 --- A Deferred that has already failed.

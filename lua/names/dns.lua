@@ -582,36 +582,67 @@ local Message = { __name = "names.dns.Message" }
 -- decoded when it is first read, as most lookups read the answers alone.
 -- Indexing, pairs, tostring and encoding all see the sections as if they
 -- had been there from the start.
-local lazyKey = {}
+local lazyKey, headerDone = {}, {}
 local lazySections = { queries = true, answers = true, authority = true, additional = true }
-local decodeSection = core.decode_section
+local decodeSection, decodeHeader = core.decode_section, core.decode_header
+
+-- The wire bytes go when every section has been decoded and the header too.
+-- The header's fields, where the message has none of its own (one may
+-- have been assigned before any was read).
+local function fillHeader(self, wire)
+  local h = {}
+  decodeHeader(wire, h)
+  for k, v in next, h do
+    if rawget(self, k) == nil then
+      rawset(self, k, v)
+    end
+  end
+  rawset(self, headerDone, true)
+end
+
+local function maybeDone(self)
+  if rawget(self, headerDone) and rawget(self, "queries") and rawget(self, "answers")
+      and rawget(self, "authority") and rawget(self, "additional") then
+    rawset(self, lazyKey, nil)
+    rawset(self, headerDone, nil)
+  end
+end
 
 function Message.__index(self, k)
   local v = Message[k]
-  if v == nil and lazySections[k] then
-    local wire = rawget(self, lazyKey)
-    if wire then
-      v = decodeSection(wire, k)
-      rawset(self, k, v)
-      if rawget(self, "queries") and rawget(self, "answers") and rawget(self, "authority")
-          and rawget(self, "additional") then
-        rawset(self, lazyKey, nil)
-      end
-    end
+  if v ~= nil then
+    return v
   end
+  local wire = rawget(self, lazyKey)
+  if not wire then
+    return nil
+  end
+  if lazySections[k] then
+    v = decodeSection(wire, k)
+    rawset(self, k, v)
+  elseif not rawget(self, headerDone) then
+    -- the header's fields (the rcode is there from the start)
+    fillHeader(self, wire)
+    v = rawget(self, k)
+  end
+  maybeDone(self)
   return v
 end
 
--- Every section decoded: a lazy message becomes a plain table.
+-- Every section and the header decoded: a lazy message becomes a plain table.
 local function settle(self)
   local wire = rawget(self, lazyKey)
   if wire then
+    if not rawget(self, headerDone) then
+      fillHeader(self, wire)
+    end
     for k in pairs(lazySections) do
       if rawget(self, k) == nil then
         rawset(self, k, decodeSection(wire, k))
       end
     end
     rawset(self, lazyKey, nil)
+    rawset(self, headerDone, nil)
   end
 end
 

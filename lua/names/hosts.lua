@@ -140,13 +140,7 @@ function Resolver:_addressNow(name, cls)
   end
   self:_maybeReload()
   name = common.relative(name)
-  local hosts = self._hosts
-  local v6 = hosts:find(name, 6)
-  if v6 then
-    return v6[1]
-  end
-  local v4 = hosts:find(name, 4)
-  return v4 and v4[1] or nil
+  return self._hosts:address(name)
 end
 
 common.ResolverBase(Resolver)
