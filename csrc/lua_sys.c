@@ -544,16 +544,21 @@ static int reverse_bytes(const char *s, size_t n, uint8_t a[16])
 {
     if (n && s[n - 1] == '.') n--;
     if (n > 13 && strncasecmp(s + n - 13, ".in-addr.arpa", 13) == 0) {
-        unsigned o[4];
-        char tail;
-        char copy[32];
-        if (n - 13 >= sizeof copy) return 0;
-        memcpy(copy, s, n - 13);
-        copy[n - 13] = 0;
-        if (sscanf(copy, "%3u.%3u.%3u.%3u%c", &o[0], &o[1], &o[2], &o[3], &tail) != 4) return 0;
-        if (o[0] > 255 || o[1] > 255 || o[2] > 255 || o[3] > 255) return 0;
-        for (int i = 0; i < 4; i++) a[i] = (uint8_t)o[3 - i];
-        return AF_INET;
+        /* four decimal labels of 1 to 3 digits, each at most 255 (by hand:
+         * sscanf cost more than the rest of a hosts-file miss) */
+        const char *p = s, *end = s + n - 13;
+        for (int i = 0; i < 4; i++) {
+            unsigned v = 0;
+            int digits = 0;
+            while (p < end && *p >= '0' && *p <= '9' && digits < 4) {
+                v = v * 10 + (unsigned)(*p++ - '0');
+                digits++;
+            }
+            if (digits == 0 || digits > 3 || v > 255) return 0;
+            if (i < 3 && (p >= end || *p++ != '.')) return 0;
+            a[3 - i] = (uint8_t)v;
+        }
+        return p == end ? AF_INET : 0;
     }
     if (n == 64 + 8 && strncasecmp(s + 64, "ip6.arpa", 8) == 0) {
         for (int i = 0; i < 32; i++) {

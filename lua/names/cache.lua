@@ -95,6 +95,7 @@ function CacheResolver:count()
 end
 
 common.ResolverBase(CacheResolver)
+common.answersAtOnce(CacheResolver)
 
 M.CacheResolverClass = CacheResolver
 

@@ -213,16 +213,31 @@ local baseQueries = setmetatable({}, { __mode = "k" })
 -- Deferred way (`_lookup`). The hosts file and the cache answer at once;
 -- a ResolverChain asks them so, and `getHostByName` too, so that an answer
 -- they hold costs no Deferred, Failure or callback per resolver.
--- Only a class's own `_answer` is taken, and only while the instance keeps
--- the class's `_lookup` and `query`: a resolver that replaces either is
--- asked through them.
+-- Only the `_answer` of a class registered with answersAtOnce is taken, and
+-- only while the resolver keeps that class's `_lookup` and `query`: one
+-- that replaces either is asked through them.
 -- @return a Result, or nil and an error value, or false
--- The class's own method `key` of a resolver that keeps its class's
--- `_lookup` and `query`, or nil.
+-- The classes whose _answer and _addressNow are taken, by method (weak).
+local methodClass = setmetatable({}, { __mode = "k" })
+
+--- Registers a resolver class whose `_answer` (and `_addressNow`, if it
+-- has one) may be called in place of its `_lookup` (see answerNow).
+-- @tparam table cls
+function M.answersAtOnce(cls)
+  methodClass[cls._answer] = cls
+  if cls._addressNow then
+    methodClass[cls._addressNow] = cls
+  end
+end
+
+-- The method `key` of a registered class, when the resolver has it and
+-- keeps that class's `_lookup` and `query` (a subclass or an instance
+-- that replaces either is asked through them). No C function is called:
+-- this runs several times for every lookup of a chain.
 local function ownMethod(resolver, key)
-  local mt = getmetatable(resolver)
-  local f = type(mt) == "table" and rawget(mt, key)
-  if f and resolver._lookup == rawget(mt, "_lookup") and resolver.query == rawget(mt, "query") then
+  local f = resolver[key]
+  local cls = f and methodClass[f]
+  if cls and resolver._lookup == cls._lookup and resolver.query == cls.query then
     return f
   end
   return nil

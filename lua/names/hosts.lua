@@ -144,5 +144,6 @@ function Resolver:_addressNow(name, cls)
 end
 
 common.ResolverBase(Resolver)
+common.answersAtOnce(Resolver)
 
 return M

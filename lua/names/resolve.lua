@@ -136,5 +136,6 @@ function ResolverChain:lookupZone(name, timeout)
 end
 
 common.ResolverBase(ResolverChain)
+common.answersAtOnce(ResolverChain)
 
 return M
