@@ -30,11 +30,12 @@ local sectionSlots = { answers = 1, authority = 2, additional = 3 }
 function Result.__index(self, k)
   local section = sectionNames[k]
   if section then
-    local m = rawget(self, "message")
+    local m = self.message -- when absent, this comes back here and gives nil
     if m ~= nil then
       local v = m[section] or {}
-      rawset(self, sectionSlots[section], v)
-      rawset(self, section, v)
+      -- both keys absent (else no __index) and no __newindex: plain sets
+      self[sectionSlots[section]] = v
+      self[section] = v
       return v
     end
   end

@@ -586,7 +586,6 @@ local lazyKey, headerDone = {}, {}
 local lazySections = { queries = true, answers = true, authority = true, additional = true }
 local decodeSection, decodeHeader = core.decode_section, core.decode_header
 
--- The wire bytes go when every section has been decoded and the header too.
 -- The header's fields, where the message has none of its own (one may
 -- have been assigned before any was read).
 local function fillHeader(self, wire)
@@ -597,17 +596,13 @@ local function fillHeader(self, wire)
       rawset(self, k, v)
     end
   end
-  rawset(self, headerDone, true)
+  self[headerDone] = true
 end
 
-local function maybeDone(self)
-  if rawget(self, headerDone) and rawget(self, "queries") and rawget(self, "answers")
-      and rawget(self, "authority") and rawget(self, "additional") then
-    rawset(self, lazyKey, nil)
-    rawset(self, headerDone, nil)
-  end
-end
-
+-- Plain assignments where a key is known to be absent (the message has no
+-- __newindex), rawget where it may be: both are C calls in Lua, and this
+-- runs for every response a lookup reads. The wire bytes stay until pairs
+-- settles the message.
 function Message.__index(self, k)
   local v = Message[k]
   if v ~= nil then
@@ -619,13 +614,12 @@ function Message.__index(self, k)
   end
   if lazySections[k] then
     v = decodeSection(wire, k)
-    rawset(self, k, v)
+    self[k] = v
   elseif not rawget(self, headerDone) then
     -- the header's fields (the rcode is there from the start)
     fillHeader(self, wire)
     v = rawget(self, k)
   end
-  maybeDone(self)
   return v
 end
 
