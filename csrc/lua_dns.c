@@ -526,35 +526,31 @@ int nm_lua_push_message(lua_State *L, const nm_msg *m)
  * is the stack index of m's bytes as a Lua string. */
 int nm_lua_push_message_lazy(lua_State *L, const nm_msg *m, int wire)
 {
-    struct decoder d;
     int top = lua_gettop(L);
     wire = lua_absindex(L, wire);
-    if (!decoder_open(&d, L, m, top)) return 0;
-    lua_createtable(L, 0, m->edns.present ? 18 : 16);
-    if (lua_getfield(L, d.classes, "lazyKey") == LUA_TTABLE) {
-        /* the rcode now (every lookup reads it), the rest when first read */
-        lua_pushvalue(L, wire);
-        lua_rawset(L, -3);
-        set_int(&d, K_RCODE, m->rcode);
-    } else {
-        /* no private key handed over: everything now */
-        lua_pop(L, 1);
-        set_header(&d);
-        key(&d, K_QUERIES);
-        push_queries(&d);
-        lua_rawset(L, -3);
-        key(&d, K_ANSWERS);
-        push_section(&d, NM_ANSWER);
-        lua_rawset(L, -3);
-        key(&d, K_AUTHORITY);
-        push_section(&d, NM_AUTHORITY);
-        lua_rawset(L, -3);
-        key(&d, K_ADDITIONAL);
-        push_section(&d, NM_ADDITIONAL);
-        lua_rawset(L, -3);
+    luaL_checkstack(L, 8, "decoding a message");
+    if (!push_classes(L)) {
+        lua_settop(L, top);
+        return 0;
     }
-    lua_getfield(L, d.classes, "Message");
-    lua_setmetatable(L, -2);
+    if (lua_getfield(L, top + 1, "lazyKey") != LUA_TTABLE) {
+        /* no private key handed over: everything now */
+        lua_settop(L, top);
+        return nm_lua_push_message(L, m);
+    }
+    /* the rcode now (every lookup reads it), the rest when first read;
+     * no decoder set up for two fields */
+    lua_createtable(L, 0, m->edns.present ? 18 : 16);
+    lua_insert(L, top + 2);           /* classes, message, lazyKey */
+    lua_pushvalue(L, wire);
+    lua_rawset(L, top + 2);
+    lua_rawgetp(L, LUA_REGISTRYINDEX, &keys_key);
+    lua_rawgeti(L, -1, K_RCODE);
+    lua_pushinteger(L, m->rcode);
+    lua_rawset(L, top + 2);
+    lua_pop(L, 1);
+    lua_getfield(L, top + 1, "Message");
+    lua_setmetatable(L, top + 2);
     lua_replace(L, top + 1);
     lua_settop(L, top + 1);
     return 1;
