@@ -305,8 +305,10 @@ M.lookupTypes = {
 function M.ResolverBase(cls)
   for method, qtype in pairs(M.lookupTypes) do
     cls[method] = function(self, name, timeout)
-      name, timeout = nameArgs(method, name, timeout)
-      return self:_lookup(name, dns.IN, qtype, timeout)
+      local canonical
+      name, timeout, canonical = nameArgs(method, name, timeout)
+      -- the canonical name too, for a chain that would check it again
+      return self:_lookup(name, dns.IN, qtype, timeout, canonical)
     end
   end
 

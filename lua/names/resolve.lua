@@ -112,9 +112,9 @@ function ResolverChain:_addressNow(name, cls, effort)
   return false
 end
 
-function ResolverChain:_lookup(name, cls, qtype, timeout)
+function ResolverChain:_lookup(name, cls, qtype, timeout, canonical)
   -- the name a dns.Query would hold (no final dot), as every member saw it
-  name = nameCheck(name) or name
+  name = canonical or nameCheck(name) or name
   local result, err = self:_answer(name, cls, qtype)
   if result then
     return succeed(result)
