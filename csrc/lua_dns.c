@@ -526,6 +526,11 @@ int nm_lua_push_message(lua_State *L, const nm_msg *m)
  * is the stack index of m's bytes as a Lua string. */
 int nm_lua_push_message_lazy(lua_State *L, const nm_msg *m, int wire)
 {
+    return nm_lua_push_message_lazy_rcode(L, m, m->rcode, wire);
+}
+
+int nm_lua_push_message_lazy_rcode(lua_State *L, const nm_msg *m, int rcode, int wire)
+{
     int top = lua_gettop(L);
     wire = lua_absindex(L, wire);
     luaL_checkstack(L, 8, "decoding a message");
@@ -536,17 +541,25 @@ int nm_lua_push_message_lazy(lua_State *L, const nm_msg *m, int wire)
     if (lua_getfield(L, top + 1, "lazyKey") != LUA_TTABLE) {
         /* no private key handed over: everything now */
         lua_settop(L, top);
-        return nm_lua_push_message(L, m);
+        if (m) return nm_lua_push_message(L, m);
+        {
+            size_t len;
+            const uint8_t *bytes = (const uint8_t *)lua_tolstring(L, wire, &len);
+            nm_msg parsed;
+            int ok = nm_msg_parse(&parsed, bytes, len) == NM_OK && nm_lua_push_message(L, &parsed);
+            nm_msg_release(&parsed);
+            return ok;
+        }
     }
     /* the rcode now (every lookup reads it), the rest when first read;
      * no decoder set up for two fields */
-    lua_createtable(L, 0, m->edns.present ? 18 : 16);
+    lua_createtable(L, 0, 18);
     lua_insert(L, top + 2);           /* classes, message, lazyKey */
     lua_pushvalue(L, wire);
     lua_rawset(L, top + 2);
     lua_rawgetp(L, LUA_REGISTRYINDEX, &keys_key);
     lua_rawgeti(L, -1, K_RCODE);
-    lua_pushinteger(L, m->rcode);
+    lua_pushinteger(L, rcode);
     lua_rawset(L, top + 2);
     lua_pop(L, 1);
     lua_getfield(L, top + 1, "Message");

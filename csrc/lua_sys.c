@@ -348,8 +348,7 @@ static int l_cache_get(lua_State *L)
     uint8_t wire[NM_NAME_MAX], *out = NULL;
     uint16_t type, cls;
     size_t len;
-    nm_msg m;
-    int err;
+    int err, rcode;
     lua_Number now;
     check_key(L, wire, &type, &cls);
     now = luaL_checknumber(L, 5);
@@ -361,16 +360,12 @@ static int l_cache_get(lua_State *L)
     /* the copy goes into a Lua string first, so nothing leaks on error */
     lua_pushlstring(L, (const char *)out, len);
     free(out);
-    out = (uint8_t *)(uintptr_t)lua_tolstring(L, -1, &len);
-    if (nm_msg_parse(&m, out, len) != NM_OK) {
-        nm_msg_release(&m);
-        return 0;
-    }
-    if (!nm_lua_push_message_lazy(L, &m, -1)) {
-        nm_msg_release(&m);
-        return luaL_error(L, "names.dns is not loaded");
-    }
-    nm_msg_release(&m);
+    /* parsed and checked when it was stored, and held only with rcode
+     * NOERROR or NXDOMAIN: the header's four bits are the whole rcode, and
+     * the sections are parsed when they are read */
+    if (len < NM_HEADER_LEN) return 0;
+    rcode = ((const uint8_t *)lua_tostring(L, -1))[3] & 0x0F;
+    if (!nm_lua_push_message_lazy_rcode(L, NULL, rcode, -1)) return luaL_error(L, "names.dns is not loaded");
     return 1;
 }
 
