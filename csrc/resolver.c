@@ -497,21 +497,11 @@ static int wants_edns(const exchange *ex, const server *s)
     return ex->r->opt.edns_size && !s->no_edns && !ex->direct;
 }
 
-#define QUERY_MAX (NM_HEADER_LEN + NM_NAME_MAX + 4 + 11)
-
-static void put16(uint8_t *p, uint16_t v)
-{
-    p[0] = (uint8_t)(v >> 8);
-    p[1] = (uint8_t)v;
-}
-
-/* Builds the query for one try into wire (or points at the direct one):
- * the bytes of nm_build_query, written straight, as this runs per try. */
-static void build(exchange *ex, attempt *a, int edns, uint8_t wire[QUERY_MAX])
+/* Builds the query for one try into wire (or points at the direct one). */
+static void build(exchange *ex, attempt *a, int edns, uint8_t wire[NM_QUERY_MAX])
 {
     nm_resolver *r = ex->r;
-    uint8_t *p = wire;
-    uint16_t flags = 0;
+    nm_query_spec q;
     if (ex->direct) {
         ex->direct[0] = (uint8_t)(a->pending.id >> 8);
         ex->direct[1] = (uint8_t)a->pending.id;
@@ -519,32 +509,21 @@ static void build(exchange *ex, attempt *a, int edns, uint8_t wire[QUERY_MAX])
         a->pending.sentlen = ex->directlen;
         return;
     }
-    if (r->opt.recurse && !(ex->flags & NM_Q_NORECURSE)) flags |= NM_RD;
-    if (ex->flags & NM_Q_CD) flags |= NM_CD;
-    put16(p, a->pending.id);
-    put16(p + 2, flags);
-    put16(p + 4, 1);
-    put16(p + 6, 0);
-    put16(p + 8, 0);
-    put16(p + 10, edns ? 1 : 0);
-    p += NM_HEADER_LEN;
-    memcpy(p, ex->sendname, ex->namelen);
-    p += ex->namelen;
-    put16(p, ex->qtype);
-    put16(p + 2, ex->qcls);
-    p += 4;
-    if (edns) {
-        /* OPT: root owner, our UDP size, no extended rcode, version 0 */
-        p[0] = 0;
-        put16(p + 1, NM_TYPE_OPT);
-        put16(p + 3, r->opt.edns_size);
-        put16(p + 5, 0);
-        put16(p + 7, (ex->flags & NM_Q_DNSSEC) ? NM_EDNS_DO : 0);
-        put16(p + 9, 0);
-        p += 11;
-    }
+    q.id = a->pending.id;
+    q.flags = 0;
+    if (r->opt.recurse && !(ex->flags & NM_Q_NORECURSE)) q.flags |= NM_RD;
+    if (ex->flags & NM_Q_CD) q.flags |= NM_CD;
+    q.name = ex->sendname;
+    q.namelen = ex->namelen;
+    q.type = ex->qtype;
+    q.cls = ex->qcls;
+    q.udp_size = edns ? r->opt.edns_size : 0;
+    q.edns_flags = (ex->flags & NM_Q_DNSSEC) ? NM_EDNS_DO : 0;
+    /* a server's own options (a cookie) go here, per try */
+    q.options = NULL;
+    q.optlen = 0;
     a->pending.sent = wire;
-    a->pending.sentlen = (size_t)(p - wire);
+    a->pending.sentlen = nm_query_write(wire, &q);
 }
 
 static void xfr_reset(exchange *ex)
@@ -574,7 +553,7 @@ static attempt *new_try(exchange *ex)
 static void send_try(exchange *ex, server *s, int transport, int edns)
 {
     nm_resolver *r = ex->r;
-    uint8_t wire[QUERY_MAX];
+    uint8_t wire[NM_QUERY_MAX];
     attempt *a;
     nm_transport *t;
     int err = 0, rc;
