@@ -21,6 +21,8 @@ typedef struct lresolver {
     int self;       /* registry ref pinning the box while pending > 0 */
     int finalizing; /* closed from __gc: never call Lua again */
     struct lresolver **box;
+    int own_clock;  /* on a clock of Lua's (set_clock) */
+    double clock_s; /* its time, in seconds */
 } lresolver;
 
 typedef struct lquery {
@@ -543,6 +545,49 @@ static int l_exchange(lua_State *L)
     return set_handle(box, lq, q);
 }
 
+/* ---- a clock of Lua's (clock.h): time stands still until Lua moves it */
+
+static uint64_t lua_clock_ms(void *ctx)
+{
+    return (uint64_t)(((lresolver *)ctx)->clock_s * 1000.0 + 0.5);
+}
+
+static double lua_clock_seconds(void *ctx)
+{
+    return ((lresolver *)ctx)->clock_s;
+}
+
+/* resolver:set_clock(seconds | nil)
+ * The lookups' deadlines on a clock of Lua's, for tests and for Twisted's
+ * task.Clock.  The first call takes the resolver off the loop's clock (only
+ * while nothing is in flight) with the time `seconds`; each later call
+ * moves the time there (never backwards) and runs at once whatever falls
+ * due, callbacks included, as task.Clock.advance runs its calls.  nil puts
+ * it back on the loop's clock (nothing in flight).  A task.Clock drives a
+ * resolver by calling, after each advance, resolver:set_clock(clock:seconds()). */
+static int l_set_clock(lua_State *L)
+{
+    lresolver *lr = check_resolver(L, 1);
+    nm_clock c = { lua_clock_ms, lua_clock_seconds, NULL, NULL };
+    int own = !lua_isnoneornil(L, 2), rc;
+    lua_Number secs = own ? luaL_checknumber(L, 2) : 0;
+    luaL_argcheck(L, secs >= 0 && secs < 1e12, 2, "time out of range");
+    lr = check_resolver(L, 1); /* converting the number may have run a finalizer */
+    if (own && lr->own_clock) {
+        luaL_argcheck(L, secs >= lr->clock_s, 2, "the clock cannot go back");
+        lr->clock_s = secs;
+        nm_resolver_clock_moved(lr->r);
+        return 0;
+    }
+    c.ctx = lr;
+    rc = nm_resolver_set_clock(lr->r, own ? &c : NULL);
+    if (rc == NM_EBUSY) return luaL_error(L, "the resolver has queries in flight");
+    if (rc != NM_OK) return luaL_error(L, "set_clock: %s", nm_strerror(rc));
+    lr->own_clock = own;
+    lr->clock_s = secs;
+    return 0;
+}
+
 /* resolver:set_cache(cache | nil): answers fill the cache */
 static int l_set_cache(lua_State *L)
 {
@@ -624,6 +669,7 @@ void nm_lua_open_resolver(lua_State *L)
         { "exchange", l_exchange },
         { "stats", l_stats },
         { "set_cache", l_set_cache },
+        { "set_clock", l_set_clock },
         { "close", l_resolver_close },
         { NULL, NULL },
     };

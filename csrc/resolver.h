@@ -26,6 +26,7 @@
 #include <uv.h>
 
 #include "addr.h"
+#include "clock.h"
 #include "message.h"
 #include "transport.h"
 
@@ -138,8 +139,16 @@ nm_query *nm_resolver_exchange(nm_resolver *r, const uint8_t *msg, size_t len,
  * freed when its callback returns: never use it after that. */
 void nm_query_cancel(nm_query *q);
 
+/* The clock the resolver's deadlines run on (clock.h): NULL puts it back
+ * on the loop's.  With a clock of the caller's, a deadline falls due only
+ * when the caller moves the clock and then calls nm_resolver_clock_moved,
+ * which runs what is due at once (callbacks included), as Twisted's
+ * task.Clock.advance does.  Only while nothing is in flight: NM_EBUSY. */
+int nm_resolver_set_clock(nm_resolver *r, const nm_clock *c);
+void nm_resolver_clock_moved(nm_resolver *r);
+
 /* Answers (NOERROR and NXDOMAIN) go into this cache as they arrive, timed
- * by uv_hrtime in seconds; NULL stops that.  The resolver holds the cache
+ * by the clock's seconds (uv_hrtime by default); NULL stops that.  The resolver holds the cache
  * (nm_cache_retain) until it is unset or the resolver is freed. */
 struct nm_cache;
 void nm_resolver_set_cache(nm_resolver *r, struct nm_cache *cache);
