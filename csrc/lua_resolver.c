@@ -35,10 +35,6 @@ typedef struct lquery {
 
 /* ------------------------------------------------------------- results */
 
-static const char *const outcome_names[] = {
-    "pending", "answer", "timeout", "rcode", "truncated", "noedns", "error", "late"
-};
-
 static const char *status_name(int status)
 {
     switch (status) {
@@ -63,8 +59,7 @@ static void push_attempts(lua_State *L, const nm_result *res)
         lua_setfield(L, -2, "server");
         lua_pushstring(L, nm_transport_name(a->transport));
         lua_setfield(L, -2, "transport");
-        lua_pushstring(L, a->outcome < sizeof outcome_names / sizeof *outcome_names
-                              ? outcome_names[a->outcome] : "?");
+        lua_pushstring(L, nm_outcome_name(a->outcome));
         lua_setfield(L, -2, "outcome");
         if (a->rcode >= 0) nm_lua_setint(L, "rcode", a->rcode);
         if (a->err) {
@@ -87,7 +82,7 @@ static void push_attempts(lua_State *L, const nm_result *res)
  * nothing went wrong. */
 static int plain_answer(const nm_result *res)
 {
-    return res->status == NM_OK && (res->nmessages > 0 || (res->msg && res->msg->rcode == 0));
+    return res->status == NM_OK && (res->nmessages > 0 || (res->msg && res->msg->rcode == NM_RCODE_NOERROR));
 }
 
 /* Runs protected: pushes (message | nil, error | nil, attempts | nil) and
