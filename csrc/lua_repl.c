@@ -98,12 +98,6 @@ static void watch_close(lua_State *L, watch **box)
     uv_close(&w->h.handle, on_watch_closed);
 }
 
-static int watch_gc(lua_State *L)
-{
-    watch_close(L, luaL_checkudata(L, 1, WATCH_MT));
-    return 0;
-}
-
 static int l_watch_close(lua_State *L)
 {
     watch_close(L, luaL_checkudata(L, 1, WATCH_MT));
@@ -296,17 +290,8 @@ void nm_lua_open_repl(lua_State *L)
         { "readline_show", l_readline_show },
         { NULL, NULL },
     };
-    static const luaL_Reg watch_methods[] = {
-        { "close", l_watch_close },
-        { NULL, NULL },
-    };
-    if (luaL_newmetatable(L, WATCH_MT)) {
-        lua_pushcfunction(L, watch_gc);
-        lua_setfield(L, -2, "__gc");
-        luaL_newlib(L, watch_methods);
-        lua_setfield(L, -2, "__index");
-    }
-    lua_pop(L, 1);
+    const nm_lua_class watches = { WATCH_MT, NULL, l_watch_close, l_watch_close };
+    nm_lua_new_class(L, &watches);
     luaL_newlib(L, funcs);
     lua_setfield(L, -2, "repl");
 }

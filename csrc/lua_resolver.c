@@ -665,7 +665,6 @@ void nm_lua_open_resolver(lua_State *L)
         { "stats", l_stats },
         { "set_cache", l_set_cache },
         { "set_clock", l_set_clock },
-        { "close", l_resolver_close },
         { NULL, NULL },
     };
     static const luaL_Reg query_methods[] = {
@@ -673,22 +672,11 @@ void nm_lua_open_resolver(lua_State *L)
         { "active", l_query_active },
         { NULL, NULL },
     };
-    if (luaL_newmetatable(L, RESOLVER_MT)) {
-        lua_pushcfunction(L, l_resolver_gc);
-        lua_setfield(L, -2, "__gc");
-        lua_pushcfunction(L, l_resolver_close);
-        lua_setfield(L, -2, "__close");
-        luaL_newlib(L, resolver_methods);
-        lua_setfield(L, -2, "__index");
-    }
-    lua_pop(L, 1);
-    if (luaL_newmetatable(L, QUERY_MT)) {
-        lua_pushcfunction(L, l_query_gc);
-        lua_setfield(L, -2, "__gc");
-        luaL_newlib(L, query_methods);
-        lua_setfield(L, -2, "__index");
-    }
-    lua_pop(L, 1);
+    const nm_lua_class resolver = { RESOLVER_MT, resolver_methods, l_resolver_gc, l_resolver_close };
+    /* a query ends by cancel (or its answer); it is not a thing to close */
+    const nm_lua_class query = { QUERY_MT, query_methods, l_query_gc, NULL };
+    nm_lua_new_class(L, &resolver);
+    nm_lua_new_class(L, &query);
     lua_pushcfunction(L, l_resolver_new);
     lua_setfield(L, -2, "resolver_new");
 }

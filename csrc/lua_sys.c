@@ -481,24 +481,14 @@ void nm_lua_open_sys(lua_State *L)
         { "reverse_address", l_reverse_address },
         { NULL, NULL },
     };
-    struct {
-        const char *mt;
-        const luaL_Reg *methods;
-        lua_CFunction gc;
-    } classes[] = {
-        { CONF_MT, conf_methods, l_conf_gc },
-        { HOSTS_MT, hosts_methods, l_hosts_gc },
-        { CACHE_MT, cache_methods, l_cache_gc },
+    /* freeing is all there is to closing these: close, __close and __gc
+     * are one function (a resolver holding the cache keeps its own
+     * reference) */
+    const nm_lua_class classes[] = {
+        { CONF_MT, conf_methods, l_conf_gc, l_conf_gc },
+        { HOSTS_MT, hosts_methods, l_hosts_gc, l_hosts_gc },
+        { CACHE_MT, cache_methods, l_cache_gc, l_cache_gc },
     };
-    for (size_t i = 0; i < sizeof classes / sizeof *classes; i++) {
-        if (luaL_newmetatable(L, classes[i].mt)) {
-            lua_pushcfunction(L, classes[i].gc);
-            lua_setfield(L, -2, "__gc");
-            lua_newtable(L);
-            luaL_setfuncs(L, classes[i].methods, 0);
-            lua_setfield(L, -2, "__index");
-        }
-        lua_pop(L, 1);
-    }
+    for (size_t i = 0; i < sizeof classes / sizeof *classes; i++) nm_lua_new_class(L, &classes[i]);
     luaL_setfuncs(L, funcs, 0);
 }

@@ -295,32 +295,16 @@ void nm_lua_open_transport(lua_State *L)
     static const luaL_Reg udp_methods[] = {
         { "write", l_udp_write },
         { "port", l_udp_port },
-        { "close", l_udp_close },
         { NULL, NULL },
     };
     static const luaL_Reg tcp_methods[] = {
         { "write", l_tcp_write },
-        { "close", l_tcp_close },
         { NULL, NULL },
     };
-    if (luaL_newmetatable(L, UDP_MT)) {
-        lua_pushcfunction(L, l_udp_gc);
-        lua_setfield(L, -2, "__gc");
-        lua_pushcfunction(L, l_udp_close);
-        lua_setfield(L, -2, "__close");
-        luaL_newlib(L, udp_methods);
-        lua_setfield(L, -2, "__index");
-    }
-    lua_pop(L, 1);
-    if (luaL_newmetatable(L, TCP_MT)) {
-        lua_pushcfunction(L, l_tcp_gc);
-        lua_setfield(L, -2, "__gc");
-        lua_pushcfunction(L, l_tcp_close);
-        lua_setfield(L, -2, "__close");
-        luaL_newlib(L, tcp_methods);
-        lua_setfield(L, -2, "__index");
-    }
-    lua_pop(L, 1);
+    const nm_lua_class udp = { UDP_MT, udp_methods, l_udp_gc, l_udp_close };
+    const nm_lua_class tcp = { TCP_MT, tcp_methods, l_tcp_gc, l_tcp_close };
+    nm_lua_new_class(L, &udp);
+    nm_lua_new_class(L, &tcp);
     lua_pushcfunction(L, l_udp_listen);
     lua_setfield(L, -2, "udp_listen");
     lua_pushcfunction(L, l_tcp_connect);

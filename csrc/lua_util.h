@@ -16,6 +16,20 @@ void nm_lua_open_sys(lua_State *L);
 /* core.repl: what only names-repl uses (lua_repl.c) */
 void nm_lua_open_repl(lua_State *L);
 
+/* A class of userdata boxes: a box holds a pointer to the object, NULL
+ * once it is closed.  nm_lua_new_class registers its metatable once, with
+ * __name, __index (the methods), __gc, __tostring ("name: 0x..." or
+ * "name (closed)") and, for a closable class, both a close method and
+ * __close, which share one function (the same path as __gc, except that
+ * __gc may not call Lua back). */
+typedef struct nm_lua_class {
+    const char *name;        /* the metatable's registry key and __name */
+    const luaL_Reg *methods; /* NULL: none */
+    lua_CFunction gc;        /* releases what the object holds, nothing else */
+    lua_CFunction close;     /* NULL: not closable */
+} nm_lua_class;
+void nm_lua_new_class(lua_State *L, const nm_lua_class *c);
+
 /* The transport of a Lua port or connection at idx (raises if idx is
  * neither, or closed). */
 nm_transport *nm_lua_check_via(lua_State *L, int idx);

@@ -1,0 +1,35 @@
+/* Classes of the binding's userdata, built one way (as LuaSocket's
+ * auxiliar and Lua's liolib build theirs). */
+#include "lua_util.h"
+
+/* "names.resolver: 0x...", or "names.resolver (closed)" once the box's
+ * pointer is NULL. */
+static int box_tostring(lua_State *L)
+{
+    void **box = lua_touserdata(L, 1);
+    const char *name = "userdata";
+    if (luaL_getmetafield(L, 1, "__name") == LUA_TSTRING) name = lua_tostring(L, -1);
+    if (box && *box) lua_pushfstring(L, "%s: %p", name, *box);
+    else lua_pushfstring(L, "%s (closed)", name);
+    return 1;
+}
+
+void nm_lua_new_class(lua_State *L, const nm_lua_class *c)
+{
+    if (luaL_newmetatable(L, c->name)) { /* sets __name */
+        lua_pushcfunction(L, c->gc);
+        lua_setfield(L, -2, "__gc");
+        lua_pushcfunction(L, box_tostring);
+        lua_setfield(L, -2, "__tostring");
+        lua_newtable(L);
+        if (c->methods) luaL_setfuncs(L, c->methods, 0);
+        if (c->close) {
+            lua_pushcfunction(L, c->close);
+            lua_pushvalue(L, -1);
+            lua_setfield(L, -3, "close");
+            lua_setfield(L, -3, "__close");
+        }
+        lua_setfield(L, -2, "__index");
+    }
+    lua_pop(L, 1);
+}
