@@ -431,6 +431,41 @@ static int l_alive(lua_State *L)
     return 1;
 }
 
+/* What handles() found on the loop: their types, up to a bound. */
+typedef struct handle_list {
+    const nm_reactor *r;
+    int n;
+    const char *types[64];
+} handle_list;
+
+static void list_handle(uv_handle_t *h, void *arg)
+{
+    handle_list *l = arg;
+    if (uv_is_closing(h)) return;
+    if (l->r->started && (h == (uv_handle_t *)&l->r->timer || h == (uv_handle_t *)&l->r->hold))
+        return; /* the reactor's own */
+    if (l->n < (int)(sizeof l->types / sizeof *l->types)) l->types[l->n] = uv_handle_type_name(h->type);
+    l->n++;
+}
+
+/* handles() -> the types of the handles open on the loop ("udp", "tcp",
+ * "timer", ...), less the reactor's own timer and wake-up: what the C tests
+ * check with uv_loop_close, for the Lua specs (spec/support/helper.lua).
+ * On luv's loop, luv's handles count too. */
+static int l_handles(lua_State *L)
+{
+    handle_list l;
+    l.r = nm_lua_reactor(L);
+    l.n = 0;
+    uv_walk(nm_lua_loop(L), list_handle, &l);
+    lua_createtable(L, l.n, 0);
+    for (int i = 0; i < l.n; i++) {
+        lua_pushstring(L, i < (int)(sizeof l.types / sizeof *l.types) && l.types[i] ? l.types[i] : "?");
+        lua_rawseti(L, -2, i + 1);
+    }
+    return 1;
+}
+
 /* wake(): make pollfd() readable, so that a poller looks at the loop again */
 static int l_wake(lua_State *L)
 {
@@ -501,6 +536,7 @@ void nm_lua_open_loop(lua_State *L)
         { "pollfd", l_pollfd },
         { "backend_timeout", l_backend_timeout },
         { "alive", l_alive },
+        { "handles", l_handles },
         { "wake", l_wake },
         { "use_luv", l_use_luv },
         { NULL, NULL },
