@@ -33,9 +33,7 @@ local unpack, pack = table.unpack, table.pack
 local format, address = string.format, repr.address
 local costatus, coresume, corunning = coroutine.status, coroutine.resume, coroutine.running
 
----------------------------------------------------------------------------
--- Error classes
----------------------------------------------------------------------------
+-- Error classes --------------------------------------------------------------
 
 --- Raised (at once) when a Deferred is fired twice.
 M.AlreadyCalledError = class("names.defer.AlreadyCalledError")
@@ -64,9 +62,7 @@ function FirstError:__repr()
   return format("FirstError[#%d, %s]", self.index, repr.value(self.subFailure.value))
 end
 
----------------------------------------------------------------------------
--- Failure
----------------------------------------------------------------------------
+-- Failure --------------------------------------------------------------------
 
 local Failure = { __name = "Failure" }
 Failure.__index = Failure
@@ -278,9 +274,7 @@ function Failure:__repr()
   return format("<names.defer.Failure %s: %s>", typeName(self), self:getErrorMessage())
 end
 
----------------------------------------------------------------------------
--- Unhandled-error reporting
----------------------------------------------------------------------------
+-- Unhandled-error reporting --------------------------------------------------
 
 -- A watcher is attached to a Deferred only while its chain ends in a
 -- Failure; when the Deferred is collected, so is the watcher, and its
@@ -323,9 +317,7 @@ local function arm(d)
   end
 end
 
----------------------------------------------------------------------------
--- Deferred
----------------------------------------------------------------------------
+-- Deferred -------------------------------------------------------------------
 
 local Deferred = { __name = "Deferred", paused = 0, _i = 1 }
 Deferred.__index = Deferred
@@ -799,9 +791,7 @@ end
 
 Deferred.__tostring = deferredTostring
 
----------------------------------------------------------------------------
--- Module functions
----------------------------------------------------------------------------
+-- Module functions -----------------------------------------------------------
 
 --- A Deferred that has already fired with `result`.
 -- @param result
@@ -848,9 +838,7 @@ function M.maybeDeferred(f, ...)
   return M.succeed(r)
 end
 
----------------------------------------------------------------------------
--- DeferredList and gatherResults
----------------------------------------------------------------------------
+-- DeferredList and gatherResults ---------------------------------------------
 
 local DeferredList = { __name = "DeferredList", __tostring = deferredTostring }
 DeferredList.__index = DeferredList
@@ -883,6 +871,7 @@ end
 --   on the first success), `fireOnOneErrback` (fail with `FirstError` on
 --   the first failure), `consumeErrors` (the listed Deferreds continue with
 --   nil instead of their failure); indexes are 1-based
+-- @tparam string fname the public function's name, for the errors it raises
 -- @treturn DeferredList a Deferred; cancelling it cancels every listed one
 local function deferredList(list, opts, fname)
   if type(list) ~= "table" then
@@ -955,9 +944,7 @@ function M.gatherResults(list, opts)
   return d:addCallback(parseResults)
 end
 
----------------------------------------------------------------------------
--- inlineCallbacks
----------------------------------------------------------------------------
+-- inlineCallbacks ------------------------------------------------------------
 
 -- Raising a Failure at the point where a coroutine yielded: a one-shot
 -- return hook on that coroutine. The first return event after the resume is
