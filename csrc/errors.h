@@ -3,6 +3,8 @@
 #ifndef NAMES_ERRORS_H
 #define NAMES_ERRORS_H
 
+#include "lists.h"
+
 /* Every error once: its name (NM_<name>), its code and its text (for
  * nm_strerror).  The binding hands the name to Lua as the error's code. */
 #define NM_ERROR_LIST(X) \
@@ -32,11 +34,9 @@
     X(ENOTFOUND, -23, "not found")
 
 /* The codes run from 0 down, one after the other; NM_ELAST is past the last. */
-#define NM_ERROR_COUNT(name, code, text) +1
 #define NM_ERROR_ENUM(name, code, text) NM_##name = code,
-enum nm_error { NM_ERROR_LIST(NM_ERROR_ENUM) NM_ELAST = -(0 NM_ERROR_LIST(NM_ERROR_COUNT)) };
+enum nm_error { NM_ERROR_LIST(NM_ERROR_ENUM) NM_ELAST = -(0 NM_ERROR_LIST(NM_LIST_COUNT)) };
 #undef NM_ERROR_ENUM
-#undef NM_ERROR_COUNT
 
 /* A short English description, never NULL. */
 const char *nm_strerror(int err);

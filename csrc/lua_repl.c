@@ -89,19 +89,15 @@ static void on_signal(uv_signal_t *sig, int signum)
     nm_lua_pcall(L, 1, 0);
 }
 
-static void watch_close(lua_State *L, watch **box)
+/* close, __close and __gc */
+static void watch_close(lua_State *L, void *boxp, int finalizing)
 {
-    watch *w = *box;
+    watch **box = boxp, *w = *box;
+    (void)finalizing; /* the references go either way: lua_close has not freed them yet */
     if (!w) return;
     *box = NULL;
     watch_release(L, w);
     uv_close(&w->h.handle, on_watch_closed);
-}
-
-static int l_watch_close(lua_State *L)
-{
-    watch_close(L, luaL_checkudata(L, 1, WATCH_MT));
-    return 0;
 }
 
 /* A new watch whose callback is the function at fnidx, boxed at the top
@@ -290,7 +286,7 @@ void nm_lua_open_repl(lua_State *L)
         { "readline_show", l_readline_show },
         { NULL, NULL },
     };
-    const nm_lua_class watches = { WATCH_MT, NULL, l_watch_close, l_watch_close };
+    static const nm_lua_class watches = { WATCH_MT, NULL, watch_close, 1 };
     nm_lua_new_class(L, &watches);
     luaL_newlib(L, funcs);
     lua_setfield(L, -2, "repl");

@@ -165,9 +165,14 @@ static void on_resolver_freed(void *arg)
     free(arg);
 }
 
-static void resolver_close(lua_State *L, lresolver **box, int finalizing)
+/* close, __close and __gc.  A resolver is pinned while queries are
+ * pending, so it is collected idle; the exception is one that another
+ * finalizer revived to start a query: that query is dropped with it, its
+ * callback not run (Lua offers no way to tell this finalizer from the ones
+ * of lua_close, where no callback may run either). */
+static void resolver_close(lua_State *L, void *boxp, int finalizing)
 {
-    lresolver *lr = *box;
+    lresolver **box = boxp, *lr = *box;
     if (!lr) return;
     *box = NULL;
     lr->box = NULL;
@@ -177,23 +182,6 @@ static void resolver_close(lua_State *L, lresolver **box, int finalizing)
         if (!finalizing) luaL_unref(L, LUA_REGISTRYINDEX, lr->self);
         lr->self = LUA_NOREF;
     }
-}
-
-static int l_resolver_close(lua_State *L)
-{
-    resolver_close(L, luaL_checkudata(L, 1, RESOLVER_MT), 0);
-    return 0;
-}
-
-/* A resolver is pinned while queries are pending, so it is collected idle;
- * the exception is one that another finalizer revived to start a query:
- * that query is dropped with it, its callback not run (Lua offers no way
- * to tell this finalizer from the ones of lua_close, where no callback may
- * run either). */
-static int l_resolver_gc(lua_State *L)
-{
-    resolver_close(L, luaL_checkudata(L, 1, RESOLVER_MT), 1);
-    return 0;
 }
 
 /* The errors of options name the option: "maxInflight: a number
@@ -646,13 +634,14 @@ static int l_query_active(lua_State *L)
     return 1;
 }
 
-static int l_query_gc(lua_State *L)
+static void query_release(lua_State *L, void *boxp, int finalizing)
 {
-    lquery **box = luaL_checkudata(L, 1, QUERY_MT);
+    lquery **box = boxp;
+    (void)L;
+    (void)finalizing;
     /* a collected handle does not stop the query: its callback still runs */
     if (*box) (*box)->box = NULL;
     *box = NULL;
-    return 0;
 }
 
 void nm_lua_open_resolver(lua_State *L)
@@ -672,9 +661,9 @@ void nm_lua_open_resolver(lua_State *L)
         { "active", l_query_active },
         { NULL, NULL },
     };
-    const nm_lua_class resolver = { RESOLVER_MT, resolver_methods, l_resolver_gc, l_resolver_close };
+    static const nm_lua_class resolver = { RESOLVER_MT, resolver_methods, resolver_close, 1 };
     /* a query ends by cancel (or its answer); it is not a thing to close */
-    const nm_lua_class query = { QUERY_MT, query_methods, l_query_gc, NULL };
+    static const nm_lua_class query = { QUERY_MT, query_methods, query_release, 0 };
     nm_lua_new_class(L, &resolver);
     nm_lua_new_class(L, &query);
     lua_pushcfunction(L, l_resolver_new);

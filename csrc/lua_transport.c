@@ -96,10 +96,10 @@ static void release(lua_State *L, ltransport *t)
     }
 }
 
-/* close, __gc and __close: the same path */
-static void transport_close(lua_State *L, ltransport **box, int finalizing)
+/* close, __gc and __close: the same path, for ports and connections */
+static void transport_close(lua_State *L, void *boxp, int finalizing)
 {
-    ltransport *t = *box;
+    ltransport **box = boxp, *t = *box;
     if (!t) return;
     *box = NULL;
     t->box = NULL;
@@ -131,12 +131,26 @@ static ltransport *new_transport(lua_State *L, const char *mt, int on_message, i
     return t;
 }
 
-static void fail_open(lua_State *L, ltransport *t, int err)
+/* Opens t's transport of this kind (c says where to: peer, bind_to,
+ * idle_ms) and pins t's box, at the top of the stack, while it is open;
+ * raises, t freed, when it cannot open. */
+static void open_transport(lua_State *L, ltransport *t, int kind, nm_transport_config *c)
 {
-    release(L, t);
-    *t->box = NULL;
-    free(t);
-    luaL_error(L, "%s", uv_strerror(err));
+    nm_transport_hooks hooks = { NULL, on_closed, on_unsolicited, on_connected, NULL };
+    int err = 0;
+    hooks.owner = t;
+    c->loop = nm_lua_loop(L);
+    c->rx = &t->rx;
+    c->hooks = &hooks; /* copied by the transport */
+    if (!(t->conn = nm_transport_open(kind, c, &err))) {
+        release(L, t);
+        *t->box = NULL;
+        free(t);
+        luaL_error(L, "%s", uv_strerror(err));
+    }
+    lua_pushvalue(L, -1);
+    t->self = luaL_ref(L, LUA_REGISTRYINDEX);
+    nm_lua_io_started(L);
 }
 
 /* udp_listen(host, port, on_datagram(bytes, host, port)) -> port */
@@ -144,26 +158,16 @@ static int l_udp_listen(lua_State *L)
 {
     const char *host = luaL_optstring(L, 1, "0.0.0.0");
     lua_Integer port = luaL_checkinteger(L, 2);
-    nm_transport_hooks hooks = { NULL, on_closed, on_unsolicited, NULL, NULL };
     nm_transport_config c;
     nm_addr bind_to;
     ltransport *t;
-    int err = 0;
     luaL_argcheck(L, port >= 0 && port <= 65535, 2, "port out of range");
     luaL_checktype(L, 3, LUA_TFUNCTION);
     if (nm_addr_from_host(host, (uint16_t)port, &bind_to)) return luaL_argerror(L, 1, "bad address");
     t = new_transport(L, UDP_MT, 3, 0);
-    hooks.owner = t;
     memset(&c, 0, sizeof c);
-    c.loop = nm_lua_loop(L);
     c.bind_to = &bind_to;
-    c.rx = &t->rx;
-    c.hooks = &hooks;
-    t->conn = nm_transport_open(NM_UDP, &c, &err);
-    if (!t->conn) fail_open(L, t, err);
-    lua_pushvalue(L, -1);
-    t->self = luaL_ref(L, LUA_REGISTRYINDEX);
-    nm_lua_io_started(L);
+    open_transport(L, t, NM_UDP, &c);
     return 1;
 }
 
@@ -174,11 +178,9 @@ static int l_tcp_connect(lua_State *L)
 {
     const char *host = luaL_checkstring(L, 1);
     lua_Integer port = luaL_checkinteger(L, 2);
-    nm_transport_hooks hooks = { NULL, on_closed, on_unsolicited, on_connected, NULL };
     nm_transport_config c;
     nm_addr peer;
     ltransport *t;
-    int err = 0;
     luaL_argcheck(L, port > 0 && port <= 65535, 2, "port out of range");
     luaL_checktype(L, 3, LUA_TFUNCTION);
     luaL_checktype(L, 4, LUA_TFUNCTION);
@@ -190,18 +192,10 @@ static int l_tcp_connect(lua_State *L)
         lua_pushvalue(L, 5);
         t->on_lost = luaL_ref(L, LUA_REGISTRYINDEX);
     }
-    hooks.owner = t;
     memset(&c, 0, sizeof c);
-    c.loop = nm_lua_loop(L);
     c.peer = &peer;
-    c.rx = &t->rx;
-    c.hooks = &hooks;
     c.idle_ms = 0x7FFFFFFF; /* a user's connection stays until closed: no idle close */
-    t->conn = nm_transport_open(NM_TCP, &c, &err);
-    if (!t->conn) fail_open(L, t, err);
-    lua_pushvalue(L, -1);
-    t->self = luaL_ref(L, LUA_REGISTRYINDEX);
-    nm_lua_io_started(L);
+    open_transport(L, t, NM_TCP, &c);
     return 1;
 }
 
@@ -247,30 +241,6 @@ static int l_tcp_write(lua_State *L)
     return 1;
 }
 
-static int l_udp_close(lua_State *L)
-{
-    transport_close(L, luaL_checkudata(L, 1, UDP_MT), 0);
-    return 0;
-}
-
-static int l_udp_gc(lua_State *L)
-{
-    transport_close(L, luaL_checkudata(L, 1, UDP_MT), 1);
-    return 0;
-}
-
-static int l_tcp_close(lua_State *L)
-{
-    transport_close(L, luaL_checkudata(L, 1, TCP_MT), 0);
-    return 0;
-}
-
-static int l_tcp_gc(lua_State *L)
-{
-    transport_close(L, luaL_checkudata(L, 1, TCP_MT), 1);
-    return 0;
-}
-
 nm_transport *nm_lua_check_via(lua_State *L, int idx)
 {
     ltransport **box = luaL_testudata(L, idx, UDP_MT);
@@ -301,8 +271,8 @@ void nm_lua_open_transport(lua_State *L)
         { "write", l_tcp_write },
         { NULL, NULL },
     };
-    const nm_lua_class udp = { UDP_MT, udp_methods, l_udp_gc, l_udp_close };
-    const nm_lua_class tcp = { TCP_MT, tcp_methods, l_tcp_gc, l_tcp_close };
+    static const nm_lua_class udp = { UDP_MT, udp_methods, transport_close, 1 };
+    static const nm_lua_class tcp = { TCP_MT, tcp_methods, transport_close, 1 };
     nm_lua_new_class(L, &udp);
     nm_lua_new_class(L, &tcp);
     lua_pushcfunction(L, l_udp_listen);

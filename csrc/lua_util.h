@@ -20,13 +20,15 @@ void nm_lua_open_repl(lua_State *L);
  * once it is closed.  nm_lua_new_class registers its metatable once, with
  * __name, __index (the methods), __gc, __tostring ("name: 0x..." or
  * "name (closed)") and, for a closable class, both a close method and
- * __close, which share one function (the same path as __gc, except that
- * __gc may not call Lua back). */
+ * __close.  All of them end in one release function: close and __close
+ * call it with finalizing 0, __gc with 1 (then it may not call Lua back
+ * nor touch the registry's references: lua_close may be under way).  The
+ * class must be static: its metatable's closures point to it. */
 typedef struct nm_lua_class {
     const char *name;        /* the metatable's registry key and __name */
     const luaL_Reg *methods; /* NULL: none */
-    lua_CFunction gc;        /* releases what the object holds, nothing else */
-    lua_CFunction close;     /* NULL: not closable */
+    void (*release)(lua_State *L, void *box, int finalizing);
+    int closable;            /* close and __close too */
 } nm_lua_class;
 void nm_lua_new_class(lua_State *L, const nm_lua_class *c);
 

@@ -148,9 +148,7 @@ static void send_try(exchange *ex, server *s, int transport, int edns);
 
 const char *nm_outcome_name(int outcome)
 {
-#define NM_OUTCOME_TEXT(name, text) text,
-    static const char *const names[] = { NM_OUTCOME_LIST(NM_OUTCOME_TEXT) };
-#undef NM_OUTCOME_TEXT
+    static const char *const names[] = { NM_OUTCOME_LIST(NM_LIST_TEXT) };
     return outcome >= 0 && outcome < NM_NOUTCOMES ? names[outcome] : "?";
 }
 

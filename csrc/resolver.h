@@ -27,6 +27,7 @@
 
 #include "addr.h"
 #include "clock.h"
+#include "lists.h"
 #include "message.h"
 #include "transport.h"
 
@@ -76,11 +77,9 @@ typedef struct nm_query_options {
     X(LATE, "late")           /* answered after its time, and that answer settled the query */
 
 #define NM_OUTCOME_ENUM(name, text) NM_OUT_##name,
-#define NM_OUTCOME_COUNT(name, text) +1
 enum nm_outcome { NM_OUTCOME_LIST(NM_OUTCOME_ENUM) };
-enum { NM_NOUTCOMES = 0 NM_OUTCOME_LIST(NM_OUTCOME_COUNT) };
+enum { NM_NOUTCOMES = 0 NM_OUTCOME_LIST(NM_LIST_COUNT) };
 #undef NM_OUTCOME_ENUM
-#undef NM_OUTCOME_COUNT
 
 /* "pending", "answer", ...; "?" for no outcome. */
 const char *nm_outcome_name(int outcome);

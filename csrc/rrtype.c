@@ -194,8 +194,6 @@ int nm_type_from_name(const char *name)
 
 const char *nm_field_kind_name(int kind)
 {
-#define NM_FIELD_KIND_TEXT(name, text) text,
-    static const char *const names[] = { NM_FIELD_KIND_LIST(NM_FIELD_KIND_TEXT) };
-#undef NM_FIELD_KIND_TEXT
+    static const char *const names[] = { NM_FIELD_KIND_LIST(NM_LIST_TEXT) };
     return kind >= 0 && kind < NM_NFIELD_KINDS ? names[kind] : "?";
 }

@@ -11,6 +11,8 @@
 
 #include <stdint.h>
 
+#include "lists.h"
+
 /* The kinds of rdata fields: NM_FK_<name>, and the kind's name in Lua
  * (names.dns builds its classes from it: both name kinds read alike). */
 #define NM_FIELD_KIND_LIST(X) \
@@ -44,11 +46,9 @@
     X(RCODE, "rcode") /* a u16 extended rcode, shown by name (TSIG, TKEY error) */
 
 #define NM_FIELD_KIND_ENUM(name, text) NM_FK_##name,
-#define NM_FIELD_KIND_COUNT(name, text) +1
 enum nm_field_kind { NM_FIELD_KIND_LIST(NM_FIELD_KIND_ENUM) };
-enum { NM_NFIELD_KINDS = 0 NM_FIELD_KIND_LIST(NM_FIELD_KIND_COUNT) };
+enum { NM_NFIELD_KINDS = 0 NM_FIELD_KIND_LIST(NM_LIST_COUNT) };
 #undef NM_FIELD_KIND_ENUM
-#undef NM_FIELD_KIND_COUNT
 
 /* "u8", "name", ...; "?" for no kind. */
 const char *nm_field_kind_name(int kind);
