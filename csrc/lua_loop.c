@@ -97,14 +97,15 @@ int nm_lua_pcall(lua_State *L, int nargs, int nresults)
     nm_reactor *r = reactor_if_open(L);
     lua_pushcfunction(L, traceback);
     lua_insert(L, base);
+    /* (a callback cannot free the reactor: only lua_close does, and
+     * use_luv refuses once I/O exists, as it does for any callback) */
     if (r) r->callback_depth++;
     rc = lua_pcall(L, nargs, nresults, base);
-    /* the callback may have closed the reactor (lua_close runs no callback) */
-    if (r && reactor_if_open(L) == r) r->callback_depth--;
+    if (r) r->callback_depth--;
     lua_remove(L, base);
     if (rc != LUA_OK) {
         const char *msg = lua_tostring(L, -1);
-        if ((r = reactor_if_open(L)) != NULL) r->callback_errors++;
+        if (r) r->callback_errors++;
         fprintf(stderr, "Unhandled error in a loop callback:\n%s\n",
                 msg ? msg : luaL_typename(L, -1));
         lua_pop(L, 1);
