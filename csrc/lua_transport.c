@@ -131,10 +131,21 @@ static ltransport *new_transport(lua_State *L, const char *mt, int on_message, i
     return t;
 }
 
+/* The failure of an opener, structured: nil, a message, and a code for
+ * Lua to map (an nm_error name such as "ESYNTAX" for an address that is
+ * no IP address, or libuv's name of a socket error, "EADDRINUSE"). */
+static int open_failed(lua_State *L, const char *message, const char *code)
+{
+    lua_pushnil(L);
+    lua_pushstring(L, message);
+    lua_pushstring(L, code);
+    return 3;
+}
+
 /* Opens t's transport of this kind (c says where to: peer, bind_to,
- * idle_ms) and pins t's box, at the top of the stack, while it is open;
- * raises, t freed, when it cannot open. */
-static void open_transport(lua_State *L, ltransport *t, int kind, nm_transport_config *c)
+ * idle_ms) and pins t's box, at the top of the stack, while it is open.
+ * Returns the box's results, or open_failed's, t freed, when it cannot. */
+static int open_transport(lua_State *L, ltransport *t, int kind, nm_transport_config *c)
 {
     nm_transport_hooks hooks = { NULL, on_closed, on_unsolicited, on_connected, NULL };
     int err = 0;
@@ -146,14 +157,16 @@ static void open_transport(lua_State *L, ltransport *t, int kind, nm_transport_c
         release(L, t);
         *t->box = NULL;
         free(t);
-        luaL_error(L, "%s", uv_strerror(err));
+        return open_failed(L, uv_strerror(err), uv_err_name(err));
     }
     lua_pushvalue(L, -1);
     t->self = luaL_ref(L, LUA_REGISTRYINDEX);
     nm_lua_io_started(L);
+    return 1;
 }
 
-/* udp_listen(host, port, on_datagram(bytes, host, port)) -> port */
+/* udp_listen(host, port, on_datagram(bytes, host, port)) -> port, or nil,
+ * message, code (open_failed) */
 static int l_udp_listen(lua_State *L)
 {
     const char *host = luaL_optstring(L, 1, "0.0.0.0");
@@ -163,16 +176,16 @@ static int l_udp_listen(lua_State *L)
     ltransport *t;
     luaL_argcheck(L, port >= 0 && port <= 65535, 2, "port out of range");
     luaL_checktype(L, 3, LUA_TFUNCTION);
-    if (nm_addr_from_host(host, (uint16_t)port, &bind_to)) return luaL_argerror(L, 1, "bad address");
+    if (nm_addr_from_host(host, (uint16_t)port, &bind_to))
+        return open_failed(L, "bad address", nm_error_name(NM_ESYNTAX));
     t = new_transport(L, UDP_MT, 3, 0);
     memset(&c, 0, sizeof c);
     c.bind_to = &bind_to;
-    open_transport(L, t, NM_UDP, &c);
-    return 1;
+    return open_transport(L, t, NM_UDP, &c);
 }
 
 /* tcp_connect(host, port, on_connected(err), on_message(bytes)
- *             [, on_lost(reason)]) -> connection
+ *             [, on_lost(reason)]) -> connection, or nil, message, code
  * on_lost runs when an open connection goes by itself (not on close). */
 static int l_tcp_connect(lua_State *L)
 {
@@ -184,7 +197,8 @@ static int l_tcp_connect(lua_State *L)
     luaL_argcheck(L, port > 0 && port <= 65535, 2, "port out of range");
     luaL_checktype(L, 3, LUA_TFUNCTION);
     luaL_checktype(L, 4, LUA_TFUNCTION);
-    if (nm_addr_from_host(host, (uint16_t)port, &peer)) return luaL_argerror(L, 1, "bad address");
+    if (nm_addr_from_host(host, (uint16_t)port, &peer))
+        return open_failed(L, "bad address", nm_error_name(NM_ESYNTAX));
     if (!lua_isnoneornil(L, 5)) luaL_checktype(L, 5, LUA_TFUNCTION);
     lua_settop(L, 5); /* the connection goes above: index 5 stays on_lost or nil */
     t = new_transport(L, TCP_MT, 4, 3);
@@ -195,8 +209,7 @@ static int l_tcp_connect(lua_State *L)
     memset(&c, 0, sizeof c);
     c.peer = &peer;
     c.idle_ms = 0x7FFFFFFF; /* a user's connection stays until closed: no idle close */
-    open_transport(L, t, NM_TCP, &c);
-    return 1;
+    return open_transport(L, t, NM_TCP, &c);
 }
 
 static ltransport *check_open(lua_State *L, int idx, const char *mt)

@@ -330,19 +330,18 @@ end
 -- Network ----------------------------------------------------------------------------
 
 -- A transport of the core, opened for the reactor function `fname`: its
--- errors are the caller's, the address argument (number `n`, `what`) named
--- when it is no IP address (the core says only "bad address").
+-- failures are the caller's errors, the address argument (number `n`,
+-- `what`) named when it is no IP address (the core's code ESYNTAX).
 local function open(fname, n, what, opener, address, ...)
-  local ok, transport = pcall(opener, address, ...)
-  if ok then
+  local transport, why, code = opener(address, ...)
+  if transport then
     return transport
   end
-  local why = tostring(transport)
-  if why:find("bad address", 1, true) then
+  if code == "ESYNTAX" then
     error(format("bad argument #%d to '%s' (%s: an IP address expected, got '%s';"
       .. " names are not resolved here)", n, fname, what, address), 3)
   end
-  error(fname .. ": " .. why:gsub("^[^:]*:%d+: ", ""), 3)
+  error(fname .. ": " .. why, 3)
 end
 
 local Port = { __name = "names.reactor.UDPPort" }
