@@ -20,6 +20,7 @@
 --    class.Exception   > ResolverError
 -- @module names.error
 
+local args = require "names.args"
 local class = require "names.class"
 local defer = require "names.defer"
 
@@ -109,8 +110,7 @@ end
 -- @treturn table|nil the class
 function M.errorForRcode(rcode)
   if math.type(rcode) ~= "integer" then
-    error("bad argument #1 to 'errorForRcode' (integer expected, got "
-      .. (math.type(rcode) or type(rcode)) .. ")", 2)
+    args.error(1, "errorForRcode", "integer expected, got " .. (math.type(rcode) or type(rcode)))
   end
   if rcode == 0 then
     return nil
