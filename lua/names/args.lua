@@ -9,7 +9,9 @@
 -- `level` counts as `error` does, from the function that calls these: 1
 -- (the default) blames that function's caller, 2 the caller's caller (for
 -- a checking helper of a module's own). Never tail-call these (`return
--- args.error(...)`): a tail call takes a frame off the count.
+-- args.error(...)`): a tail call takes a frame off the count.  On a path
+-- run per lookup or per callback, test inline and call `error` only when
+-- the test fails: `expect` and `check` cost a call even when all is well.
 -- @module names.args
 
 local M = {}

@@ -351,7 +351,9 @@ local function newDeferred(meta, canceller)
 end
 
 local function checkCallable(f, n, fname)
-  args.expect(n, fname, class.iscallable(f), "function", f, 2)
+  if not class.iscallable(f) then
+    args.error(n, fname, "function expected, got " .. type(f), 2)
+  end
 end
 
 local function isDeferred(d)
@@ -359,11 +361,15 @@ local function isDeferred(d)
 end
 
 local function checkDeferred(d, n, fname)
-  args.expect(n, fname, isDeferred(d), "Deferred", d, 2)
+  if not isDeferred(d) then
+    args.error(n, fname, "Deferred expected, got " .. type(d), 2)
+  end
 end
 
 local function checkOptTable(t, n, fname)
-  args.expect(n, fname, t == nil or type(t) == "table", "table or nil", t, 2)
+  if t ~= nil and type(t) ~= "table" then
+    args.error(n, fname, "table or nil expected, got " .. type(t), 2)
+  end
 end
 
 --- Create a Deferred.

@@ -215,7 +215,9 @@ end
 -- @treturn DelayedCall with `cancel`, `reset`, `delay`, `active`, `getTime`
 function M.callLater(delay, f, ...)
   checkSeconds(delay, 1, "callLater")
-  args.expect(2, "callLater", class.iscallable(f), "function", f)
+  if not class.iscallable(f) then
+    args.error(2, "callLater", "function expected, got " .. type(f))
+  end
   if delay < 0 then
     delay = 0
   end
@@ -287,8 +289,8 @@ function M.step(wait)
   end
   if wait == 0 then -- cqueues' step(0): do not wait
     wait = false
-  elseif wait ~= nil then
-    args.check(1, "step", wait, "boolean", "wait: a boolean")
+  elseif wait ~= nil and type(wait) ~= "boolean" then
+    args.error(1, "step", "wait: a boolean expected, got " .. type(wait))
   end
   return core.step(wait)
 end
@@ -350,7 +352,9 @@ end
 
 --- Sends one datagram to `{host, port}`.
 function Port:write(data, address)
-  args.check(2, "write", address, "table", "an address {host, port}")
+  if type(address) ~= "table" then
+    args.error(2, "write", "an address {host, port} expected, got " .. type(address))
+  end
   return self._port:write(data, address[1], address[2])
 end
 
