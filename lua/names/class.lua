@@ -30,7 +30,7 @@
 -- (`__str` is an ordinary method, inherited at any time).
 -- @module names.class
 
-local args = require "names.args"
+local argcheck = require "names.argcheck"
 local repr = require "names.repr"
 
 local M = {}
@@ -99,9 +99,9 @@ local OWN = { __index = true, __name = true, __module = true, __base = true, __s
 -- @tparam[opt] table parent the parent class (default `class.Exception`)
 -- @treturn table the class
 function M.new(name, parent)
-  args.check(1, "class", name, "string")
+  argcheck.check(1, "class", name, "string")
   if parent ~= nil and not isclass[parent] then
-    args.error(2, "class", "class expected")
+    argcheck.error(2, "class", "class expected")
   end
   local module, short = name:match("^(.*)%.([^.]+)$")
   local cls = {}

@@ -22,7 +22,7 @@
 -- does `return v`.
 -- @module names.defer
 
-local args = require "names.args"
+local argcheck = require "names.argcheck"
 local class = require "names.class"
 local repr = require "names.repr"
 
@@ -352,7 +352,7 @@ end
 
 local function checkCallable(f, n, fname)
   if not class.iscallable(f) then
-    args.error(n, fname, "function expected, got " .. type(f), 2)
+    argcheck.error(n, fname, "function expected, got " .. type(f), 2)
   end
 end
 
@@ -362,13 +362,13 @@ end
 
 local function checkDeferred(d, n, fname)
   if not isDeferred(d) then
-    args.error(n, fname, "Deferred expected, got " .. type(d), 2)
+    argcheck.error(n, fname, "Deferred expected, got " .. type(d), 2)
   end
 end
 
 local function checkOptTable(t, n, fname)
   if t ~= nil and type(t) ~= "table" then
-    args.error(n, fname, "table or nil expected, got " .. type(t), 2)
+    argcheck.error(n, fname, "table or nil expected, got " .. type(t), 2)
   end
 end
 
@@ -663,7 +663,7 @@ function Deferred:callback(result)
   end
   local mt = getmetatable(result)
   if isDeferredMeta[mt] then
-    args.error(1, "callback", "a Deferred cannot be a result; return it from a callback to chain it")
+    argcheck.error(1, "callback", "a Deferred cannot be a result; return it from a callback to chain it")
   end
   fire(self, result, mt == Failure)
 end
@@ -748,9 +748,9 @@ end
 -- @treturn Deferred self
 function Deferred:addTimeout(timeout, clock, onTimeoutCancel)
   if type(timeout) ~= "number" or timeout ~= timeout then
-    args.error(1, "addTimeout", "seconds expected, got " .. (type(timeout) == "number" and "nan" or type(timeout)))
+    argcheck.error(1, "addTimeout", "seconds expected, got " .. (type(timeout) == "number" and "nan" or type(timeout)))
   end
-  args.expect(2, "addTimeout", type(clock) == "table" and type(clock.callLater) == "function",
+  argcheck.expect(2, "addTimeout", type(clock) == "table" and type(clock.callLater) == "function",
     "a clock with callLater", clock)
   if onTimeoutCancel ~= nil then
     checkCallable(onTimeoutCancel, 3, "addTimeout")
@@ -872,13 +872,13 @@ end
 -- @tparam string fname the public function's name, for the errors it raises
 -- @treturn DeferredList a Deferred; cancelling it cancels every listed one
 local function deferredList(list, opts, fname)
-  args.check(1, fname, list, "table", "a list of Deferreds", 2)
-  args.expect(2, fname, opts == nil or type(opts) == "table", "table or nil", opts, 2)
+  argcheck.check(1, fname, list, "table", "a list of Deferreds", 2)
+  argcheck.expect(2, fname, opts == nil or type(opts) == "table", "table or nil", opts, 2)
   opts = opts or {}
   local copy = {}
   for i = 1, #list do
     if not isDeferred(list[i]) then
-      args.error(1, fname, format("Deferred expected at index %d, got %s", i, type(list[i])), 2)
+      argcheck.error(1, fname, format("Deferred expected at index %d, got %s", i, type(list[i])), 2)
     end
     copy[i] = list[i]
   end

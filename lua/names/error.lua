@@ -20,7 +20,7 @@
 --    class.Exception   > ResolverError
 -- @module names.error
 
-local args = require "names.args"
+local argcheck = require "names.argcheck"
 local class = require "names.class"
 local defer = require "names.defer"
 
@@ -110,7 +110,7 @@ end
 -- @treturn table|nil the class
 function M.errorForRcode(rcode)
   if math.type(rcode) ~= "integer" then
-    args.error(1, "errorForRcode", "integer expected, got " .. (math.type(rcode) or type(rcode)))
+    argcheck.error(1, "errorForRcode", "integer expected, got " .. (math.type(rcode) or type(rcode)))
   end
   if rcode == 0 then
     return nil

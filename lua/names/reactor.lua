@@ -14,7 +14,7 @@
 -- without blocking.
 -- @module names.reactor
 
-local args = require "names.args"
+local argcheck = require "names.argcheck"
 local class = require "names.class"
 local core = require "names.core"
 local defer = require "names.defer"
@@ -157,7 +157,7 @@ end
 -- A number of seconds, not NaN, for argument `n` of `fname`.
 local function checkSeconds(seconds, n, fname)
   if type(seconds) ~= "number" or seconds ~= seconds then
-    args.error(n, fname, "seconds expected, got " .. (type(seconds) == "number" and "nan" or type(seconds)), 2)
+    argcheck.error(n, fname, "seconds expected, got " .. (type(seconds) == "number" and "nan" or type(seconds)), 2)
   end
 end
 
@@ -216,7 +216,7 @@ end
 function M.callLater(delay, f, ...)
   checkSeconds(delay, 1, "callLater")
   if not class.iscallable(f) then
-    args.error(2, "callLater", "function expected, got " .. type(f))
+    argcheck.error(2, "callLater", "function expected, got " .. type(f))
   end
   if delay < 0 then
     delay = 0
@@ -243,7 +243,7 @@ local startup = {}
 --- Calls `f(...)` once the reactor runs (at once if it is running).
 -- @tparam function f
 function M.callWhenRunning(f, ...)
-  args.expect(1, "callWhenRunning", class.iscallable(f), "function", f)
+  argcheck.expect(1, "callWhenRunning", class.iscallable(f), "function", f)
   if core.running() then
     f(...)
     return
@@ -290,7 +290,7 @@ function M.step(wait)
   if wait == 0 then -- cqueues' step(0): do not wait
     wait = false
   elseif wait ~= nil and type(wait) ~= "boolean" then
-    args.error(1, "step", "wait: a boolean expected, got " .. type(wait))
+    argcheck.error(1, "step", "wait: a boolean expected, got " .. type(wait))
   end
   return core.step(wait)
 end
@@ -336,7 +336,7 @@ local function open(fname, n, what, opener, address, ...)
     return transport
   end
   if code == "ESYNTAX" then
-    args.error(n, fname, format("%s: an IP address expected, got '%s'; names are not resolved here", what,
+    argcheck.error(n, fname, format("%s: an IP address expected, got '%s'; names are not resolved here", what,
       address), 2)
   end
   error(fname .. ": " .. why, 3)
@@ -353,7 +353,7 @@ end
 --- Sends one datagram to `{host, port}`.
 function Port:write(data, address)
   if type(address) ~= "table" then
-    args.error(2, "write", "an address {host, port} expected, got " .. type(address))
+    argcheck.error(2, "write", "an address {host, port} expected, got " .. type(address))
   end
   return self._port:write(data, address[1], address[2])
 end
@@ -375,12 +375,12 @@ Port.loseConnection = Port.stopListening
 -- @treturn table the port: `getHost()`, `write(data, address)`, `stopListening()`
 function M.listenUDP(port, protocol, interface)
   if math.type(port) ~= "integer" or port < 0 or port > 65535 then
-    args.error(1, "listenUDP", "port: 0..65535 expected")
+    argcheck.error(1, "listenUDP", "port: 0..65535 expected")
   end
-  args.expect(2, "listenUDP", type(protocol) == "table" and class.iscallable(protocol.datagramReceived),
+  argcheck.expect(2, "listenUDP", type(protocol) == "table" and class.iscallable(protocol.datagramReceived),
     "a protocol with datagramReceived", protocol)
   if interface ~= nil then
-    args.check(3, "listenUDP", interface, "string", "interface: an IP address")
+    argcheck.check(3, "listenUDP", interface, "string", "interface: an IP address")
   end
   if interface == nil or interface == "" then
     interface = "0.0.0.0" -- Twisted's '': every IPv4 interface
@@ -430,15 +430,15 @@ end
 -- On failure, `factory:clientConnectionFailed(connector, reason)`.
 -- @treturn table the connector: `disconnect()`
 function M.connectTCP(host, port, factory)
-  args.check(1, "connectTCP", host, "string", "host: string")
+  argcheck.check(1, "connectTCP", host, "string", "host: string")
   if math.type(port) ~= "integer" or port < 1 or port > 65535 then
-    args.error(2, "connectTCP", "port: 1..65535 expected")
+    argcheck.error(2, "connectTCP", "port: 1..65535 expected")
   end
   if type(factory) ~= "table" or not class.iscallable(factory.buildProtocol) then
-    args.error(3, "connectTCP", "a factory with buildProtocol expected")
+    argcheck.error(3, "connectTCP", "a factory with buildProtocol expected")
   end
   if factory.clientConnectionFailed ~= nil and not class.iscallable(factory.clientConnectionFailed) then
-    args.error(3, "connectTCP", "the factory's clientConnectionFailed is not a function")
+    argcheck.error(3, "connectTCP", "the factory's clientConnectionFailed is not a function")
   end
   local connector = {}
   local conn = setmetatable({ peer = { host, port } }, Connection)
@@ -483,7 +483,7 @@ local installed
 -- names.client's global one): a Deferred firing with the address string.
 -- @treturn Deferred
 function M.resolve(name, timeout)
-  args.check(1, "resolve", name, "string", "name: string")
+  argcheck.check(1, "resolve", name, "string", "name: string")
   -- as Twisted: an address is its own answer, and "" means any address
   if name == "" then
     return defer.succeed("0.0.0.0")
@@ -500,7 +500,7 @@ end
 --- Installs the resolver `reactor.resolve` uses; returns the previous one.
 function M.installResolver(resolver)
   if type(resolver) ~= "table" or type(resolver.getHostByName) ~= "function" then
-    args.error(1, "installResolver", "a resolver with getHostByName expected")
+    argcheck.error(1, "installResolver", "a resolver with getHostByName expected")
   end
   local old = installed
   installed = resolver
@@ -519,7 +519,7 @@ end
 --    uv.run()
 -- @tparam table luv the luv module
 function M.useLuv(luv)
-  args.expect(1, "useLuv", type(luv) == "table" and type(luv.run) == "function", "the luv module", luv)
+  argcheck.expect(1, "useLuv", type(luv) == "table" and type(luv.run) == "function", "the luv module", luv)
   local ok, err = core.use_luv(luv)
   if not ok then
     error("useLuv must be called before any I/O: " .. err

@@ -10,7 +10,7 @@
 -- wait with `coroutine.yield(d)` or return a Deferred.
 -- @module names.task
 
-local args = require "names.args"
+local argcheck = require "names.argcheck"
 local class = require "names.class"
 local defer = require "names.defer"
 local reactor = require "names.reactor"
@@ -27,9 +27,9 @@ local unpack = table.unpack
 -- @tparam[opt] table argv a script passes `arg`
 -- @tparam[opt] table theReactor defaults to names.reactor
 function M.react(main, argv, theReactor)
-  args.check(1, "react", main, "function")
-  args.expect(2, "react", argv == nil or type(argv) == "table", "a table of arguments", argv)
-  args.expect(3, "react", theReactor == nil or (type(theReactor) == "table" and type(theReactor.run) == "function"),
+  argcheck.check(1, "react", main, "function")
+  argcheck.expect(2, "react", argv == nil or type(argv) == "table", "a table of arguments", argv)
+  argcheck.expect(3, "react", theReactor == nil or (type(theReactor) == "table" and type(theReactor.run) == "function"),
     "a reactor", theReactor)
   theReactor = theReactor or reactor
   argv = argv or {}
@@ -64,9 +64,9 @@ end
 -- @tparam[opt] function f
 -- @treturn Deferred
 function M.deferLater(clock, delay, f, ...)
-  args.expect(1, "deferLater", type(clock) == "table" and type(clock.callLater) == "function", "a reactor", clock)
-  args.expect(2, "deferLater", type(delay) == "number" and delay == delay, "number", delay)
-  args.expect(3, "deferLater", f == nil or class.iscallable(f), "function", f)
+  argcheck.expect(1, "deferLater", type(clock) == "table" and type(clock.callLater) == "function", "a reactor", clock)
+  argcheck.expect(2, "deferLater", type(delay) == "number" and delay == delay, "number", delay)
+  argcheck.expect(3, "deferLater", f == nil or class.iscallable(f), "function", f)
   local call
   local d = defer.Deferred(function()
     call:cancel()

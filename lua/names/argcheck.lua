@@ -2,17 +2,17 @@
 -- own ("bad argument #1 to 'callLater' (function expected, got nil)"),
 -- raised at the user's call, as Penlight's `utils.assert_arg` raises them.
 --
---    local args = require "names.args"
---    args.check(1, "resolve", name, "string", "name: string")
---    if port < 0 then args.error(1, "listenUDP", "port: 0..65535 expected") end
+--    local argcheck = require "names.argcheck"
+--    argcheck.check(1, "resolve", name, "string", "name: string")
+--    if port < 0 then argcheck.error(1, "listenUDP", "port: 0..65535 expected") end
 --
 -- `level` counts as `error` does, from the function that calls these: 1
 -- (the default) blames that function's caller, 2 the caller's caller (for
 -- a checking helper of a module's own). Never tail-call these (`return
--- args.error(...)`): a tail call takes a frame off the count.  On a path
+-- argcheck.error(...)`): a tail call takes a frame off the count.  On a path
 -- run per lookup or per callback, test inline and call `error` only when
 -- the test fails: `expect` and `check` cost a call even when all is well.
--- @module names.args
+-- @module names.argcheck
 
 local M = {}
 

@@ -1,14 +1,14 @@
--- names.args: the one way the library words and raises argument errors.
-local args = require "names.args"
+-- names.argcheck: the one way the library words and raises argument errors.
+local argcheck = require "names.argcheck"
 local reactor = require "names.reactor"
 
-describe("names.args", function()
+describe("names.argcheck", function()
   local function api(x) -- a public function of a module
-    args.check(1, "api", x, "string", "name: string")
+    argcheck.check(1, "api", x, "string", "name: string")
     return x
   end
   local function helper(n, v) -- a module's own checking helper
-    args.expect(n, "api2", v ~= nil, "something", v, 2)
+    argcheck.expect(n, "api2", v ~= nil, "something", v, 2)
   end
   local function api2(v)
     helper(1, v)
@@ -16,28 +16,28 @@ describe("names.args", function()
   end
 
   it("words the error as Lua's own functions do, positions and names alike", function()
-    assert.has_error(function() args.error(2, "f", "port: 0..65535 expected") end,
+    assert.has_error(function() argcheck.error(2, "f", "port: 0..65535 expected") end,
       "bad argument #2 to 'f' (port: 0..65535 expected)")
-    assert.has_error(function() args.error("servers", "Resolver", "a list expected") end,
+    assert.has_error(function() argcheck.error("servers", "Resolver", "a list expected") end,
       "bad argument 'servers' to 'Resolver' (a list expected)")
-    assert.has_error(function() args.check(1, "f", 5, "string") end,
+    assert.has_error(function() argcheck.check(1, "f", 5, "string") end,
       "bad argument #1 to 'f' (string expected, got number)")
-    assert.has_error(function() args.expect(3, "f", false, "a reactor", nil) end,
+    assert.has_error(function() argcheck.expect(3, "f", false, "a reactor", nil) end,
       "bad argument #3 to 'f' (a reactor expected, got nil)")
-    assert.equal("x", args.check(1, "f", "x", "string"))
-    assert.equal(7, args.expect(1, "f", true, "seven", 7))
+    assert.equal("x", argcheck.check(1, "f", "x", "string"))
+    assert.equal(7, argcheck.expect(1, "f", true, "seven", 7))
   end)
 
   it("blames the line that called the public function", function()
     local line = debug.getinfo(1, "l").currentline + 1
     local ok, err = pcall(function() api(42) end)
     assert.is_false(ok)
-    assert.equal(("args_spec.lua:%d: bad argument #1 to 'api' (name: string expected, got number)"):format(line),
+    assert.equal(("argcheck_spec.lua:%d: bad argument #1 to 'api' (name: string expected, got number)"):format(line),
       err:match("[^/]*$"))
     line = debug.getinfo(1, "l").currentline + 1
     ok, err = pcall(function() api2(nil) end)
     assert.is_false(ok)
-    assert.equal(("args_spec.lua:%d: bad argument #1 to 'api2' (something expected, got nil)"):format(line),
+    assert.equal(("argcheck_spec.lua:%d: bad argument #1 to 'api2' (something expected, got nil)"):format(line),
       err:match("[^/]*$"))
   end)
 
@@ -45,7 +45,7 @@ describe("names.args", function()
     local line = debug.getinfo(1, "l").currentline + 1
     local ok, err = pcall(function() reactor.callLater(1, 5) end)
     assert.is_false(ok)
-    assert.equal(("args_spec.lua:%d: bad argument #2 to 'callLater' (function expected, got number)"):format(line),
+    assert.equal(("argcheck_spec.lua:%d: bad argument #2 to 'callLater' (function expected, got number)"):format(line),
       err:match("[^/]*$"))
   end)
 end)
