@@ -142,18 +142,24 @@ static int open_failed(lua_State *L, const char *message, const char *code)
     return 3;
 }
 
-/* Opens t's transport of this kind (c says where to: peer, bind_to,
- * idle_ms) and pins t's box, at the top of the stack, while it is open.
+/* Opens t's transport of this kind (to peer, or on bind_to; idle_ms for a
+ * connection) and pins t's box, at the top of the stack, while it is open.
  * Returns the box's results, or open_failed's, t freed, when it cannot. */
-static int open_transport(lua_State *L, ltransport *t, int kind, nm_transport_config *c)
+static int open_transport(lua_State *L, ltransport *t, int kind, const nm_addr *peer,
+                          const nm_addr *bind_to, int idle_ms)
 {
     nm_transport_hooks hooks = { NULL, on_closed, on_unsolicited, on_connected, NULL };
+    nm_transport_config c;
     int err = 0;
     hooks.owner = t;
-    c->loop = nm_lua_loop(L);
-    c->rx = &t->rx;
-    c->hooks = &hooks; /* copied by the transport */
-    if (!(t->conn = nm_transport_open(kind, c, &err))) {
+    memset(&c, 0, sizeof c);
+    c.loop = nm_lua_loop(L);
+    c.peer = peer;
+    c.bind_to = bind_to;
+    c.idle_ms = idle_ms;
+    c.rx = &t->rx;
+    c.hooks = &hooks; /* copied by the transport */
+    if (!(t->conn = nm_transport_open(kind, &c, &err))) {
         release(L, t);
         *t->box = NULL;
         free(t);
@@ -171,7 +177,6 @@ static int l_udp_listen(lua_State *L)
 {
     const char *host = luaL_optstring(L, 1, "0.0.0.0");
     lua_Integer port = luaL_checkinteger(L, 2);
-    nm_transport_config c;
     nm_addr bind_to;
     ltransport *t;
     luaL_argcheck(L, port >= 0 && port <= 65535, 2, "port out of range");
@@ -179,9 +184,7 @@ static int l_udp_listen(lua_State *L)
     if (nm_addr_from_host(host, (uint16_t)port, &bind_to))
         return open_failed(L, "bad address", nm_error_name(NM_ESYNTAX));
     t = new_transport(L, UDP_MT, 3, 0);
-    memset(&c, 0, sizeof c);
-    c.bind_to = &bind_to;
-    return open_transport(L, t, NM_UDP, &c);
+    return open_transport(L, t, NM_UDP, NULL, &bind_to, 0);
 }
 
 /* tcp_connect(host, port, on_connected(err), on_message(bytes)
@@ -191,7 +194,6 @@ static int l_tcp_connect(lua_State *L)
 {
     const char *host = luaL_checkstring(L, 1);
     lua_Integer port = luaL_checkinteger(L, 2);
-    nm_transport_config c;
     nm_addr peer;
     ltransport *t;
     luaL_argcheck(L, port > 0 && port <= 65535, 2, "port out of range");
@@ -206,10 +208,8 @@ static int l_tcp_connect(lua_State *L)
         lua_pushvalue(L, 5);
         t->on_lost = luaL_ref(L, LUA_REGISTRYINDEX);
     }
-    memset(&c, 0, sizeof c);
-    c.peer = &peer;
-    c.idle_ms = 0x7FFFFFFF; /* a user's connection stays until closed: no idle close */
-    return open_transport(L, t, NM_TCP, &c);
+    /* a user's connection stays until closed: no idle close */
+    return open_transport(L, t, NM_TCP, &peer, NULL, 0x7FFFFFFF);
 }
 
 static ltransport *check_open(lua_State *L, int idx, const char *mt)
