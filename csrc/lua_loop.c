@@ -421,6 +421,21 @@ static int l_alive(lua_State *L)
     return 1;
 }
 
+static void count_handle(uv_handle_t *h, void *arg)
+{
+    if (!uv_is_closing(h)) ++*(lua_Integer *)arg;
+}
+
+/* handles(): how many handles the loop holds that are not closing,
+ * referenced or not (the specs check that what they start is freed) */
+static int l_handles(lua_State *L)
+{
+    lua_Integer n = 0;
+    uv_walk(nm_lua_loop(L), count_handle, &n);
+    lua_pushinteger(L, n);
+    return 1;
+}
+
 /* wake(): make pollfd() readable, so that a poller looks at the loop again */
 static int l_wake(lua_State *L)
 {
@@ -677,6 +692,7 @@ void nm_lua_open_loop(lua_State *L)
         { "pollfd", l_pollfd },
         { "backend_timeout", l_backend_timeout },
         { "alive", l_alive },
+        { "handles", l_handles },
         { "wake", l_wake },
         { "use_luv", l_use_luv },
         { "fd_kind", l_fd_kind },

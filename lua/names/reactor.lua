@@ -516,6 +516,13 @@ function M.installResolver(resolver)
   return old
 end
 
+--- The resolver `reactor.resolve` uses: the installed one, else
+-- names.client's global one (names.endpoints connects through it).
+-- @treturn table
+function M.getResolver()
+  return installed or require("names.client").getResolver()
+end
+
 --- Moves the module onto luv's loop, so that `uv.run()` serves lookups
 -- beside luv's handles. Call it before any I/O (a lookup, a resolver, a
 -- port): it raises after that. An idle resolver keeps no loop alive:
