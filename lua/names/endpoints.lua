@@ -127,10 +127,26 @@ local function scope(bytes)
 end
 
 -- The probe that tells reachability and the source address: a UDP
--- socket connect()ed to the destination, which sends nothing. One probe
--- per family and scope per sort, so a long list costs a few syscalls.
+-- socket connect()ed to the destination, which sends nothing and is
+-- closed at once (no loop, no handle).
 local function probeSource(address)
   return core.route_source(address)
+end
+
+-- Probes per sort: one per destination (RFC 6724 compares each
+-- destination with its own source) up to this many, then one per family
+-- and scope, so that a huge answer costs a bounded number of syscalls.
+M.maxProbes = 32
+
+local function sourceOf(s, why)
+  if not s then
+    return { why = why or "unreachable" }
+  end
+  local sb = core.address_bytes(s)
+  if not sb then
+    return { why = "bad source address " .. tostring(s) }
+  end
+  return { address = s, bytes = sb, scope = scope(sb), policy = classify(sb) }
 end
 
 -- A destination with what the rules compare.
@@ -142,19 +158,16 @@ local function describe(address, index, sources, sourceFor)
   local d = { address = address, index = index, family = family, bytes = bytes,
     scope = scope(bytes), policy = classify(bytes) }
   local key = family .. "/" .. d.scope
-  local src = sources[key]
+  local src = sources[address]
   if src == nil then
-    local s, why = (sourceFor or probeSource)(address)
-    src = s and { address = s } or { why = why or "unreachable" }
-    if s then
-      local sb = core.address_bytes(s)
-      if sb then
-        src.bytes, src.scope, src.policy = sb, scope(sb), classify(sb)
-      else
-        src = { why = "bad source address " .. tostring(s) }
-      end
+    if sources.n < M.maxProbes or not sources[key] then
+      sources.n = sources.n + 1
+      src = sourceOf((sourceFor or probeSource)(address))
+      sources[key] = sources[key] or src
+    else
+      src = sources[key]
     end
-    sources[key] = src
+    sources[address] = src
   end
   d.source = src
   return d
@@ -204,7 +217,9 @@ end
 
 --- Orders destination addresses as RFC 6724 section 6 does, with the
 -- rules that need no routing table: 1 (unusable: no route, found by a
--- UDP connect() that sends nothing), 2 (matching scope), 5 (matching
+-- UDP connect() to the destination that sends nothing, and gives the
+-- source address the kernel would use; one per destination, at most
+-- `maxProbes` per sort), 2 (matching scope), 5 (matching
 -- label), 6 (precedence), 8 (smaller scope), 9 (longest matching prefix,
 -- IPv6 only) and 10 (stable). IPv4 addresses are compared as IPv4-mapped,
 -- with the default policy table.
@@ -220,7 +235,7 @@ function M.sortAddresses(addresses, options)
     error("bad argument #1 to 'sortAddresses' (a list of addresses expected, got " .. type(addresses) .. ")", 2)
   end
   local sourceFor = options and options.sourceFor
-  local sources, list = {}, {}
+  local sources, list = { n = 0 }, {}
   for i, address in ipairs(addresses) do
     local d = describe(address, i, sources, sourceFor)
     if d then
@@ -499,7 +514,27 @@ function M.race(addresses, connect, options)
     if options.order == false then
       return list
     end
-    return M.interleave((M.sortAddresses(list, sortOptions)), firstCount)
+    list = M.sortAddresses(list, sortOptions)
+    -- RFC 8305, 4: the first family's First Address Family Count, then
+    -- the families in turn, carried on from the attempts already made
+    local last = attempts[#attempts]
+    if not last then
+      return M.interleave(list, firstCount)
+    end
+    local firstFamily = attempts[1].family
+    local nextFamily = last.family == 6 and 4 or 6
+    if #attempts < firstCount and last.family == firstFamily then
+      nextFamily = firstFamily
+    end
+    for i, address in ipairs(list) do
+      local _, family = core.address_bytes(address)
+      if family == nextFamily then
+        table.remove(list, i)
+        table.insert(list, 1, address)
+        return M.interleave(list, 1)
+      end
+    end
+    return list
   end
 
   local function resolving()
@@ -578,23 +613,35 @@ function M.race(addresses, connect, options)
     tried[address] = true
     inflight = inflight + 1
     if callbackStyle then
-      local called = false
-      a.cancel = function() end
+      -- "waiting", then "ended" (done was called) or "abandoned" (the
+      -- race cancelled it: a connection that still comes is closed)
+      local state, cancelAttempt = "waiting", nil
+      a.cancel = function()
+        state = "abandoned"
+        if cancelAttempt then
+          cancelAttempt()
+        end
+      end
       local ok, cancel = pcall(connect, address, port, function(err, conn)
-        if called then
+        if state == "abandoned" then
+          if err == nil and conn ~= nil then
+            close(conn)
+          end
+          return
+        elseif state == "ended" then
           return
         end
-        called = true
+        state = "ended"
         attemptEnded(a, err == nil, err == nil and conn or err)
       end)
       if not ok then
-        if not called then
-          called = true
+        if state == "waiting" then
+          state = "ended"
           attemptEnded(a, false, cancel)
         end
       elseif class.iscallable(cancel) then
-        a.cancel = function()
-          called = true
+        cancelAttempt = cancel
+        if state == "abandoned" then
           cancel()
         end
       end
@@ -1008,13 +1055,15 @@ function HostnameEndpoint:connect(factory)
   end
 
   local function raceTo(addresses, toPort, name, hints)
-    return M.race(addresses, function(address, p)
+    local d = M.race(addresses, function(address, p)
       return connectAttempt(reactor, address, p)
     end, { port = toPort, clock = reactor, attemptDelay = self._attemptDelay, timeout = self._timeout,
       name = name, sourceFor = self._sourceFor, resolutionDelay = self._resolutionDelay, hints = hints,
       close = function(attempt)
         attempt.transport:loseConnection()
       end })
+    result.attempts = d.attempts
+    return d
   end
 
   local function step(d)
