@@ -230,3 +230,66 @@ describe("task.LoopingCall", function()
     lc:stop()
   end)
 end)
+
+describe("task.Clock driving lookups", function()
+  local async = require "async"
+  local client = require "names.client"
+  local errors = require "names.error"
+  local reactor = require "names.reactor"
+  local env = require "testenv"
+
+  -- lets the loop send what the last step started (the send is the loop's)
+  local function settle()
+    local until_ = reactor.seconds() + 0.02
+    repeat reactor.step() until reactor.seconds() > until_
+  end
+
+  it("times a lookup's tries out on the clock, not on the machine's time", function()
+    local clock = task.Clock()
+    local r = client.Resolver{ servers = { { "127.0.0.1", env.bad.silent } }, timeout = { 1, 3 } }
+    assert.equal(1, clock:driveResolver(r))
+    local d = r:lookupAddress("www.example.test")
+    local failure
+    d:addErrback(function(f) failure = f end)
+    settle()
+    clock:advance(0.999)
+    settle()
+    assert.is_nil(failure)
+    clock:advance(0.001) -- the first try times out; the second is sent
+    settle()
+    assert.is_nil(failure)
+    clock:advance(2.999)
+    settle()
+    assert.is_nil(failure)
+    clock:advance(0.001)
+    assert.is_truthy(failure and failure:check(errors.DNSQueryTimeoutError))
+    r:close()
+  end)
+
+  it("drives the network resolver inside a chain, and a deferLater beside it", function()
+    local clock = task.Clock()
+    local chain = client.createResolver{ servers = { { "127.0.0.1", env.bad.silent } }, hosts = "/dev/null" }
+    assert.equal(1, clock:driveResolver(chain))
+    local order = {}
+    chain:lookupAddress("www.example.test", { 2 }):addErrback(function() order[#order + 1] = "lookup" end)
+    task.deferLater(clock, 1, function() order[#order + 1] = "later 1" end)
+    task.deferLater(clock, 3, function() order[#order + 1] = "later 3" end)
+    settle()
+    clock:advance(5)
+    assert.same({ "later 1", "lookup", "later 3" }, order)
+  end)
+
+  it("refuses what holds no network resolver", function()
+    assert.has_error(function() task.Clock():driveResolver({}) end,
+      "bad argument #1 to 'driveResolver' (a client.Resolver, or a chain holding one, expected)")
+  end)
+
+  it("answers a lookup from the server while the clock stands still", function()
+    local clock = task.Clock()
+    local r = client.Resolver{ servers = { env.server } }
+    clock:driveResolver(r)
+    local result = async.wait(r:lookupAddress("www.example.test"))
+    assert.equal("192.0.2.10", result.answers[1].payload.address)
+    r:close()
+  end)
+end)
