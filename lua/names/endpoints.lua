@@ -830,6 +830,13 @@ function M.race(addresses, connect, options)
   return result
 end
 
+--- Whether `s` is an IPv4 or IPv6 address literal (no DNS needed).
+-- @tparam string s
+-- @treturn boolean
+function M.isAddress(s)
+  return type(s) == "string" and core.address_bytes(s) ~= nil
+end
+
 -- Addresses from a lookup --------------------------------------------------------------
 
 -- The addresses of `rtype` in a lookup's answers for `name`, following the
