@@ -7,7 +7,6 @@
 local uv = require "luv"
 
 local lifetime = tonumber(arg[1]) or 20
-local servers = {}
 for i = 2, #arg do
   local host, port = arg[i]:match("^%[?([^%]]+)%]?:(%d+)$")
   local server = uv.new_tcp(host:find(":") and "inet6" or "inet")
@@ -28,7 +27,6 @@ for i = 2, #arg do
       end
     end)
   end)
-  servers[#servers + 1] = server
 end
 io.stdout:write(uv.os_getpid(), " ready\n")
 io.stdout:flush()
