@@ -95,6 +95,18 @@ describe("srvconnect.serviceEndpoints", function()
   end)
 end)
 
+-- The loop's handle count once what earlier tests left to the collector is gone.
+local function baseline()
+  collectgarbage()
+  collectgarbage()
+  local n
+  repeat
+    n = core.handles()
+    async.loopUntil(function() return false end, 0.02)
+  until core.handles() == n
+  return n
+end
+
 describe("srvconnect.SRVConnector on loopback", function()
   local function hasLuv()
     return pcall(require, "luv") and true
@@ -106,7 +118,7 @@ describe("srvconnect.SRVConnector on loopback", function()
     local p = assert(io.popen("exec lua5.4 " .. root .. "/spec/support/tcp_listener.lua 30 127.0.0.1:55814"))
     local pid = assert(p:read("l"):match("^(%d+) ready$"))
     local resolver = client.createResolver{ servers = { { "127.0.0.1", PORT } }, hosts = "/dev/null" }
-    local before = core.handles()
+    local before = baseline()
     local events = {}
     local factory = {
       startedConnecting = function(_, c) events[#events + 1] = "started " .. tostring(c.service) end,
@@ -146,7 +158,7 @@ describe("srvconnect.SRVConnector on loopback", function()
 
   it("stops connecting and frees everything", function()
     local resolver = client.createResolver{ servers = { { "127.0.0.1", PORT } }, hosts = "/dev/null" }
-    local before = core.handles()
+    local before = baseline()
     local c = srvconnect.SRVConnector(reactor, "ep", "srv.example.test", { buildProtocol = function() end },
       { resolver = resolver })
     local d = c:connect()

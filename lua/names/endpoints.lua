@@ -395,7 +395,8 @@ local raceOptions = {
 --   completed after the race was decided; by default its `close` or
 --   `loseConnection`), `hints` (addresses to try until the lookups answer,
 --   as RFC 9460's ipv4hint/ipv6hint), `name` (for the error text)
--- @treturn Deferred the winning connection; fails with `DNSLookupError`
+-- @treturn Deferred the winning connection (its field `address` is then
+--   the winner's address); fails with `DNSLookupError`
 --   when no address was found, `ConnectError` when all failed,
 --   `ConnectingTimeoutError` after `timeout`. Its field `attempts` lists
 --   every attempt: `address`, `port`, `family`, `started`, `finished`,
@@ -1054,7 +1055,11 @@ function HostnameEndpoint:connect(factory)
     end
     attempt.delegate = protocol
     if protocol.makeConnection then
-      protocol:makeConnection(attempt.transport)
+      local made, err = pcall(protocol.makeConnection, protocol, attempt.transport)
+      if not made then
+        attempt.transport:loseConnection()
+        return defer.fail(err)
+      end
     else
       protocol.transport = attempt.transport
     end
