@@ -168,15 +168,17 @@ static int l_udp_listen(lua_State *L)
 }
 
 /* tcp_connect(host, port, on_connected(err), on_message(bytes)
- *             [, on_lost(reason)]) -> connection
- * on_lost runs when an open connection goes by itself (not on close). */
+ *             [, on_lost(reason) [, bind_host, bind_port]]) -> connection
+ * on_lost runs when an open connection goes by itself (not on close);
+ * bind_host and bind_port: the local address to connect from. */
 static int l_tcp_connect(lua_State *L)
 {
     const char *host = luaL_checkstring(L, 1);
     lua_Integer port = luaL_checkinteger(L, 2);
     nm_transport_hooks hooks = { NULL, on_closed, on_unsolicited, on_connected, NULL };
     nm_transport_config c;
-    nm_addr peer;
+    nm_addr peer, local;
+    int bind = !lua_isnoneornil(L, 6);
     ltransport *t;
     int err = 0;
     luaL_argcheck(L, port > 0 && port <= 65535, 2, "port out of range");
@@ -184,6 +186,14 @@ static int l_tcp_connect(lua_State *L)
     luaL_checktype(L, 4, LUA_TFUNCTION);
     if (nm_addr_from_host(host, (uint16_t)port, &peer)) return luaL_argerror(L, 1, "bad address");
     if (!lua_isnoneornil(L, 5)) luaL_checktype(L, 5, LUA_TFUNCTION);
+    if (bind) {
+        const char *bhost = luaL_checkstring(L, 6);
+        lua_Integer bport = luaL_optinteger(L, 7, 0);
+        luaL_argcheck(L, bport >= 0 && bport <= 65535, 7, "port out of range");
+        if (nm_addr_from_host(bhost, (uint16_t)bport, &local)) return luaL_argerror(L, 6, "bad address");
+        if (local.u.sa.sa_family != peer.u.sa.sa_family)
+            return luaL_argerror(L, 6, "not of the peer's address family");
+    }
     lua_settop(L, 5); /* the connection goes above: index 5 stays on_lost or nil */
     t = new_transport(L, TCP_MT, 4, 3);
     if (!lua_isnil(L, 5)) {
@@ -194,6 +204,7 @@ static int l_tcp_connect(lua_State *L)
     memset(&c, 0, sizeof c);
     c.loop = nm_lua_loop(L);
     c.peer = &peer;
+    c.bind_to = bind ? &local : NULL;
     c.rx = &t->rx;
     c.hooks = &hooks;
     c.idle_ms = 0x7FFFFFFF; /* a user's connection stays until closed: no idle close */

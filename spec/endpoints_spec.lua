@@ -593,7 +593,8 @@ describe("HostnameEndpoint on a task.Clock", function()
       "bad argument #3 to 'HostnameEndpoint' (port: 1..65535 expected)")
     assert.has_error(function() endpoints.HostnameEndpoint(reactor, "x", 80, { bogus = 1 }) end,
       "bad argument #4 to 'HostnameEndpoint' (unknown option 'bogus')")
-    assert.has_error(function() endpoints.HostnameEndpoint(reactor, "x", 80, { bindAddress = { "127.0.0.1", 0 } }) end)
+    assert.has_error(function() endpoints.HostnameEndpoint(reactor, "x", 80, { bindAddress = { "nope", 0 } }) end,
+      "bad argument #4 to 'HostnameEndpoint' (bindAddress: {host, port} with an IP address expected)")
     assert.has_error(function() endpoints.HostnameEndpoint(reactor, "x", 80):connect({}) end,
       "bad argument #1 to 'connect' (a factory with buildProtocol expected)")
   end)
@@ -804,6 +805,113 @@ describe("HostnameEndpoint on loopback", function()
     d:addErrback(function() end)
     d:cancel()
     assert.is_true(async.loopUntil(function() return core.handles() == before end, 5))
+  end)
+end)
+
+describe("real attempts that hang", function()
+  local stop
+  local P = LISTEN + 30
+  setup(function()
+    if hasLuv() then
+      -- 127.0.0.5 takes no connection (its SYNs are dropped); 127.0.0.6 does
+      stop = listen({ "127.0.0.5:" .. P .. "/hang", "127.0.0.6:" .. P .. "/peer" })
+    end
+  end)
+  teardown(function()
+    if stop then stop() end
+  end)
+
+  it("start the next attempt after the Connection Attempt Delay, and the loser's socket is closed", function()
+    if not hasLuv() then return pending("lua-luv is not installed") end
+    local before = baseline()
+    local fake = fakeResolver()
+    local ep = endpoints.HostnameEndpoint(reactor, "two.test", P,
+      { resolver = fake, bindAddress = { "127.0.0.9", 0 } })
+    local d = ep:connect(protocolFactory())
+    fake.answer("two.test", "AAAA", {})
+    fake.answer("two.test", "A", { "127.0.0.5", "127.0.0.6" })
+    local ok, p = async.settle(d)
+    assert.is_true(ok, tostring(p))
+    local first, second = d.attempts[1], d.attempts[2]
+    assert.same({ "127.0.0.5", "cancelled", "127.0.0.6", "connected" },
+      { first.address, first.outcome, second.address, second.outcome })
+    -- 250 ms apart (the loop's timer may fire a little late, never early)
+    local gap = second.started - first.started
+    assert.is_true(gap >= 0.249 and gap < 0.5, gap)
+    async.loopUntil(function() return #p.received > 0 end, 5)
+    -- from the bound address
+    assert.equal("hello 127.0.0.6:" .. P .. " from 127.0.0.9", p.received[1])
+    p.transport:loseConnection()
+    assert.is_true(async.loopUntil(function() return core.handles() == before end, 5),
+      "handles left: " .. core.handles() .. " (was " .. before .. ")")
+  end)
+
+  it("free their sockets when the connect is cancelled", function()
+    if not hasLuv() then return pending("lua-luv is not installed") end
+    local before = baseline()
+    local d = endpoints.HostnameEndpoint(reactor, "127.0.0.5", P):connect(protocolFactory())
+    local out = settled(d)
+    async.loopUntil(function() return false end, 0.1) -- the attempt is on the wire
+    assert.is_nil(out.ok)
+    assert.is_true(core.handles() > before)
+    d:cancel()
+    assert.is_truthy(out.failure:check(defer.CancelledError))
+    assert.equal("cancelled", d.attempts[1].outcome)
+    assert.is_true(async.loopUntil(function() return core.handles() == before end, 5))
+  end)
+
+  it("time out as a whole after the endpoint's timeout", function()
+    if not hasLuv() then return pending("lua-luv is not installed") end
+    local before = baseline()
+    local d = endpoints.HostnameEndpoint(reactor, "127.0.0.5", P, { timeout = 0.2 }):connect(protocolFactory())
+    local ok, failure = async.settle(d)
+    assert.is_false(ok)
+    assert.is_truthy(failure:check(endpoints.ConnectingTimeoutError))
+    assert.is_truthy(failure.value.args[1]:find("127.0.0.5:" .. P .. " timed out after", 1, true),
+      failure.value.args[1])
+    assert.is_true(async.loopUntil(function() return core.handles() == before end, 5))
+  end)
+
+  it("time out in reactor.connectTCP after its timeout", function()
+    if not hasLuv() then return pending("lua-luv is not installed") end
+    local before = baseline()
+    local reason
+    reactor.connectTCP("127.0.0.5", P, { buildProtocol = function() return {} end,
+      clientConnectionFailed = function(_, _, r) reason = r end }, 0.2)
+    assert.is_true(async.loopUntil(function() return reason ~= nil end, 5))
+    assert.equal("connection timed out", reason)
+    assert.is_true(async.loopUntil(function() return core.handles() == before end, 5))
+  end)
+end)
+
+describe("reactor.connectTCP's timeout and bindAddress", function()
+  it("cancels its timer once connected", function()
+    if not hasLuv() then return pending("lua-luv is not installed") end
+    local stop = listen({ "127.0.0.1:" .. (LISTEN + 31) .. "/peer" })
+    local got
+    local calls = #reactor.getDelayedCalls()
+    local connector = reactor.connectTCP("127.0.0.1", LISTEN + 31, { buildProtocol = function()
+      return { dataReceived = function(_, data) got = data end }
+    end }, 10, { "127.0.0.7", 0 })
+    assert.equal(calls + 1, #reactor.getDelayedCalls())
+    async.loopUntil(function() return got ~= nil end, 5)
+    stop()
+    assert.equal("hello 127.0.0.1:" .. (LISTEN + 31) .. " from 127.0.0.7", got)
+    assert.equal(calls, #reactor.getDelayedCalls())
+    connector.disconnect()
+  end)
+
+  it("names a bad timeout or bindAddress", function()
+    local f = { buildProtocol = function() end }
+    assert.has_error(function() reactor.connectTCP("127.0.0.1", 9, f, -1) end,
+      "bad argument #4 to 'connectTCP' (timeout: seconds expected)")
+    assert.has_error(function() reactor.connectTCP("127.0.0.1", 9, f, nil, { "x" }) end,
+      "bad argument #5 to 'connectTCP' (bindAddress: an IP address expected, got 'x')")
+    assert.has_error(function() reactor.connectTCP("127.0.0.1", 9, f, nil, "127.0.0.1") end,
+      "bad argument #5 to 'connectTCP' (bindAddress: {host, port} expected)")
+    local ok, err = pcall(reactor.connectTCP, "127.0.0.1", 9, f, nil, { "::1", 0 })
+    assert.is_false(ok)
+    assert.is_truthy(tostring(err):find("not of the peer's address family", 1, true), err)
   end)
 end)
 

@@ -766,11 +766,12 @@ function M.race(addresses, connect, options)
       if done then
         return
       end
+      -- the attempts still connecting are the ones that timed out
+      abandon("timed out")
       local e = M.ConnectingTimeoutError(format("no connection to %s within %gs%s",
         options.name or "the addresses", timeout,
         #attempts > 0 and (": " .. M.describeAttempts(attempts)) or ""))
       e.attempts = attempts
-      -- the attempts still connecting are the ones that timed out
       finish(defer.Failure(e))
     end)
   end
@@ -916,7 +917,8 @@ local endpointOptions = { timeout = true, bindAddress = true, attemptDelay = tru
 --   `resolver` (default: the reactor's installed resolver, else
 --   names.client's global one), `https` (true: ask the name's HTTPS records
 --   first and take the port, the target and the ALPN list from them, RFC
---   9460), `bindAddress` (not supported by the core's TCP yet: raises)
+--   9460), `bindAddress` (`{host, port}` or a host: the local address every
+--   attempt connects from; attempts to the other family fail at once)
 -- @treturn HostnameEndpoint
 function M.HostnameEndpoint(reactor, host, port, options)
   if type(reactor) ~= "table" or not class.iscallable(reactor.callLater) then
@@ -940,9 +942,17 @@ function M.HostnameEndpoint(reactor, host, port, options)
       error("bad argument #4 to 'HostnameEndpoint' (unknown option '" .. tostring(k) .. "')", 2)
     end
   end
-  if options.bindAddress ~= nil then
-    error("bad argument #4 to 'HostnameEndpoint' (bindAddress: the core's TCP connections"
-      .. " cannot bind a source address yet)", 2)
+  local bindAddress = options.bindAddress
+  if bindAddress ~= nil then
+    if type(bindAddress) == "string" then
+      bindAddress = { bindAddress, 0 }
+    end
+    if type(bindAddress) ~= "table" or not core.address_bytes(tostring(bindAddress[1]))
+        or (bindAddress[2] ~= nil and (math.type(bindAddress[2]) ~= "integer"
+          or bindAddress[2] < 0 or bindAddress[2] > 65535)) then
+      error("bad argument #4 to 'HostnameEndpoint' (bindAddress: {host, port} with an IP address expected)", 2)
+    end
+    bindAddress = { bindAddress[1], bindAddress[2] or 0 }
   end
   local timeout = options.timeout
   if timeout == nil then
@@ -958,7 +968,8 @@ function M.HostnameEndpoint(reactor, host, port, options)
   host = host:gsub("^%[(.*)%]$", "%1")
   return setmetatable({ _reactor = reactor, _host = host, _port = port, _timeout = timeout,
     _attemptDelay = options.attemptDelay, _resolver = options.resolver, _https = options.https,
-    _sourceFor = options.sourceFor, _resolutionDelay = options.resolutionDelay }, HostnameEndpoint)
+    _sourceFor = options.sourceFor, _resolutionDelay = options.resolutionDelay,
+    _bindAddress = bindAddress }, HostnameEndpoint)
 end
 
 function HostnameEndpoint:_getResolver()
@@ -975,7 +986,11 @@ end
 -- One connection attempt through reactor.connectTCP: a Deferred of the
 -- attempt's protocol, which hands the connection to the user's protocol
 -- once it has won.
-local function connectAttempt(reactor, address, port)
+local function connectAttempt(reactor, address, port, bindAddress)
+  if bindAddress and select(2, core.address_bytes(address)) ~= select(2, core.address_bytes(bindAddress[1])) then
+    -- the other family cannot leave from that address
+    return defer.fail("not of bindAddress's address family")
+  end
   local connector
   local d = defer.Deferred(function()
     if connector then
@@ -1007,7 +1022,7 @@ local function connectAttempt(reactor, address, port)
       d:errback(defer.Failure(reason))
     end,
   }
-  connector = reactor.connectTCP(address, port, factory)
+  connector = reactor.connectTCP(address, port, factory, nil, bindAddress)
   attempt.connector = connector
   return d
 end
@@ -1068,7 +1083,7 @@ function HostnameEndpoint:connect(factory)
 
   local function raceTo(addresses, toPort, name, hints)
     local d = M.race(addresses, function(address, p)
-      return connectAttempt(reactor, address, p)
+      return connectAttempt(reactor, address, p, self._bindAddress)
     end, { port = toPort, clock = reactor, attemptDelay = self._attemptDelay, timeout = self._timeout,
       name = name, sourceFor = self._sourceFor, resolutionDelay = self._resolutionDelay, hints = hints,
       close = function(attempt)

@@ -433,8 +433,11 @@ end
 --- Connects to `host`:`port` and, once connected, builds the protocol with
 -- `factory:buildProtocol(address)` and calls `protocol:makeConnection`.
 -- On failure, `factory:clientConnectionFailed(connector, reason)`.
+-- Twisted's `timeout` (seconds to wait for the connection; none when nil)
+-- and `bindAddress` (`{host, port}`, the local address to connect from)
+-- may follow.
 -- @treturn table the connector: `disconnect()`
-function M.connectTCP(host, port, factory)
+function M.connectTCP(host, port, factory, timeout, bindAddress)
   if type(host) ~= "string" then
     error("bad argument #1 to 'connectTCP' (host: string expected, got " .. type(host) .. ")", 2)
   end
@@ -447,9 +450,31 @@ function M.connectTCP(host, port, factory)
   if factory.clientConnectionFailed ~= nil and not class.iscallable(factory.clientConnectionFailed) then
     error("bad argument #3 to 'connectTCP' (the factory's clientConnectionFailed is not a function)", 2)
   end
+  if timeout ~= nil and (type(timeout) ~= "number" or not (timeout > 0)) then
+    error("bad argument #4 to 'connectTCP' (timeout: seconds expected)", 2)
+  end
+  local bindHost, bindPort
+  if bindAddress ~= nil then
+    if type(bindAddress) ~= "table" or type(bindAddress[1]) ~= "string" then
+      error("bad argument #5 to 'connectTCP' (bindAddress: {host, port} expected)", 2)
+    end
+    bindHost, bindPort = bindAddress[1], bindAddress[2] or 0
+    if not core.address_bytes(bindHost) then
+      error(format("bad argument #5 to 'connectTCP' (bindAddress: an IP address expected, got '%s')",
+        bindHost), 2)
+    end
+    if math.type(bindPort) ~= "integer" or bindPort < 0 or bindPort > 65535 then
+      error("bad argument #5 to 'connectTCP' (bindAddress: port 0..65535 expected)", 2)
+    end
+  end
   local connector = {}
   local conn = setmetatable({ peer = { host, port } }, Connection)
+  local timer
   conn._conn = open("connectTCP", 1, "host", core.tcp_connect, host, port, function(err)
+    if timer then
+      timer:cancel()
+      timer = nil
+    end
     if err then
       if factory.clientConnectionFailed then
         factory:clientConnectionFailed(connector, err)
@@ -474,8 +499,24 @@ function M.connectTCP(host, port, factory)
     end
   end, function(reason)
     conn:_lost(reason)
-  end)
+  end, bindHost, bindPort)
+  if timeout then
+    timer = M.callLater(timeout, function()
+      timer = nil
+      if conn._conn and not connector.protocol then
+        conn._conn:close()
+        conn._gone = true
+        if factory.clientConnectionFailed then
+          factory:clientConnectionFailed(connector, "connection timed out")
+        end
+      end
+    end)
+  end
   function connector.disconnect()
+    if timer then
+      timer:cancel()
+      timer = nil
+    end
     conn:loseConnection()
   end
   connector.transport = conn
