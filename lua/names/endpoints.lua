@@ -23,7 +23,7 @@ local dns = require "names.dns"
 local M = {}
 
 local format, concat = string.format, table.concat
-local byte = string.byte
+local byte, sub = string.byte, string.sub
 
 -- Errors ----------------------------------------------------------------------------
 
@@ -54,7 +54,13 @@ local function prefix(hex, len, precedence, label)
   for i = #bytes + 1, 16 do
     bytes[i] = 0
   end
-  return { bytes = string.char(table.unpack(bytes)), len = len, precedence = precedence, label = label }
+  local packed = string.char(table.unpack(bytes))
+  local whole, bits = len // 8, len % 8
+  return { bytes = packed, len = len, precedence = precedence, label = label,
+    -- for matching: the whole bytes of the prefix, then the bits of one more
+    head = packed:sub(1, whole), whole = whole,
+    mask = bits > 0 and (0xff << (8 - bits)) & 0xff or nil,
+    last = bits > 0 and byte(packed, whole + 1) or nil }
 end
 
 local policy = {
@@ -94,7 +100,8 @@ end
 -- that the first match is the longest).
 local function classify(bytes)
   for _, p in ipairs(policy) do
-    if commonPrefix(bytes, p.bytes, p.len) >= p.len then
+    if sub(bytes, 1, p.whole) == p.head
+        and (not p.mask or byte(bytes, p.whole + 1) & p.mask == p.last & p.mask) then
       return p
     end
   end
@@ -502,20 +509,32 @@ function M.race(addresses, connect, options)
     return f.hints or {}
   end
 
+  -- Every known address in RFC 6724 order, sorted again only when the
+  -- known set changes (an answer came): the untried ones keep their
+  -- relative order in it, since the order compares addresses one to one.
+  local ordered
   local function remaining()
-    local list, seen = {}, {}
-    for _, fam in ipairs({ 6, 4 }) do
-      for _, address in ipairs(known(families[fam])) do
-        if not tried[address] and not seen[address] then
-          seen[address] = true
-          list[#list + 1] = address
+    if not ordered then
+      local all, seen = {}, {}
+      for _, fam in ipairs({ 6, 4 }) do
+        for _, address in ipairs(known(families[fam])) do
+          if not seen[address] then
+            seen[address] = true
+            all[#all + 1] = address
+          end
         end
+      end
+      ordered = options.order == false and all or M.sortAddresses(all, sortOptions)
+    end
+    local list = {}
+    for _, address in ipairs(ordered) do
+      if not tried[address] then
+        list[#list + 1] = address
       end
     end
     if options.order == false then
       return list
     end
-    list = M.sortAddresses(list, sortOptions)
     -- RFC 8305, 4: the first family's First Address Family Count, then
     -- the families in turn, carried on from the attempts already made
     local last = attempts[#attempts]
@@ -730,6 +749,7 @@ function M.race(addresses, connect, options)
     f.pending = false
     f.answered = true
     f.addresses = {}
+    ordered = nil
     if ok then
       for _, address in ipairs(value or {}) do
         local _, family = core.address_bytes(address)
