@@ -47,7 +47,7 @@ local noRoute = function(a) return a:find(":") and "::1" or "127.0.0.1" end
 print(("race     %8.2f us per race of 6, 2 attempts (CPU)"):format(timeIt(N, function()
   local clock = task.Clock()
   local pending = {}
-  local d = endpoints.race(addresses, function(a)
+  local d = endpoints.race(addresses, function()
     local x = defer.Deferred()
     pending[#pending + 1] = x
     return x
