@@ -35,10 +35,6 @@ typedef struct lquery {
 
 /* ------------------------------------------------------------- results */
 
-static const char *const outcome_names[] = {
-    "pending", "answer", "timeout", "rcode", "truncated", "noedns", "error", "late"
-};
-
 static const char *status_name(int status)
 {
     switch (status) {
@@ -63,8 +59,7 @@ static void push_attempts(lua_State *L, const nm_result *res)
         lua_setfield(L, -2, "server");
         lua_pushstring(L, nm_transport_name(a->transport));
         lua_setfield(L, -2, "transport");
-        lua_pushstring(L, a->outcome < sizeof outcome_names / sizeof *outcome_names
-                              ? outcome_names[a->outcome] : "?");
+        lua_pushstring(L, nm_outcome_name(a->outcome));
         lua_setfield(L, -2, "outcome");
         if (a->rcode >= 0) nm_lua_setint(L, "rcode", a->rcode);
         if (a->err) {
@@ -87,7 +82,7 @@ static void push_attempts(lua_State *L, const nm_result *res)
  * nothing went wrong. */
 static int plain_answer(const nm_result *res)
 {
-    return res->status == NM_OK && (res->nmessages > 0 || (res->msg && res->msg->rcode == 0));
+    return res->status == NM_OK && (res->nmessages > 0 || (res->msg && res->msg->rcode == NM_RCODE_NOERROR));
 }
 
 /* Runs protected: pushes (message | nil, error | nil, attempts | nil) and
@@ -170,9 +165,14 @@ static void on_resolver_freed(void *arg)
     free(arg);
 }
 
-static void resolver_close(lua_State *L, lresolver **box, int finalizing)
+/* close, __close and __gc.  A resolver is pinned while queries are
+ * pending, so it is collected idle; the exception is one that another
+ * finalizer revived to start a query: that query is dropped with it, its
+ * callback not run (Lua offers no way to tell this finalizer from the ones
+ * of lua_close, where no callback may run either). */
+static void resolver_close(lua_State *L, void *boxp, int finalizing)
 {
-    lresolver *lr = *box;
+    lresolver **box = boxp, *lr = *box;
     if (!lr) return;
     *box = NULL;
     lr->box = NULL;
@@ -182,23 +182,6 @@ static void resolver_close(lua_State *L, lresolver **box, int finalizing)
         if (!finalizing) luaL_unref(L, LUA_REGISTRYINDEX, lr->self);
         lr->self = LUA_NOREF;
     }
-}
-
-static int l_resolver_close(lua_State *L)
-{
-    resolver_close(L, luaL_checkudata(L, 1, RESOLVER_MT), 0);
-    return 0;
-}
-
-/* A resolver is pinned while queries are pending, so it is collected idle;
- * the exception is one that another finalizer revived to start a query:
- * that query is dropped with it, its callback not run (Lua offers no way
- * to tell this finalizer from the ones of lua_close, where no callback may
- * run either). */
-static int l_resolver_gc(lua_State *L)
-{
-    resolver_close(L, luaL_checkudata(L, 1, RESOLVER_MT), 1);
-    return 0;
 }
 
 /* The errors of options name the option: "maxInflight: a number
@@ -651,13 +634,14 @@ static int l_query_active(lua_State *L)
     return 1;
 }
 
-static int l_query_gc(lua_State *L)
+static void query_release(lua_State *L, void *boxp, int finalizing)
 {
-    lquery **box = luaL_checkudata(L, 1, QUERY_MT);
+    lquery **box = boxp;
+    (void)L;
+    (void)finalizing;
     /* a collected handle does not stop the query: its callback still runs */
     if (*box) (*box)->box = NULL;
     *box = NULL;
-    return 0;
 }
 
 void nm_lua_open_resolver(lua_State *L)
@@ -670,7 +654,6 @@ void nm_lua_open_resolver(lua_State *L)
         { "stats", l_stats },
         { "set_cache", l_set_cache },
         { "set_clock", l_set_clock },
-        { "close", l_resolver_close },
         { NULL, NULL },
     };
     static const luaL_Reg query_methods[] = {
@@ -678,22 +661,11 @@ void nm_lua_open_resolver(lua_State *L)
         { "active", l_query_active },
         { NULL, NULL },
     };
-    if (luaL_newmetatable(L, RESOLVER_MT)) {
-        lua_pushcfunction(L, l_resolver_gc);
-        lua_setfield(L, -2, "__gc");
-        lua_pushcfunction(L, l_resolver_close);
-        lua_setfield(L, -2, "__close");
-        luaL_newlib(L, resolver_methods);
-        lua_setfield(L, -2, "__index");
-    }
-    lua_pop(L, 1);
-    if (luaL_newmetatable(L, QUERY_MT)) {
-        lua_pushcfunction(L, l_query_gc);
-        lua_setfield(L, -2, "__gc");
-        luaL_newlib(L, query_methods);
-        lua_setfield(L, -2, "__index");
-    }
-    lua_pop(L, 1);
+    static const nm_lua_class resolver = { RESOLVER_MT, resolver_methods, resolver_close, 1 };
+    /* a query ends by cancel (or its answer); it is not a thing to close */
+    static const nm_lua_class query = { QUERY_MT, query_methods, query_release, 0 };
+    nm_lua_new_class(L, &resolver);
+    nm_lua_new_class(L, &query);
     lua_pushcfunction(L, l_resolver_new);
     lua_setfield(L, -2, "resolver_new");
 }

@@ -146,6 +146,12 @@ static void advance(exchange *ex);
 static void give_up(exchange *ex);
 static void send_try(exchange *ex, server *s, int transport, int edns);
 
+const char *nm_outcome_name(int outcome)
+{
+    static const char *const names[] = { NM_OUTCOME_LIST(NM_LIST_TEXT) };
+    return outcome >= 0 && outcome < NM_NOUTCOMES ? names[outcome] : "?";
+}
+
 /* ------------------------------------------------------------ the options */
 
 void nm_resolver_options_default(nm_resolver_options *o)
@@ -687,8 +693,8 @@ static int first_is_soa(const nm_msg *m, int which)
     int n = 0;
     for (int i = 0; i < m->nrr; i++) {
         if (m->rr[i].section != NM_ANSWER) continue;
-        if (which == 0) return m->rr[i].type == 6;
-        if (m->rr[i].type == 6) n++;
+        if (which == 0) return m->rr[i].type == NM_TYPE_SOA;
+        if (m->rr[i].type == NM_TYPE_SOA) n++;
     }
     return n;
 }
@@ -697,8 +703,8 @@ static int first_is_soa(const nm_msg *m, int which)
 static int xfr_message(exchange *ex, const nm_msg *msg)
 {
     uint8_t *copy;
-    if (ex->nxfr == 0 && (msg->rcode != 0 || !first_is_soa(msg, 0))) return 1; /* final now */
-    if (msg->rcode != 0) return 1; /* an error in the middle ends it */
+    if (ex->nxfr == 0 && (msg->rcode != NM_RCODE_NOERROR || !first_is_soa(msg, 0))) return 1; /* final now */
+    if (msg->rcode != NM_RCODE_NOERROR) return 1; /* an error in the middle ends it */
     if (ex->nxfr == ex->capxfr) {
         int cap = ex->capxfr ? ex->capxfr * 2 : 8;
         uint8_t **m = realloc(ex->xfr, (size_t)cap * sizeof *m);
@@ -720,8 +726,8 @@ static int xfr_message(exchange *ex, const nm_msg *msg)
 static int edns_refused(const attempt *a, const nm_msg *msg)
 {
     if (!a->pub.edns) return 0;
-    if (msg->rcode == 16) return 1; /* BADVERS */
-    return (msg->rcode == 1 || msg->rcode == 4) && !msg->edns.present;
+    if (msg->rcode == NM_RCODE_BADVERS) return 1;
+    return (msg->rcode == NM_RCODE_FORMERR || msg->rcode == NM_RCODE_NOTIMP) && !msg->edns.present;
 }
 
 static void reply(attempt *a, int status, const nm_msg *msg, int err);
@@ -798,7 +804,8 @@ static void reply(attempt *a, int status, const nm_msg *msg, int err)
         send_try(ex, s, a->pub.transport, 0);
         return;
     }
-    if (msg->rcode == 2 || msg->rcode == 4 || msg->rcode == 5) {
+    if (msg->rcode == NM_RCODE_SERVFAIL || msg->rcode == NM_RCODE_NOTIMP ||
+        msg->rcode == NM_RCODE_REFUSED) {
         uint8_t *copy = malloc(msg->len);
         a->pub.outcome = NM_OUT_RCODE;
         for (int i = 0; i < ex->nservers; i++)

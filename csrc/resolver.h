@@ -27,6 +27,7 @@
 
 #include "addr.h"
 #include "clock.h"
+#include "lists.h"
 #include "message.h"
 #include "transport.h"
 
@@ -64,16 +65,24 @@ typedef struct nm_query_options {
     int flags;
 } nm_query_options;
 
-enum nm_outcome {
-    NM_OUT_PENDING,   /* sent; no reply (yet) */
-    NM_OUT_ANSWER,    /* the reply that settled the query */
-    NM_OUT_TIMEOUT,   /* no reply in time (a late reply is still taken) */
-    NM_OUT_RCODE,     /* SERVFAIL, REFUSED or NOTIMP: the next server was asked */
-    NM_OUT_TRUNCATED, /* TC over UDP: asked again over TCP */
-    NM_OUT_NOEDNS,    /* EDNS refused: asked again without it */
-    NM_OUT_NETERR,    /* a socket error, see err */
-    NM_OUT_LATE       /* answered after its time, and that answer settled the query */
-};
+/* What became of a try: NM_OUT_<name>, and the name Lua reads. */
+#define NM_OUTCOME_LIST(X) \
+    X(PENDING, "pending")     /* sent; no reply (yet) */ \
+    X(ANSWER, "answer")       /* the reply that settled the query */ \
+    X(TIMEOUT, "timeout")     /* no reply in time (a late reply is still taken) */ \
+    X(RCODE, "rcode")         /* SERVFAIL, REFUSED or NOTIMP: the next server was asked */ \
+    X(TRUNCATED, "truncated") /* TC over UDP: asked again over TCP */ \
+    X(NOEDNS, "noedns")       /* EDNS refused: asked again without it */ \
+    X(NETERR, "error")        /* a socket error, see err */ \
+    X(LATE, "late")           /* answered after its time, and that answer settled the query */
+
+#define NM_OUTCOME_ENUM(name, text) NM_OUT_##name,
+enum nm_outcome { NM_OUTCOME_LIST(NM_OUTCOME_ENUM) };
+enum { NM_NOUTCOMES = 0 NM_OUTCOME_LIST(NM_LIST_COUNT) };
+#undef NM_OUTCOME_ENUM
+
+/* "pending", "answer", ...; "?" for no outcome. */
+const char *nm_outcome_name(int outcome);
 
 typedef struct nm_attempt {
     nm_addr addr;       /* the server asked */

@@ -98,7 +98,7 @@ describe("endpoints.sortAddresses (RFC 6724, section 10.2's examples)", function
       end
     end
     -- the probe sent nothing: it opened no handle on the loop either
-    assert.equal(core.handles(), core.handles())
+    assert.equal(#core.handles(), #core.handles())
   end)
 
   it("keeps the order of equal addresses (rule 10)", function()
@@ -630,9 +630,9 @@ local function baseline()
   collectgarbage()
   local n
   repeat
-    n = core.handles()
+    n = #core.handles()
     async.loopUntil(function() return false end, 0.02)
-  until core.handles() == n
+  until #core.handles() == n
   return n
 end
 
@@ -681,8 +681,8 @@ describe("HostnameEndpoint on loopback", function()
 
   local function closeAndCount(p, before)
     p.transport:loseConnection()
-    assert.is_true(async.loopUntil(function() return core.handles() == before end, 5),
-      "handles left: " .. core.handles() .. " (was " .. before .. ")")
+    assert.is_true(async.loopUntil(function() return #core.handles() == before end, 5),
+      "handles left: " .. #core.handles() .. " (was " .. before .. ")")
   end
 
   it("connects over IPv4 at once when IPv6 refuses", function()
@@ -773,7 +773,7 @@ describe("HostnameEndpoint on loopback", function()
     if IPV6 then
       assert.is_truthy(text:find("[::1]:" .. (LISTEN + 5) .. " refused", 1, true), text)
     end
-    assert.is_true(async.loopUntil(function() return core.handles() == before end, 5))
+    assert.is_true(async.loopUntil(function() return #core.handles() == before end, 5))
   end)
 
   it("fails with DNSLookupError for a name without addresses", function()
@@ -794,8 +794,8 @@ describe("HostnameEndpoint on loopback", function()
         async.loopUntil(function() return #d.attempts > 0 end, 5)
       end
       d:cancel()
-      assert.is_true(async.loopUntil(function() return core.handles() == before end, 5),
-        "handles left after a cancel: " .. core.handles() .. " (was " .. before .. ")")
+      assert.is_true(async.loopUntil(function() return #core.handles() == before end, 5),
+        "handles left after a cancel: " .. #core.handles() .. " (was " .. before .. ")")
     end
     -- an attempt on the wire: a listener that never accepts would be
     -- needed to hold it; a literal to a listening port cancelled before
@@ -804,7 +804,7 @@ describe("HostnameEndpoint on loopback", function()
     local d = ep:connect(protocolFactory())
     d:addErrback(function() end)
     d:cancel()
-    assert.is_true(async.loopUntil(function() return core.handles() == before end, 5))
+    assert.is_true(async.loopUntil(function() return #core.handles() == before end, 5))
   end)
 end)
 
@@ -842,8 +842,8 @@ describe("real attempts that hang", function()
     -- from the bound address
     assert.equal("hello 127.0.0.6:" .. P .. " from 127.0.0.9", p.received[1])
     p.transport:loseConnection()
-    assert.is_true(async.loopUntil(function() return core.handles() == before end, 5),
-      "handles left: " .. core.handles() .. " (was " .. before .. ")")
+    assert.is_true(async.loopUntil(function() return #core.handles() == before end, 5),
+      "handles left: " .. #core.handles() .. " (was " .. before .. ")")
   end)
 
   it("free their sockets when the connect is cancelled", function()
@@ -853,11 +853,11 @@ describe("real attempts that hang", function()
     local out = settled(d)
     async.loopUntil(function() return false end, 0.1) -- the attempt is on the wire
     assert.is_nil(out.ok)
-    assert.is_true(core.handles() > before)
+    assert.is_true(#core.handles() > before)
     d:cancel()
     assert.is_truthy(out.failure:check(defer.CancelledError))
     assert.equal("cancelled", d.attempts[1].outcome)
-    assert.is_true(async.loopUntil(function() return core.handles() == before end, 5))
+    assert.is_true(async.loopUntil(function() return #core.handles() == before end, 5))
   end)
 
   it("time out as a whole after the endpoint's timeout", function()
@@ -869,7 +869,7 @@ describe("real attempts that hang", function()
     assert.is_truthy(failure:check(endpoints.ConnectingTimeoutError))
     assert.is_truthy(failure.value.args[1]:find("127.0.0.5:" .. P .. " timed out after", 1, true),
       failure.value.args[1])
-    assert.is_true(async.loopUntil(function() return core.handles() == before end, 5))
+    assert.is_true(async.loopUntil(function() return #core.handles() == before end, 5))
   end)
 
   it("time out in reactor.connectTCP after its timeout", function()
@@ -880,7 +880,7 @@ describe("real attempts that hang", function()
       clientConnectionFailed = function(_, _, r) reason = r end }, 0.2)
     assert.is_true(async.loopUntil(function() return reason ~= nil end, 5))
     assert.equal("connection timed out", reason)
-    assert.is_true(async.loopUntil(function() return core.handles() == before end, 5))
+    assert.is_true(async.loopUntil(function() return #core.handles() == before end, 5))
   end)
 end)
 
@@ -909,9 +909,8 @@ describe("reactor.connectTCP's timeout and bindAddress", function()
       "bad argument #5 to 'connectTCP' (bindAddress: an IP address expected, got 'x')")
     assert.has_error(function() reactor.connectTCP("127.0.0.1", 9, f, nil, "127.0.0.1") end,
       "bad argument #5 to 'connectTCP' (bindAddress: {host, port} expected)")
-    local ok, err = pcall(reactor.connectTCP, "127.0.0.1", 9, f, nil, { "::1", 0 })
-    assert.is_false(ok)
-    assert.is_truthy(tostring(err):find("not of the peer's address family", 1, true), err)
+    assert.has_error(function() reactor.connectTCP("127.0.0.1", 9, f, nil, { "::1", 0 }) end,
+      "bad argument #5 to 'connectTCP' (bindAddress: not of the host's address family)")
   end)
 end)
 
@@ -929,7 +928,7 @@ describe("HostnameEndpoint with HTTPS records", function()
     assert.equal(55815, p.address.port)
     assert.same({ "h2", "http/1.1" }, p.address.alpn)
     p.transport:loseConnection()
-    assert.is_true(async.loopUntil(function() return core.handles() == before end, 5))
+    assert.is_true(async.loopUntil(function() return #core.handles() == before end, 5))
   end)
 end)
 

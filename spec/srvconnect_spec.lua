@@ -102,9 +102,9 @@ local function baseline()
   collectgarbage()
   local n
   repeat
-    n = core.handles()
+    n = #core.handles()
     async.loopUntil(function() return false end, 0.02)
-  until core.handles() == n
+  until #core.handles() == n
   return n
 end
 
@@ -140,7 +140,7 @@ describe("srvconnect.SRVConnector on loopback", function()
     c:disconnect()
     os.execute("kill " .. pid)
     p:close()
-    assert.is_true(async.loopUntil(function() return core.handles() == before end, 5))
+    assert.is_true(async.loopUntil(function() return #core.handles() == before end, 5))
   end)
 
   it("calls clientConnectionFailed with every target when none connects", function()
@@ -165,7 +165,7 @@ describe("srvconnect.SRVConnector on loopback", function()
     local d = c:connect()
     d:addErrback(function() end)
     c:stopConnecting()
-    assert.is_true(async.loopUntil(function() return core.handles() == before end, 5))
+    assert.is_true(async.loopUntil(function() return #core.handles() == before end, 5))
     assert.has_error(function() c:stopConnecting() end, "SRVConnector: not connecting")
   end)
 end)
