@@ -49,7 +49,7 @@ CORE_SRC    = csrc/wire.c csrc/name.c csrc/rrtype.c csrc/rdata.c csrc/message.c 
               csrc/route.c
 # The binding: the only files that include lua.h.
 BIND_SRC    = csrc/lua_core.c csrc/lua_class.c csrc/lua_dns.c csrc/lua_loop.c csrc/lua_resolver.c \
-              csrc/lua_transport.c csrc/lua_sys.c csrc/lua_repl.c
+              csrc/lua_transport.c csrc/lua_sys.c csrc/lua_repl.c csrc/lua_route.c
 
 CORE_OBJ    = $(CORE_SRC:csrc/%.c=$(BUILD)/obj/%.o)
 BIND_OBJ    = $(BIND_SRC:csrc/%.c=$(BUILD)/obj/%.o)
