@@ -45,10 +45,11 @@ CORE_SRC    = csrc/wire.c csrc/name.c csrc/rrtype.c csrc/rdata.c csrc/message.c 
               csrc/rdata_text.c csrc/edns.c csrc/addr.c csrc/random.c \
               csrc/reply.c csrc/clock.c csrc/transport.c csrc/udp.c csrc/tcp.c csrc/stream_frame.c \
               csrc/resolver.c \
-              csrc/hash.c csrc/filestamp.c csrc/resolvconf.c csrc/hosts.c csrc/cache.c
+              csrc/hash.c csrc/filestamp.c csrc/resolvconf.c csrc/hosts.c csrc/cache.c \
+              csrc/route.c
 # The binding: the only files that include lua.h.
 BIND_SRC    = csrc/lua_core.c csrc/lua_class.c csrc/lua_dns.c csrc/lua_loop.c csrc/lua_resolver.c \
-              csrc/lua_transport.c csrc/lua_sys.c csrc/lua_repl.c
+              csrc/lua_transport.c csrc/lua_sys.c csrc/lua_repl.c csrc/lua_route.c
 
 CORE_OBJ    = $(CORE_SRC:csrc/%.c=$(BUILD)/obj/%.o)
 BIND_OBJ    = $(BIND_SRC:csrc/%.c=$(BUILD)/obj/%.o)

@@ -188,13 +188,16 @@ static int l_udp_listen(lua_State *L)
 }
 
 /* tcp_connect(host, port, on_connected(err), on_message(bytes)
- *             [, on_lost(reason)]) -> connection, or nil, message, code
- * on_lost runs when an open connection goes by itself (not on close). */
+ *             [, on_lost(reason) [, bind_host, bind_port]]) -> connection,
+ *             or nil, message, code
+ * on_lost runs when an open connection goes by itself (not on close);
+ * bind_host and bind_port: the local address to connect from. */
 static int l_tcp_connect(lua_State *L)
 {
     const char *host = luaL_checkstring(L, 1);
     lua_Integer port = luaL_checkinteger(L, 2);
-    nm_addr peer;
+    nm_addr peer, local;
+    int bind = !lua_isnoneornil(L, 6);
     ltransport *t;
     luaL_argcheck(L, port > 0 && port <= 65535, 2, "port out of range");
     luaL_checktype(L, 3, LUA_TFUNCTION);
@@ -202,6 +205,16 @@ static int l_tcp_connect(lua_State *L)
     if (nm_addr_from_host(host, (uint16_t)port, &peer))
         return open_failed(L, "bad address", nm_error_name(NM_ESYNTAX));
     if (!lua_isnoneornil(L, 5)) luaL_checktype(L, 5, LUA_TFUNCTION);
+    if (bind) {
+        const char *bhost = luaL_checkstring(L, 6);
+        lua_Integer bport = luaL_optinteger(L, 7, 0);
+        luaL_argcheck(L, bport >= 0 && bport <= 65535, 7, "port out of range");
+        if (nm_addr_from_host(bhost, (uint16_t)bport, &local))
+            return open_failed(L, "bad bind address", nm_error_name(NM_ESYNTAX));
+        if (local.u.sa.sa_family != peer.u.sa.sa_family)
+            return open_failed(L, "the bind address is not of the peer's address family",
+                               nm_error_name(NM_ESYNTAX));
+    }
     lua_settop(L, 5); /* the connection goes above: index 5 stays on_lost or nil */
     t = new_transport(L, TCP_MT, 4, 3);
     if (!lua_isnil(L, 5)) {
@@ -209,7 +222,7 @@ static int l_tcp_connect(lua_State *L)
         t->on_lost = luaL_ref(L, LUA_REGISTRYINDEX);
     }
     /* a user's connection stays until closed: no idle close */
-    return open_transport(L, t, NM_TCP, &peer, NULL, 0x7FFFFFFF);
+    return open_transport(L, t, NM_TCP, &peer, bind ? &local : NULL, 0x7FFFFFFF);
 }
 
 static ltransport *check_open(lua_State *L, int idx, const char *mt)

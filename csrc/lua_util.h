@@ -13,6 +13,7 @@ void nm_lua_open_loop(lua_State *L);
 void nm_lua_open_resolver(lua_State *L);
 void nm_lua_open_transport(lua_State *L);
 void nm_lua_open_sys(lua_State *L);
+void nm_lua_open_route(lua_State *L);
 /* core.repl: what only names-repl uses (lua_repl.c) */
 void nm_lua_open_repl(lua_State *L);
 

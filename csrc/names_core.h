@@ -29,6 +29,7 @@
 #include "rdata.h"
 #include "resolvconf.h"
 #include "resolver.h"
+#include "route.h"
 #include "rrtype.h"
 #include "text.h"
 #include "transport.h"

@@ -292,6 +292,13 @@ static nm_transport *tcp_open(const nm_transport_config *c, int *err)
     t->hooks = *c->hooks;
     t->state = CONNECTING;
     nm_idtable_init(&t->waiting);
+    /* a local address of the caller's (reactor.connectTCP's bindAddress) */
+    if (c->bind_to && (rc = uv_tcp_bind(&t->handle, &c->bind_to->u.sa, 0)) != 0) {
+        t->hooks.closed = NULL;
+        shut(t, rc);
+        *err = rc;
+        return NULL;
+    }
     if ((rc = uv_tcp_connect(&t->connect, &t->handle, &peer->u.sa, on_connect)) != 0) {
         t->hooks.closed = NULL;
         shut(t, rc);

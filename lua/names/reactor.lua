@@ -428,8 +428,11 @@ end
 --- Connects to `host`:`port` and, once connected, builds the protocol with
 -- `factory:buildProtocol(address)` and calls `protocol:makeConnection`.
 -- On failure, `factory:clientConnectionFailed(connector, reason)`.
+-- Twisted's `timeout` (seconds to wait for the connection; none when nil)
+-- and `bindAddress` (`{host, port}`, the local address to connect from)
+-- may follow.
 -- @treturn table the connector: `disconnect()`
-function M.connectTCP(host, port, factory)
+function M.connectTCP(host, port, factory, timeout, bindAddress)
   argcheck.check(1, "connectTCP", host, "string", "host: string")
   if math.type(port) ~= "integer" or port < 1 or port > 65535 then
     argcheck.error(2, "connectTCP", "port: 1..65535 expected")
@@ -440,9 +443,35 @@ function M.connectTCP(host, port, factory)
   if factory.clientConnectionFailed ~= nil and not class.iscallable(factory.clientConnectionFailed) then
     argcheck.error(3, "connectTCP", "the factory's clientConnectionFailed is not a function")
   end
+  if timeout ~= nil and (type(timeout) ~= "number" or not (timeout > 0)) then
+    argcheck.error(4, "connectTCP", "timeout: seconds expected")
+  end
+  local bindHost, bindPort
+  if bindAddress ~= nil then
+    if type(bindAddress) ~= "table" or type(bindAddress[1]) ~= "string" then
+      argcheck.error(5, "connectTCP", "bindAddress: {host, port} expected")
+    end
+    bindHost, bindPort = bindAddress[1], bindAddress[2] or 0
+    local _, bindFamily = core.address_bytes(bindHost)
+    if not bindFamily then
+      argcheck.error(5, "connectTCP", format("bindAddress: an IP address expected, got '%s'", bindHost))
+    end
+    if math.type(bindPort) ~= "integer" or bindPort < 0 or bindPort > 65535 then
+      argcheck.error(5, "connectTCP", "bindAddress: port 0..65535 expected")
+    end
+    local _, family = core.address_bytes(host)
+    if family and family ~= bindFamily then
+      argcheck.error(5, "connectTCP", "bindAddress: not of the host's address family")
+    end
+  end
   local connector = {}
   local conn = setmetatable({ peer = { host, port } }, Connection)
+  local timer
   conn._conn = open("connectTCP", 1, "host", core.tcp_connect, host, port, function(err)
+    if timer then
+      timer:cancel()
+      timer = nil
+    end
     if err then
       if factory.clientConnectionFailed then
         factory:clientConnectionFailed(connector, err)
@@ -467,8 +496,24 @@ function M.connectTCP(host, port, factory)
     end
   end, function(reason)
     conn:_lost(reason)
-  end)
+  end, bindHost, bindPort)
+  if timeout then
+    timer = M.callLater(timeout, function()
+      timer = nil
+      if conn._conn and not connector.protocol then
+        conn._conn:close()
+        conn._gone = true
+        if factory.clientConnectionFailed then
+          factory:clientConnectionFailed(connector, "connection timed out")
+        end
+      end
+    end)
+  end
   function connector.disconnect()
+    if timer then
+      timer:cancel()
+      timer = nil
+    end
     conn:loseConnection()
   end
   connector.transport = conn
@@ -505,6 +550,13 @@ function M.installResolver(resolver)
   local old = installed
   installed = resolver
   return old
+end
+
+--- The resolver `reactor.resolve` uses: the installed one, else
+-- names.client's global one (names.endpoints connects through it).
+-- @treturn table
+function M.getResolver()
+  return installed or require("names.client").getResolver()
 end
 
 --- Moves the module onto luv's loop, so that `uv.run()` serves lookups
