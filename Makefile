@@ -23,6 +23,9 @@ CC          ?= cc
 LUA_INCDIR  ?= $(shell $(PKG_CONFIG) --variable=includedir lua$(LUA_VERSION) 2>/dev/null)/lua$(LUA_VERSION)
 UV_CFLAGS   ?= $(shell $(PKG_CONFIG) --cflags libuv 2>/dev/null)
 UV_LIBS     ?= $(shell $(PKG_CONFIG) --libs libuv 2>/dev/null || echo -luv)
+# DNS over TLS and HTTPS: OpenSSL and nghttp2 (Debian: libssl-dev, libnghttp2-dev).
+TLS_CFLAGS  ?= $(shell $(PKG_CONFIG) --cflags libssl libcrypto libnghttp2 2>/dev/null)
+TLS_LIBS    ?= $(shell $(PKG_CONFIG) --libs libssl libcrypto libnghttp2 2>/dev/null || echo -lssl -lcrypto -lnghttp2)
 LIBFLAG     ?= -shared
 
 PREFIX      ?= /usr/local
@@ -35,7 +38,7 @@ WARNINGS    = -Wall -Wextra -Werror -Wshadow -Wpointer-arith -Wcast-align \
               -Wvla -Wformat=2 -Wundef
 OPTFLAGS    ?= -O2 -g
 CFLAGS      ?= $(OPTFLAGS)
-ALL_CFLAGS  = -std=c99 -D_GNU_SOURCE -fPIC $(WARNINGS) $(CFLAGS) $(UV_CFLAGS) -Icsrc -MMD -MP
+ALL_CFLAGS  = -std=c99 -D_GNU_SOURCE -fPIC $(WARNINGS) $(CFLAGS) $(UV_CFLAGS) $(TLS_CFLAGS) -Icsrc -MMD -MP
 
 BUILD       = build
 
@@ -43,7 +46,8 @@ BUILD       = build
 CORE_SRC    = csrc/wire.c csrc/name.c csrc/rrtype.c csrc/rdata.c csrc/message.c \
               csrc/rdata_text.c csrc/edns.c csrc/addr.c csrc/random.c \
               csrc/reply.c csrc/udp.c csrc/tcp.c csrc/resolver.c \
-              csrc/hash.c csrc/filestamp.c csrc/resolvconf.c csrc/hosts.c csrc/cache.c
+              csrc/hash.c csrc/filestamp.c csrc/resolvconf.c csrc/hosts.c csrc/cache.c \
+              csrc/tls.c csrc/streamframe.c
 # The binding: the only files that include lua.h.
 BIND_SRC    = csrc/lua_core.c csrc/lua_dns.c csrc/lua_loop.c csrc/lua_resolver.c \
               csrc/lua_transport.c csrc/lua_sys.c csrc/lua_readline.c
@@ -81,11 +85,11 @@ $(CORE_LIB): $(CORE_OBJ)
 
 $(MODULE): $(BIND_OBJ) $(CORE_LIB)
 	@mkdir -p $(dir $@)
-	$(CC) $(LIBFLAG) -o $@ $(BIND_OBJ) $(CORE_LIB) $(UV_LIBS) $(LDFLAGS)
+	$(CC) $(LIBFLAG) -o $@ $(BIND_OBJ) $(CORE_LIB) $(UV_LIBS) $(TLS_LIBS) $(LDFLAGS)
 
 $(BUILD)/ctest/%: spec/c/%.c $(CORE_LIB) spec/c/ctest.h
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) -Ispec/c -o $@ $< $(CORE_LIB) $(UV_LIBS) $(LDFLAGS)
+	$(CC) $(ALL_CFLAGS) -Ispec/c -o $@ $< $(CORE_LIB) $(UV_LIBS) $(TLS_LIBS) $(LDFLAGS)
 
 # The misbehaving server stands alone: it must build even when the core does not.
 $(BUILD)/support/badserver: spec/support/badserver.c
@@ -94,7 +98,7 @@ $(BUILD)/support/badserver: spec/support/badserver.c
 
 $(BUILD)/support/%: spec/support/%.c $(CORE_LIB)
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) -o $@ $< $(CORE_LIB) $(UV_LIBS) $(LDFLAGS)
+	$(CC) $(ALL_CFLAGS) -o $@ $< $(CORE_LIB) $(UV_LIBS) $(TLS_LIBS) $(LDFLAGS)
 
 ctest: $(CTEST_BIN)
 support: $(SUPPORT_BIN)
