@@ -47,7 +47,7 @@ CORE_SRC    = csrc/wire.c csrc/name.c csrc/rrtype.c csrc/rdata.c csrc/message.c 
               csrc/rdata_text.c csrc/edns.c csrc/addr.c csrc/random.c \
               csrc/reply.c csrc/udp.c csrc/tcp.c csrc/resolver.c \
               csrc/hash.c csrc/filestamp.c csrc/resolvconf.c csrc/hosts.c csrc/cache.c \
-              csrc/tls.c csrc/streamframe.c
+              csrc/tls.c csrc/streamframe.c csrc/doh.c
 # The binding: the only files that include lua.h.
 BIND_SRC    = csrc/lua_core.c csrc/lua_dns.c csrc/lua_loop.c csrc/lua_resolver.c \
               csrc/lua_transport.c csrc/lua_sys.c csrc/lua_readline.c

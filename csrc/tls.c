@@ -673,6 +673,8 @@ nm_tls *nm_tls_open(uv_loop_t *loop, nm_tls_ctx *ctx, const nm_addr *peer, const
     t->tcp.data = t->timer.data = t->connect.data = t;
     uv_tcp_nodelay(&t->tcp, 1);
     int rc = uv_tcp_connect(&t->connect, &t->tcp, &peer->u.sa, on_connect);
+    /* the loop's clock may be stale (a long callback): the bound counts from now */
+    uv_update_time(loop);
     if (rc == 0 && handshake_ms) rc = uv_timer_start(&t->timer, on_timeout, handshake_ms, 0);
     if (rc < 0) {
         /* never reported: the caller learns it from the return value */

@@ -40,6 +40,9 @@ typedef struct conn {
     uint8_t last_a[4];
     int last_rcode;
     int close_on_answer;    /* close from inside the data hook */
+    /* what the connection said when it failed (it is freed soon after) */
+    char why[200];
+    int check, verified;
     int framing_error;
 } conn;
 
@@ -101,9 +104,11 @@ static void h_data(void *owner, nm_tls *t, const uint8_t *p, size_t n)
 static void h_failed(void *owner, nm_tls *t, int status)
 {
     conn *c = owner;
-    (void)t;
     c->failed = 1;
     c->status = status;
+    snprintf(c->why, sizeof c->why, "%s", nm_tls_error(t));
+    c->check = nm_tls_check_status(t);
+    c->verified = nm_tls_verified(t);
 }
 
 static void h_freed(void *owner, nm_tls *t)
@@ -239,10 +244,10 @@ static void refused_with(int port, const char *authname, int want, const char *w
     CHECK(c.failed);
     CHECK(!c.ready);
     CHECK_INT(c.status, want);
-    CHECK_INT(nm_tls_check_status(c.t), want);
-    CHECK(!nm_tls_verified(c.t));
-    if (c.status != want) fprintf(stderr, "  %s: %s\n", what, nm_tls_error(c.t));
-    CHECK(strstr(nm_tls_error(c.t), nm_tls_strstatus(want)) != NULL);
+    CHECK_INT(c.check, want);
+    CHECK(!c.verified);
+    if (c.status != want) fprintf(stderr, "  %s: %s\n", what, c.why);
+    CHECK(strstr(c.why, nm_tls_strstatus(want)) != NULL);
     finish(&loop, &c);
     nm_tls_ctx_free(ctx);
     close_loop(&loop);
@@ -474,7 +479,7 @@ TEST(a_pin_mismatch_is_refused_in_strict_mode_and_sends_nothing)
     CHECK(c.failed);
     CHECK(!c.ready);
     CHECK_INT(c.status, NM_TLS_EPIN);
-    CHECK(strstr(nm_tls_error(c.t), "pinned key") != NULL);
+    CHECK(strstr(c.why, "pinned key") != NULL);
     finish(&loop, &c);
     nm_tls_ctx_free(ctx);
     close_loop(&loop);
@@ -513,7 +518,9 @@ TEST(a_handshake_that_never_finishes_times_out)
     RUN_UNTIL(&loop, c.failed, 3000);
     double took = (double)(uv_hrtime() - t0) / 1e6;
     CHECK_INT(c.status, NM_TLS_ETIMEOUT);
-    CHECK(took >= 290 && took < 1500);
+    double slack = getenv("NAMES_UNDER_VALGRIND") ? 5000 : 1200;
+    CHECK(took >= 290 && took < 300 + slack);
+    if (took < 290 || took >= 300 + slack) fprintf(stderr, "  took %.0f ms\n", took);
     finish(&loop, &c);
     nm_tls_ctx_free(ctx);
     close_loop(&loop);
@@ -529,8 +536,8 @@ TEST(a_tls_alert_fails_the_handshake_clearly)
     ask(&c, 1, "www.example.test", 1);
     RUN_UNTIL(&loop, c.failed, 4000);
     CHECK_INT(c.status, NM_TLS_EHANDSHAKE);
-    CHECK(strstr(nm_tls_error(c.t), "alert") != NULL || strstr(nm_tls_error(c.t), "protocol") != NULL);
-    if (!strstr(nm_tls_error(c.t), "alert")) fprintf(stderr, "  alert test: %s\n", nm_tls_error(c.t));
+    CHECK(strstr(c.why, "alert") != NULL);
+    if (!strstr(c.why, "alert")) fprintf(stderr, "  alert test: %s\n", c.why);
     finish(&loop, &c);
     nm_tls_ctx_free(ctx);
     close_loop(&loop);
@@ -545,7 +552,27 @@ TEST(a_server_that_closes_during_the_handshake_fails_clearly)
     open_conn(&c, &loop, ctx, bad_base + 15, "dns.example.test", 3000);
     RUN_UNTIL(&loop, c.failed, 4000);
     CHECK(c.status == NM_TLS_ECLOSED || c.status == NM_TLS_EHANDSHAKE);
-    CHECK(strstr(nm_tls_error(c.t), "closed") != NULL || strstr(nm_tls_error(c.t), "reset") != NULL);
+    CHECK(strstr(c.why, "closed") != NULL || strstr(c.why, "reset") != NULL);
+    finish(&loop, &c);
+    nm_tls_ctx_free(ctx);
+    close_loop(&loop);
+}
+
+TEST(a_server_that_closes_in_the_middle_of_an_answer_fails_clearly)
+{
+    /* tlsbad's dot_close_mid: a length prefix of 64, 10 bytes, then gone */
+    uv_loop_t loop;
+    uv_loop_init(&loop);
+    nm_tls_ctx *ctx = make_ctx(1, ca_file, NULL, 0);
+    conn c;
+    open_conn(&c, &loop, ctx, tls_base + 6, "dns.example.test", 3000);
+    ask(&c, 1, "www.example.test", 1);
+    RUN_UNTIL(&loop, c.failed, 4000);
+    CHECK(c.ready);
+    CHECK_INT(c.status, NM_TLS_ECLOSED);
+    CHECK_INT(c.nanswers, 0);
+    CHECK(nm_sframe_partial(&c.frame)); /* the owner sees a message cut short */
+    CHECK(c.verified);                  /* verification passed; the stream broke */
     finish(&loop, &c);
     nm_tls_ctx_free(ctx);
     close_loop(&loop);

@@ -14,6 +14,9 @@
 #                k 4  DNS over TLS, a self-signed certificate
 #                k 5  openssl s_server speaking only TLS 1.1 (a TLS alert
 #                     to any client of ours), 127.0.0.1 only
+#              and k 6-8: spec/support/tlsbad.c (a DoT server that closes
+#              mid-message, an HTTP/2 one answering 500, one sending a
+#              truncated frame), 127.0.0.1 only
 #
 #   sh spec/support/servers.sh start|stop|restart|status
 #
@@ -154,6 +157,7 @@ build_badserver() {
 stop_all() {
     rc=0
     stop_pidfile tls-alert "$ALERTDIR/s_server.pid" s_server || rc=1
+    stop_pidfile tlsbad "$ALERTDIR/tlsbad.pid" tlsbad || rc=1
     stop_pidfile badserver "$BADDIR/badserver.pid" badserver || rc=1
     stop_pidfile named "$STATE/named.pid" "$STATE/named.conf" || rc=1
     return $rc
@@ -296,6 +300,27 @@ start_tls_alert() {
         sleep 0.25
     done
     say "tls alert server (pid $pid) listens on 127.0.0.1 port $port"
+
+    TLSBAD=$root/build/support/tlsbad
+    if ! [ -x "$TLSBAD" ] || [ "$here/tlsbad.c" -nt "$TLSBAD" ]; then
+        mkdir -p "$(dirname "$TLSBAD")"
+        say "building $TLSBAD"
+        ${CC:-cc} -std=c99 -D_GNU_SOURCE -O2 -g -Wall -Wextra -Werror -o "$TLSBAD" "$here/tlsbad.c" \
+            -lssl -lcrypto || { stop_all; die "cannot build $TLSBAD"; }
+    fi
+    "$TLSBAD" --base "$TLS_BASE" --cert "$CERTS/good.chain.pem" --key "$CERTS/good.key" \
+        </dev/null >"$ALERTDIR/tlsbad.log" 2>&1 &
+    pid=$!
+    echo "$pid" >"$ALERTDIR/tlsbad.pid"
+    port=$((TLS_BASE + 8))
+    i=0
+    until grep -q ":$(printf '%04X' "$port") 00000000:0000 0A" /proc/net/tcp 2>/dev/null; do
+        alive "$pid" || { log_tail "$ALERTDIR/tlsbad.log"; stop_all; die "tlsbad exited"; }
+        i=$((i + 1))
+        [ $i -lt 40 ] || { stop_all; die "tlsbad does not listen on port $port"; }
+        sleep 0.25
+    done
+    say "tlsbad (pid $pid) listens on 127.0.0.1 ports $((TLS_BASE + 6))-$port"
 }
 
 start_badserver() {
