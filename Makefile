@@ -45,7 +45,8 @@ BUILD       = build
 # The core: plain C, no Lua headers (checked by `make lint`).
 CORE_SRC    = csrc/wire.c csrc/name.c csrc/rrtype.c csrc/rdata.c csrc/message.c \
               csrc/rdata_text.c csrc/edns.c csrc/addr.c csrc/random.c \
-              csrc/reply.c csrc/udp.c csrc/tcp.c csrc/resolver.c \
+              csrc/reply.c csrc/transport.c csrc/udp.c csrc/tcp.c csrc/stream_frame.c \
+              csrc/resolver.c \
               csrc/hash.c csrc/filestamp.c csrc/resolvconf.c csrc/hosts.c csrc/cache.c \
               csrc/tls.c csrc/streamframe.c csrc/doh.c
 # The binding: the only files that include lua.h.

@@ -59,7 +59,7 @@ static void push_attempts(lua_State *L, const nm_result *res)
         lua_createtable(L, 0, 9);
         lua_pushstring(L, nm_addr_text(&a->addr, buf, sizeof buf));
         lua_setfield(L, -2, "server");
-        lua_pushstring(L, a->transport == NM_TCP ? "tcp" : "udp");
+        lua_pushstring(L, nm_transport_name(a->transport));
         lua_setfield(L, -2, "transport");
         lua_pushstring(L, a->outcome < sizeof outcome_names / sizeof *outcome_names
                               ? outcome_names[a->outcome] : "?");
@@ -514,20 +514,11 @@ static int l_exchange(lua_State *L)
     luaL_argcheck(L, len >= NM_HEADER_LEN && len <= NM_MAX_MESSAGE, 2, "not a DNS message");
     check_server(L, 3, &server, 1);
     o.server = &server;
-    o.transport = strcmp(luaL_optstring(L, 4, "udp"), "tcp") == 0 ? NM_TCP : NM_UDP;
+    o.transport = nm_transport_find(luaL_optstring(L, 4, "udp"));
+    luaL_argcheck(L, o.transport >= 0, 4, "no such transport");
     o.timeout = luaL_optnumber(L, 5, 10);
     luaL_checktype(L, 6, LUA_TFUNCTION);
-    if (!lua_isnoneornil(L, 7)) {
-        int is_tcp;
-        void *via = nm_lua_check_via(L, 7, &is_tcp);
-        if (is_tcp) {
-            o.via_tcp = via;
-            o.transport = NM_TCP;
-        } else {
-            o.via_udp = via;
-            o.transport = NM_UDP;
-        }
-    }
+    if (!lua_isnoneornil(L, 7)) o.transport = nm_lua_check_via(L, 7)->ops->kind;
     /* the resolver last (and the port after the server): the server's
      * metamethods may have closed either */
     check_resolver(L, 1);
@@ -539,13 +530,10 @@ static int l_exchange(lua_State *L)
     lq->report = 1; /* one exchange: which transport answered is its news */
     if (has_via) {
         /* again: the allocations above may have run a finalizer closing it */
-        void *via = nm_lua_via_if_open(L, 7);
-        if (!via) {
+        if (!(o.via = nm_lua_via_if_open(L, 7))) {
             drop_lquery(L, lq);
             return luaL_error(L, "the port is closed");
         }
-        if (o.transport == NM_TCP) o.via_tcp = via;
-        else o.via_udp = via;
     }
     q = nm_resolver_exchange(lr->r, (const uint8_t *)msg, len, &o, on_done, lq);
     if (!q) {
@@ -581,13 +569,20 @@ static int l_stats(lua_State *L)
     nm_lua_setint(L, "queries", (lua_Integer)s.queries);
     nm_lua_setint(L, "exchanges", (lua_Integer)s.exchanges);
     nm_lua_setint(L, "shared", (lua_Integer)s.shared);
-    nm_lua_setint(L, "sentUDP", (lua_Integer)s.sent_udp);
-    nm_lua_setint(L, "sentTCP", (lua_Integer)s.sent_tcp);
+    for (int k = 0; k < NM_NTRANSPORTS; k++) {
+        /* sentUDP, sentTCP, ...: "sent" and the transport's name in capitals */
+        char key[16] = "sent";
+        const char *name = nm_transport_name(k);
+        size_t i = 4;
+        for (; *name && i < sizeof key - 1; name++) key[i++] = (char)(*name & ~0x20);
+        key[i] = 0;
+        nm_lua_setint(L, key, (lua_Integer)s.sent[k]);
+    }
     nm_lua_setint(L, "queued", (lua_Integer)s.queued_now);
     nm_lua_setint(L, "inflight", (lua_Integer)s.inflight_now);
     nm_lua_setint(L, "socketsOpen", (lua_Integer)s.sockets_open);
-    nm_lua_setint(L, "socketsOpened", (lua_Integer)s.sockets_opened);
-    nm_lua_setint(L, "tcpOpened", (lua_Integer)s.tcp_opened);
+    nm_lua_setint(L, "socketsOpened", (lua_Integer)s.opened[NM_UDP]);
+    nm_lua_setint(L, "tcpOpened", (lua_Integer)s.opened[NM_TCP]);
     nm_lua_setint(L, "dropped", (lua_Integer)s.dropped);
     nm_lua_setint(L, "timers", (lua_Integer)s.timers_now);
     nm_lua_setint(L, "pending", pending);

@@ -13,8 +13,7 @@
 #define TCP_MT "names.tcp_connection"
 
 typedef struct ltransport {
-    nm_udp *udp;
-    nm_tcp *tcp;
+    nm_transport *conn;  /* a UDP port or a TCP connection */
     lua_State *L;
     int on_message; /* registry refs: the Lua callbacks */
     int on_connected;
@@ -106,8 +105,7 @@ static void transport_close(lua_State *L, ltransport **box, int finalizing)
     t->box = NULL;
     t->closed = 1;
     if (!finalizing) release(L, t);
-    if (t->udp) nm_udp_close(t->udp);
-    if (t->tcp) nm_tcp_close(t->tcp);
+    if (t->conn) nm_transport_close(t->conn);
 }
 
 static ltransport *new_transport(lua_State *L, const char *mt, int on_message, int on_connected)
@@ -147,6 +145,7 @@ static int l_udp_listen(lua_State *L)
     const char *host = luaL_optstring(L, 1, "0.0.0.0");
     lua_Integer port = luaL_checkinteger(L, 2);
     nm_transport_hooks hooks = { NULL, on_closed, on_unsolicited, NULL, NULL };
+    nm_transport_config c;
     nm_addr bind_to;
     ltransport *t;
     int err = 0;
@@ -155,8 +154,13 @@ static int l_udp_listen(lua_State *L)
     if (nm_addr_from_host(host, (uint16_t)port, &bind_to)) return luaL_argerror(L, 1, "bad address");
     t = new_transport(L, UDP_MT, 3, 0);
     hooks.owner = t;
-    t->udp = nm_udp_open(nm_lua_loop(L), NULL, &bind_to, NULL, &t->rx, &hooks, &err);
-    if (!t->udp) fail_open(L, t, err);
+    memset(&c, 0, sizeof c);
+    c.loop = nm_lua_loop(L);
+    c.bind_to = &bind_to;
+    c.rx = &t->rx;
+    c.hooks = &hooks;
+    t->conn = nm_transport_open(NM_UDP, &c, &err);
+    if (!t->conn) fail_open(L, t, err);
     lua_pushvalue(L, -1);
     t->self = luaL_ref(L, LUA_REGISTRYINDEX);
     nm_lua_io_started(L);
@@ -171,6 +175,7 @@ static int l_tcp_connect(lua_State *L)
     const char *host = luaL_checkstring(L, 1);
     lua_Integer port = luaL_checkinteger(L, 2);
     nm_transport_hooks hooks = { NULL, on_closed, on_unsolicited, on_connected, NULL };
+    nm_transport_config c;
     nm_addr peer;
     ltransport *t;
     int err = 0;
@@ -186,9 +191,14 @@ static int l_tcp_connect(lua_State *L)
         t->on_lost = luaL_ref(L, LUA_REGISTRYINDEX);
     }
     hooks.owner = t;
-    /* a user's connection stays until closed: no idle close */
-    t->tcp = nm_tcp_open(nm_lua_loop(L), &peer, 0x7FFFFFFF, &t->rx, &hooks, &err);
-    if (!t->tcp) fail_open(L, t, err);
+    memset(&c, 0, sizeof c);
+    c.loop = nm_lua_loop(L);
+    c.peer = &peer;
+    c.rx = &t->rx;
+    c.hooks = &hooks;
+    c.idle_ms = 0x7FFFFFFF; /* a user's connection stays until closed: no idle close */
+    t->conn = nm_transport_open(NM_TCP, &c, &err);
+    if (!t->conn) fail_open(L, t, err);
     lua_pushvalue(L, -1);
     t->self = luaL_ref(L, LUA_REGISTRYINDEX);
     nm_lua_io_started(L);
@@ -216,13 +226,13 @@ static int l_udp_write(lua_State *L)
     luaL_argcheck(L, port > 0 && port <= 65535, 4, "port out of range");
     if (nm_addr_from_host(host, (uint16_t)port, &to)) return luaL_argerror(L, 3, "bad address");
     t = check_open(L, 1, UDP_MT);
-    lua_pushboolean(L, nm_udp_send_raw(t->udp, (const uint8_t *)msg, len, &to) == NM_OK);
+    lua_pushboolean(L, nm_udp_send_raw(nm_udp_of(t->conn), (const uint8_t *)msg, len, &to) == NM_OK);
     return 1;
 }
 
 static int l_udp_port(lua_State *L)
 {
-    lua_pushinteger(L, nm_udp_port(check_open(L, 1, UDP_MT)->udp));
+    lua_pushinteger(L, nm_udp_port(nm_udp_of(check_open(L, 1, UDP_MT)->conn)));
     return 1;
 }
 
@@ -233,7 +243,7 @@ static int l_tcp_write(lua_State *L)
     size_t len;
     const char *msg = luaL_checklstring(L, 2, &len);
     t = check_open(L, 1, TCP_MT);
-    lua_pushboolean(L, nm_tcp_write_raw(t->tcp, (const uint8_t *)msg, len) == NM_OK);
+    lua_pushboolean(L, nm_tcp_write_raw(nm_tcp_of(t->conn), (const uint8_t *)msg, len) == NM_OK);
     return 1;
 }
 
@@ -261,26 +271,23 @@ static int l_tcp_gc(lua_State *L)
     return 0;
 }
 
-void *nm_lua_check_via(lua_State *L, int idx, int *is_tcp)
+nm_transport *nm_lua_check_via(lua_State *L, int idx)
 {
     ltransport **box = luaL_testudata(L, idx, UDP_MT);
     if (box) {
-        *is_tcp = 0;
         if (!*box) luaL_error(L, "the port is closed");
-        return (*box)->udp;
+        return (*box)->conn;
     }
     box = luaL_checkudata(L, idx, TCP_MT);
     if (!*box) luaL_error(L, "the connection is closed");
-    *is_tcp = 1;
-    return (*box)->tcp;
+    return (*box)->conn;
 }
 
-void *nm_lua_via_if_open(lua_State *L, int idx)
+nm_transport *nm_lua_via_if_open(lua_State *L, int idx)
 {
     ltransport **box = luaL_testudata(L, idx, UDP_MT);
     if (!box) box = luaL_testudata(L, idx, TCP_MT);
-    if (!box || !*box) return NULL;
-    return luaL_testudata(L, idx, UDP_MT) ? (void *)(*box)->udp : (void *)(*box)->tcp;
+    return box && *box ? (*box)->conn : NULL;
 }
 
 void nm_lua_open_transport(lua_State *L)

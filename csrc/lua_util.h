@@ -15,12 +15,12 @@ void nm_lua_open_transport(lua_State *L);
 void nm_lua_open_sys(lua_State *L);
 void nm_lua_open_readline(lua_State *L);
 
-/* The nm_udp or nm_tcp of a Lua port or connection at idx (raises if idx
- * is neither, or closed). */
-void *nm_lua_check_via(lua_State *L, int idx, int *is_tcp);
+/* The transport of a Lua port or connection at idx (raises if idx is
+ * neither, or closed). */
+nm_transport *nm_lua_check_via(lua_State *L, int idx);
 /* The same, checked already: NULL when it has been closed since (by a
  * finalizer, say); never raises. */
-void *nm_lua_via_if_open(lua_State *L, int idx);
+nm_transport *nm_lua_via_if_open(lua_State *L, int idx);
 /* The core cache of a names.cache object at idx. */
 struct nm_cache *nm_lua_check_cache(lua_State *L, int idx);
 

@@ -6,6 +6,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "name.h"
 #include "rdata.h"
 #include "rrtype.h"
 #include "wire.h"
@@ -108,7 +109,34 @@ void nm_wr_opt(nm_writer *w, uint16_t udp_size, uint8_t ext_rcode, uint8_t versi
                uint16_t flags, const uint8_t *options, size_t optlen);
 void nm_wr_counts(nm_writer *w, int qd, int an, int ns, int ar);
 
-/* A whole query: one question, RD as asked, EDNS when udp_size > 0. */
+/* A query as the library sends it: one question, the header flags asked
+ * for, and an OPT record when udp_size > 0.  Every query goes through
+ * nm_query_write (the resolver's tries, nm_build_query), so that what an
+ * OPT record carries is decided in one place. */
+typedef struct nm_query_spec {
+    uint16_t id;
+    uint16_t flags;          /* header flags: NM_RD, NM_CD */
+    const uint8_t *name;     /* uncompressed wire form, checked */
+    size_t namelen;          /* nm_name_len(name) */
+    uint16_t type, cls;
+    uint16_t udp_size;       /* EDNS: the UDP size advertised; 0 sends no OPT */
+    uint16_t edns_flags;     /* NM_EDNS_DO */
+    /* EDNS options for this query, already encoded (code, length, data
+     * each: a cookie, say); written after those nm_query_write adds
+     * itself.  NULL/0: none. */
+    const uint8_t *options;
+    uint16_t optlen;
+} nm_query_spec;
+
+/* The longest query nm_query_write writes, options aside. */
+#define NM_QUERY_MAX (NM_HEADER_LEN + NM_NAME_MAX + 4 + 11)
+
+/* Writes the query into out, which holds NM_QUERY_MAX + q->optlen bytes;
+ * returns its length.  Straight stores, no checks: it runs for every try. */
+size_t nm_query_write(uint8_t *out, const nm_query_spec *q);
+
+/* A whole query through a writer: one question, RD as asked, EDNS when
+ * udp_size > 0. */
 int nm_build_query(nm_writer *w, uint16_t id, const uint8_t *name, uint16_t type,
                    uint16_t cls, int rd, uint16_t udp_size, int dnssec_ok);
 

@@ -82,7 +82,9 @@ static int answers(const nm_pending *p, const nm_msg *reply)
  * parses). */
 static int truncated_whole_question(const nm_pending *p, nm_msg *msg, int err)
 {
-    if (!(msg->flags & NM_TC) || !p->udp || !p->qname || err == NM_ENOMEM) return 0;
+    if (!(msg->flags & NM_TC) || !p->via || p->via->ops->stream || !p->qname ||
+        err == NM_ENOMEM)
+        return 0;
     if (msg->err_section < NM_ANSWER) return 0;
     msg->nrr = 0;
     msg->count[NM_ANSWER] = msg->count[NM_AUTHORITY] = msg->count[NM_ADDITIONAL] = 0;

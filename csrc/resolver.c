@@ -16,8 +16,9 @@
 
 typedef struct server {
     nm_addr addr;
-    nm_udp *udp;      /* the socket new queries go out on; NULL until needed */
-    nm_tcp *tcp;      /* the connection, while it lasts */
+    /* per transport: the socket or connection new queries go out on; NULL
+     * until needed, and after it closed */
+    nm_transport *conn[NM_NTRANSPORTS];
     uint8_t no_edns;  /* it refused EDNS once: ask it plainly from now on */
     int refs;         /* live exchanges that may still ask it */
     int retired;      /* replaced by set_servers: freed when refs drop to 0 */
@@ -43,7 +44,7 @@ typedef struct attempt {
     nm_pending pending;
     exchange *ex;
     server *srv;
-    nm_udp *sock;          /* the UDP socket it went out on, until it left it */
+    nm_transport *sent_on; /* the transport it went out on, until it left it */
     struct attempt *next;  /* the tries in order, from the exchange's first */
 } attempt;
 
@@ -70,8 +71,8 @@ struct exchange {
     /* low-level exchanges: one message, one server, any reply */
     uint8_t *direct;
     size_t directlen;
-    nm_udp *via_udp;
-    nm_tcp *via_tcp;
+    nm_transport *via;  /* a protocol's own port or connection, or NULL */
+    int transport;      /* the kind asked for (an exchange's; a query's follows its flags) */
     /* zone transfers */
     uint8_t **xfr;
     size_t *xfrlen;
@@ -185,8 +186,14 @@ static void forget_transport(server *s, void *transport)
 {
     /* a connection may close by itself (idle, or the server closed it):
      * then nothing may point to it any more */
-    if (s->udp == transport) s->udp = NULL;
-    if (s->tcp == transport) s->tcp = NULL;
+    for (int k = 0; k < NM_NTRANSPORTS; k++)
+        if (s->conn[k] == transport) s->conn[k] = NULL;
+}
+
+static void close_server_transports(server *s)
+{
+    for (int k = 0; k < NM_NTRANSPORTS; k++)
+        if (s->conn[k]) nm_transport_close(s->conn[k]);
 }
 
 static void on_handle_closed(void *owner, void *transport)
@@ -384,44 +391,40 @@ static void server_release(nm_resolver *r, server *s)
             break;
         }
     }
-    if (s->udp) nm_udp_close(s->udp);
-    if (s->tcp) nm_tcp_close(s->tcp);
+    close_server_transports(s);
     free(s);
 }
 
-/* The socket to send a new query on: a fresh one after udp_max_queries,
- * so that source ports keep changing; the old one closes when its last
- * query is done. */
-static nm_udp *server_udp(nm_resolver *r, server *s, int *err)
+/* The transport of this kind to send a new query to s on.  One that takes
+ * no more (a UDP socket after udp_max_queries, so that source ports keep
+ * changing; a connection closing) is let go: it closes when its last
+ * query is done (forget), and a fresh one opens. */
+static nm_transport *server_conn(nm_resolver *r, server *s, int kind, int *err)
 {
-    if (s->udp && nm_udp_sent(s->udp) >= (uint32_t)r->opt.udp_max_queries) {
-        nm_udp *old = s->udp;
-        s->udp = NULL;
-        if (!nm_udp_pending(old)) nm_udp_close(old);
+    nm_transport *t = s->conn[kind];
+    nm_transport_config c;
+    if (t && !nm_transport_usable(t)) {
+        s->conn[kind] = NULL;
+        if (!nm_transport_pending(t)) nm_transport_close(t);
+        t = NULL;
     }
-    if (!s->udp) {
-        s->udp = nm_udp_open(r->loop, &s->addr, NULL, &r->rnd, &r->rx, &r->hooks, err);
-        if (!s->udp) return NULL;
-        nm_udp_batch(s->udp, 1);
-        nm_udp_reserve(s->udp, (uint32_t)r->opt.udp_max_queries);
-        r->handles++;
-        r->stats.sockets_open++;
-        r->stats.sockets_opened++;
-    }
-    return s->udp;
-}
-
-static nm_tcp *server_tcp(nm_resolver *r, server *s, int *err)
-{
-    if (s->tcp && !nm_tcp_usable(s->tcp)) s->tcp = NULL;
-    if (!s->tcp) {
-        s->tcp = nm_tcp_open(r->loop, &s->addr, r->opt.tcp_idle_ms, &r->rx, &r->hooks, err);
-        if (!s->tcp) return NULL;
-        r->handles++;
-        r->stats.sockets_open++;
-        r->stats.tcp_opened++;
-    }
-    return s->tcp;
+    if (t) return t;
+    memset(&c, 0, sizeof c);
+    c.loop = r->loop;
+    c.peer = &s->addr;
+    c.rnd = &r->rnd;
+    c.rx = &r->rx;
+    c.hooks = &r->hooks;
+    c.batch = 1;
+    c.idle_ms = r->opt.tcp_idle_ms;
+    /* source ports keep changing; a connection's port is the kernel's */
+    if (!nm_transport_ops_of(kind)->stream) c.max_queries = (uint32_t)r->opt.udp_max_queries;
+    if (!(t = nm_transport_open(kind, &c, err))) return NULL;
+    s->conn[kind] = t;
+    r->handles++;
+    r->stats.sockets_open++;
+    r->stats.opened[kind]++;
+    return t;
 }
 
 /* --------------------------------------------------------------- tries */
@@ -432,24 +435,20 @@ static uint32_t elapsed(const exchange *ex)
     return (uint32_t)(now - ex->start_ms);
 }
 
-/* The try stops listening.  A socket retired from sending (after
- * udp_max_queries) closes with the last query it waited for. */
+/* The try stops listening.  A transport let go by its server (a UDP
+ * socket after udp_max_queries) closes with the last query it waited for. */
 static void forget(attempt *a)
 {
-    nm_udp *u = a->sock;
-    if (a->pending.udp) nm_udp_forget(&a->pending);
-    else if (a->pending.tcp) nm_tcp_forget(&a->pending);
-    if (!u) return;
-    a->sock = NULL;
-    if (u != a->srv->udp && u != a->ex->via_udp && !nm_udp_pending(u)) nm_udp_close(u);
+    nm_transport *t = a->sent_on;
+    nm_transport_forget(&a->pending);
+    if (!t) return;
+    a->sent_on = NULL;
+    if (t != a->srv->conn[t->ops->kind] && t != a->ex->via && !nm_transport_usable(t) &&
+        !nm_transport_pending(t))
+        nm_transport_close(t);
 }
 
 static void on_reply(nm_pending *p, int status, const nm_msg *msg, int err);
-
-static int id_free(nm_udp *u, nm_tcp *t, uint16_t id)
-{
-    return (!u || nm_udp_id_free(u, id)) && (!t || nm_tcp_id_free(t, id));
-}
 
 static uint16_t random_id(nm_resolver *r)
 {
@@ -461,15 +460,15 @@ static uint16_t random_id(nm_resolver *r)
 }
 
 /* A random id not waiting on the transport; -1 when all 65536 are. */
-static int fresh_id(nm_resolver *r, nm_udp *u, nm_tcp *t)
+static int fresh_id(nm_resolver *r, const nm_transport *t)
 {
     uint16_t id = 0;
     for (int tries = 0; tries < 64; tries++) {
         id = random_id(r);
-        if (id_free(u, t, id)) return id;
+        if (nm_transport_id_free(t, id)) return id;
     }
     for (uint32_t k = 1; k < 65536; k++)
-        if (id_free(u, t, (uint16_t)(id + k))) return (uint16_t)(id + k);
+        if (nm_transport_id_free(t, (uint16_t)(id + k))) return (uint16_t)(id + k);
     return -1;
 }
 
@@ -485,11 +484,12 @@ static double round_timeout(const exchange *ex)
     return ex->timeouts[ex->round < ex->ntimeouts ? ex->round : ex->ntimeouts - 1];
 }
 
-static int wants_tcp(const exchange *ex)
+/* The transport a query starts on (TC over a datagram moves to TCP). */
+static int first_transport(const exchange *ex)
 {
     /* a low-level exchange goes the way it was asked to */
-    if (ex->direct) return (ex->flags & NM_Q_TCP) || ex->via_tcp;
-    return ex->r->opt.use_tcp || (ex->flags & (NM_Q_TCP | NM_Q_XFR));
+    if (ex->direct) return ex->transport;
+    return ex->r->opt.use_tcp || (ex->flags & (NM_Q_TCP | NM_Q_XFR)) ? NM_TCP : NM_UDP;
 }
 
 static int wants_edns(const exchange *ex, const server *s)
@@ -497,21 +497,11 @@ static int wants_edns(const exchange *ex, const server *s)
     return ex->r->opt.edns_size && !s->no_edns && !ex->direct;
 }
 
-#define QUERY_MAX (NM_HEADER_LEN + NM_NAME_MAX + 4 + 11)
-
-static void put16(uint8_t *p, uint16_t v)
-{
-    p[0] = (uint8_t)(v >> 8);
-    p[1] = (uint8_t)v;
-}
-
-/* Builds the query for one try into wire (or points at the direct one):
- * the bytes of nm_build_query, written straight, as this runs per try. */
-static void build(exchange *ex, attempt *a, int edns, uint8_t wire[QUERY_MAX])
+/* Builds the query for one try into wire (or points at the direct one). */
+static void build(exchange *ex, attempt *a, int edns, uint8_t wire[NM_QUERY_MAX])
 {
     nm_resolver *r = ex->r;
-    uint8_t *p = wire;
-    uint16_t flags = 0;
+    nm_query_spec q;
     if (ex->direct) {
         ex->direct[0] = (uint8_t)(a->pending.id >> 8);
         ex->direct[1] = (uint8_t)a->pending.id;
@@ -519,32 +509,21 @@ static void build(exchange *ex, attempt *a, int edns, uint8_t wire[QUERY_MAX])
         a->pending.sentlen = ex->directlen;
         return;
     }
-    if (r->opt.recurse && !(ex->flags & NM_Q_NORECURSE)) flags |= NM_RD;
-    if (ex->flags & NM_Q_CD) flags |= NM_CD;
-    put16(p, a->pending.id);
-    put16(p + 2, flags);
-    put16(p + 4, 1);
-    put16(p + 6, 0);
-    put16(p + 8, 0);
-    put16(p + 10, edns ? 1 : 0);
-    p += NM_HEADER_LEN;
-    memcpy(p, ex->sendname, ex->namelen);
-    p += ex->namelen;
-    put16(p, ex->qtype);
-    put16(p + 2, ex->qcls);
-    p += 4;
-    if (edns) {
-        /* OPT: root owner, our UDP size, no extended rcode, version 0 */
-        p[0] = 0;
-        put16(p + 1, NM_TYPE_OPT);
-        put16(p + 3, r->opt.edns_size);
-        put16(p + 5, 0);
-        put16(p + 7, (ex->flags & NM_Q_DNSSEC) ? NM_EDNS_DO : 0);
-        put16(p + 9, 0);
-        p += 11;
-    }
+    q.id = a->pending.id;
+    q.flags = 0;
+    if (r->opt.recurse && !(ex->flags & NM_Q_NORECURSE)) q.flags |= NM_RD;
+    if (ex->flags & NM_Q_CD) q.flags |= NM_CD;
+    q.name = ex->sendname;
+    q.namelen = ex->namelen;
+    q.type = ex->qtype;
+    q.cls = ex->qcls;
+    q.udp_size = edns ? r->opt.edns_size : 0;
+    q.edns_flags = (ex->flags & NM_Q_DNSSEC) ? NM_EDNS_DO : 0;
+    /* a server's own options (a cookie) go here, per try */
+    q.options = NULL;
+    q.optlen = 0;
     a->pending.sent = wire;
-    a->pending.sentlen = (size_t)(p - wire);
+    a->pending.sentlen = nm_query_write(wire, &q);
 }
 
 static void xfr_reset(exchange *ex)
@@ -574,10 +553,9 @@ static attempt *new_try(exchange *ex)
 static void send_try(exchange *ex, server *s, int transport, int edns)
 {
     nm_resolver *r = ex->r;
-    uint8_t wire[QUERY_MAX];
+    uint8_t wire[NM_QUERY_MAX];
     attempt *a;
-    nm_udp *u = NULL;
-    nm_tcp *t = NULL;
+    nm_transport *t;
     int err = 0, rc;
 
     ex->current = NULL;
@@ -617,26 +595,17 @@ static void send_try(exchange *ex, server *s, int transport, int edns)
     }
     ex->current = a;
 
-    if (transport == NM_TCP) {
-        t = ex->via_tcp ? ex->via_tcp : server_tcp(r, s, &err);
-    } else {
-        u = ex->via_udp ? ex->via_udp : server_udp(r, s, &err);
-    }
-    if (!t && !u) goto failed;
-    if ((rc = fresh_id(r, u, t)) < 0) {
+    t = ex->via ? ex->via : server_conn(r, s, transport, &err);
+    if (!t) goto failed;
+    if ((rc = fresh_id(r, t)) < 0) {
         err = UV_ENOBUFS;
         goto failed;
     }
     a->pending.id = (uint16_t)rc;
     build(ex, a, edns, wire);
-    rc = t ? nm_tcp_send(t, &a->pending, &err) : nm_udp_send(u, &a->pending, &err);
-    if (rc != NM_OK) goto failed;
-    if (t) {
-        r->stats.sent_tcp++;
-    } else {
-        r->stats.sent_udp++;
-        a->sock = u;
-    }
+    if (nm_transport_send(t, &a->pending, &err) != NM_OK) goto failed;
+    r->stats.sent[transport]++;
+    a->sent_on = t;
     timer_set(r, ex, seconds_ms(round_timeout(ex)));
     return;
 
@@ -663,7 +632,7 @@ static void advance(exchange *ex)
         }
         if (!ex->dead[ex->pos]) {
             server *s = ex->servers[ex->pos];
-            send_try(ex, s, wants_tcp(ex) ? NM_TCP : NM_UDP, wants_edns(ex, s));
+            send_try(ex, s, first_transport(ex), wants_edns(ex, s));
             return;
         }
     }
@@ -759,14 +728,14 @@ static void reply(attempt *a, int status, const nm_msg *msg, int err)
             ex->current = NULL;
             if (ex->direct) {
                 finish(ex, NM_EIO, NULL);
-            } else if (a->pub.transport == NM_TCP && a->pending.reused) {
+            } else if (a->pending.reused) {
                 /* RFC 7766 6.2.1: a server may close a connection it has
                  * served (idle, or a limit of queries per connection) with
                  * our query on it; that says nothing of the server, so ask
                  * it again at once on a new connection.  Each such
                  * connection has answered something, and maxtries bounds
-                 * the retries of one query. */
-                send_try(ex, s, NM_TCP, a->pub.edns);
+                 * the retries of one query.  (Only streams set reused.) */
+                send_try(ex, s, a->pub.transport, a->pub.edns);
             } else {
                 advance(ex);
             }
@@ -793,7 +762,7 @@ static void reply(attempt *a, int status, const nm_msg *msg, int err)
         finish(ex, NM_OK, msg);
         return;
     }
-    if ((msg->flags & NM_TC) && a->pub.transport == NM_UDP) {
+    if ((msg->flags & NM_TC) && !nm_transport_ops_of(a->pub.transport)->stream) {
         a->pub.outcome = NM_OUT_TRUNCATED;
         send_try(ex, s, NM_TCP, a->pub.edns);
         return;
@@ -881,7 +850,7 @@ static void start(exchange *ex)
         for (int i = 0; i < ex->nservers; i++) copy[i] = ex->servers[(i + first) % ex->nservers];
         memcpy(ex->servers, copy, (size_t)ex->nservers * sizeof *copy);
     }
-    send_try(ex, ex->servers[0], wants_tcp(ex) ? NM_TCP : NM_UDP, wants_edns(ex, ex->servers[0]));
+    send_try(ex, ex->servers[0], first_transport(ex), wants_edns(ex, ex->servers[0]));
 }
 
 /* Starts what waits, as room allows.  Never nested (a start that fails
@@ -905,15 +874,19 @@ static void start_queued(nm_resolver *r)
     r->starting = 0;
 }
 
-/* With nothing in flight, the sockets close: an idle resolver holds no
- * descriptor but its TCP connections (until their idle time). */
+/* With nothing in flight, the datagram sockets close: an idle resolver
+ * holds no descriptor but its connections (streams, until their idle
+ * time: opening one costs round trips, a socket costs none). */
 static void close_idle_sockets(nm_resolver *r)
 {
     for (int i = 0; i < r->nservers; i++) {
         server *s = r->servers[i];
-        if (s->udp && !nm_udp_pending(s->udp)) {
-            nm_udp_close(s->udp);
-            s->udp = NULL;
+        for (int k = 0; k < NM_NTRANSPORTS; k++) {
+            nm_transport *t = s->conn[k];
+            if (t && !t->ops->stream && !nm_transport_pending(t)) {
+                nm_transport_close(t);
+                s->conn[k] = NULL;
+            }
         }
     }
 }
@@ -1101,7 +1074,7 @@ static void enqueue(nm_resolver *r, exchange *ex)
     r->all = ex;
     /* an exchange through a protocol's own transport never waits: the
      * transport may be closed before its turn comes */
-    if ((r->inflight < r->opt.max_inflight && !r->queue_head) || ex->via_udp || ex->via_tcp) {
+    if ((r->inflight < r->opt.max_inflight && !r->queue_head) || ex->via) {
         start(ex);
         return;
     }
@@ -1196,6 +1169,7 @@ nm_query *nm_resolver_exchange(nm_resolver *r, const uint8_t *msg, size_t len,
     nm_query_options qo = { &timeout, 1, NM_Q_ALONE };
 
     if (r->closing || len < NM_HEADER_LEN || len > NM_MAX_MESSAGE) return NULL;
+    if (!o->via && !nm_transport_ops_of(o->transport)) return NULL;
     uv_update_time(r->loop);
     if (!(ex = new_exchange(r, &qo))) return NULL;
     if (!(ex->direct = malloc(len)) || !(s = calloc(1, sizeof *s))) {
@@ -1204,9 +1178,9 @@ nm_query *nm_resolver_exchange(nm_resolver *r, const uint8_t *msg, size_t len,
     }
     memcpy(ex->direct, msg, len);
     ex->directlen = len;
-    ex->flags = NM_Q_ALONE | (o->transport == NM_TCP ? NM_Q_TCP : 0);
-    ex->via_udp = o->via_udp;
-    ex->via_tcp = o->via_tcp;
+    ex->flags = NM_Q_ALONE;
+    ex->via = o->via;
+    ex->transport = o->via ? o->via->ops->kind : o->transport;
     ex->qname[0] = ex->sendname[0] = 0;
     ex->namelen = 1;
     /* a server of its own, retired from the start: freed with the exchange */
@@ -1296,8 +1270,7 @@ nm_resolver *nm_resolver_new(uv_loop_t *loop, const nm_resolver_options *o)
 
 static void close_server(server *s)
 {
-    if (s->udp) nm_udp_close(s->udp);
-    if (s->tcp) nm_tcp_close(s->tcp);
+    close_server_transports(s);
     free(s);
 }
 

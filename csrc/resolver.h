@@ -63,8 +63,6 @@ typedef struct nm_query_options {
     int flags;
 } nm_query_options;
 
-enum nm_transport_kind { NM_UDP, NM_TCP };
-
 enum nm_outcome {
     NM_OUT_PENDING,   /* sent; no reply (yet) */
     NM_OUT_ANSWER,    /* the reply that settled the query */
@@ -79,7 +77,7 @@ enum nm_outcome {
 typedef struct nm_attempt {
     nm_addr addr;       /* the server asked */
     uint16_t server;    /* its index in the resolver's servers then (0xFFFF: none) */
-    uint8_t transport;  /* NM_UDP or NM_TCP */
+    uint8_t transport;  /* its kind: NM_UDP, NM_TCP (transport.h) */
     uint8_t outcome;
     uint8_t edns;       /* whether the query carried EDNS */
     int16_t rcode;      /* of the reply, -1 without one */
@@ -125,14 +123,13 @@ nm_query *nm_resolver_query(nm_resolver *r, const uint8_t *qname, uint16_t type,
                             const nm_query_options *o, nm_query_cb cb, void *arg);
 /* One message to one server and its reply, whatever it says: the low-level
  * protocols' query.  The message's id is replaced by a fresh one.  With
- * `via_udp`/`via_tcp` the exchange uses that transport (a protocol's own
- * port or connection) instead of the resolver's. */
+ * `via` the exchange uses that transport (a protocol's own port or
+ * connection) instead of one of the resolver's of kind `transport`. */
 typedef struct nm_exchange_options {
     const nm_addr *server;
-    int transport;
+    int transport;      /* a kind of transport.h (NM_UDP, NM_TCP) */
     double timeout;
-    nm_udp *via_udp;
-    nm_tcp *via_tcp;
+    nm_transport *via;
 } nm_exchange_options;
 nm_query *nm_resolver_exchange(nm_resolver *r, const uint8_t *msg, size_t len,
                                const nm_exchange_options *o, nm_query_cb cb, void *arg);
@@ -149,8 +146,10 @@ void nm_resolver_set_cache(nm_resolver *r, struct nm_cache *cache);
 
 /* Counters, for tests and benchmarks. */
 typedef struct nm_resolver_stats {
-    uint64_t queries, exchanges, shared, sent_udp, sent_tcp, queued_now, inflight_now;
-    uint64_t sockets_open, sockets_opened, tcp_opened;
+    uint64_t queries, exchanges, shared, queued_now, inflight_now;
+    uint64_t sent[NM_NTRANSPORTS];   /* tries sent, per transport kind */
+    uint64_t opened[NM_NTRANSPORTS]; /* sockets and connections opened, per kind */
+    uint64_t sockets_open;           /* of every kind, open now */
     uint64_t dropped;    /* messages that answered nothing */
     uint64_t timers_now; /* exchanges with a deadline set */
 } nm_resolver_stats;

@@ -192,7 +192,7 @@ TEST(answers_an_a_query_from_named)
     CHECK_INT(res.attempts[0].edns, 1);
     CHECK_INT(nm_addr_port(&res.attempts[0].addr), named_port);
     nm_resolver_stats_get(f.r, &st);
-    CHECK_INT(st.sent_udp, 1);
+    CHECK_INT(st.sent[NM_UDP], 1);
     CHECK_INT(st.queries, 1);
     teardown(&f);
 }
@@ -230,7 +230,7 @@ TEST(asks_over_tcp_after_truncation)
     CHECK_INT(res.attempts[1].transport, NM_TCP);
     /* the misbehaving "tc" server: TC=1 over UDP, the answer over TCP */
     nm_resolver_stats_get(f.r, &st);
-    CHECK_INT(st.tcp_opened, 1);
+    CHECK_INT(st.opened[NM_TCP], 1);
     s = bad(B_TC);
     CHECK_INT(nm_resolver_set_servers(f.r, &s, 1), NM_OK);
     ask(&f, "www.example.test", T_A, 0, &res);
@@ -576,7 +576,8 @@ TEST(reports_every_refused_datagram_of_a_batch_even_when_a_callback_closes)
     nm_transport_hooks hooks;
     nm_addr to = server(9);
     int err = 0;
-    nm_udp *u;
+    nm_transport *u;
+    nm_transport_config c;
     nm_exchange_options eo;
     big[5] = 1;
     memset(&hooks, 0, sizeof hooks);
@@ -584,14 +585,18 @@ TEST(reports_every_refused_datagram_of_a_batch_even_when_a_callback_closes)
     CHECK_INT(uv_loop_init(&loop), 0);
     nm_random_init(&rnd);
     nm_rxbuf_init(&rx, 1);
-    u = nm_udp_open(&loop, NULL, NULL, &rnd, &rx, &hooks, &err);
+    memset(&c, 0, sizeof c);
+    c.loop = &loop;
+    c.rnd = &rnd;
+    c.rx = &rx;
+    c.hooks = &hooks;
+    c.batch = 1;
+    u = nm_transport_open(NM_UDP, &c, &err);
     CHECK(u != NULL);
-    nm_udp_batch(u, 1);
     eo.server = &to;
     eo.transport = NM_UDP;
     eo.timeout = 5;
-    eo.via_udp = u;
-    eo.via_tcp = NULL;
+    eo.via = u;
     for (int round = 0; round < 2; round++) {
         /* 70 refused, more than one sendmmsg's worth; then 2, the first
          * closing the resolver under the second */
@@ -614,7 +619,7 @@ TEST(reports_every_refused_datagram_of_a_batch_even_when_a_callback_closes)
         }
         CHECK_INT(batch_other, 0);
     }
-    nm_udp_close(u);
+    nm_transport_close(u);
     uv_run(&loop, UV_RUN_DEFAULT);
     nm_rxbuf_free(&rx);
     CHECK_INT(uv_loop_close(&loop), 0);
@@ -656,8 +661,8 @@ TEST(answers_a_burst_of_2000_queries)
     CHECK_INT(answered, 2000);
     CHECK_INT(ok, 2000);
     nm_resolver_stats_get(f.r, &st);
-    CHECK(st.sent_udp >= 2000 && st.sent_udp < 2100);
-    CHECK(st.sockets_opened >= 8 && st.sockets_opened < 16);
+    CHECK(st.sent[NM_UDP] >= 2000 && st.sent[NM_UDP] < 2100);
+    CHECK(st.opened[NM_UDP] >= 8 && st.opened[NM_UDP] < 16);
     CHECK_INT(st.exchanges, 2000);
     teardown(&f);
 }
