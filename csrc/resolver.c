@@ -1,12 +1,14 @@
 #include "resolver.h"
 
 #include <stddef.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "cache.h"
 #include "name.h"
 #include "random.h"
+#include "tls.h"
 
 /* Datagrams read with one system call: libuv's most (64 KiB of buffer
  * each, touched only as far as the datagrams go). */
@@ -20,6 +22,8 @@ typedef struct server {
      * until needed, and after it closed */
     nm_transport *conn[NM_NTRANSPORTS];
     uint8_t no_edns;  /* it refused EDNS once: ask it plainly from now on */
+    int kind;         /* NM_UDP (UDP, TCP on truncation), or NM_TLS, NM_HTTPS only */
+    nm_secure sec;    /* for NM_TLS and NM_HTTPS (its ctx referenced) */
     int refs;         /* live exchanges that may still ask it */
     int retired;      /* replaced by set_servers: freed when refs drop to 0 */
 } server;
@@ -135,6 +139,9 @@ struct nm_resolver {
     nm_cache *cache;    /* filled with answers, when set */
     exchange *spare;    /* freed exchanges kept for the next ones */
     int nspare;
+    /* trust settings of encrypted servers: ALPN "dot" and "h2" */
+    nm_tls_ctx *tls_ctx[2];
+    unsigned handshake_ms;
 };
 
 #define MAX_SPARE 64
@@ -178,8 +185,16 @@ static void maybe_freed(nm_resolver *r)
     }
     nm_rxbuf_free(&r->rx);
     nm_cache_free(r->cache); /* its hold on the cache */
+    nm_tls_ctx_free(r->tls_ctx[0]);
+    nm_tls_ctx_free(r->tls_ctx[1]);
     free(r);
     if (cb) cb(arg);
+}
+
+static void server_free(server *s)
+{
+    if (s && s->sec.ctx) nm_tls_ctx_free(s->sec.ctx);
+    free(s);
 }
 
 static void forget_transport(server *s, void *transport)
@@ -392,7 +407,7 @@ static void server_release(nm_resolver *r, server *s)
         }
     }
     close_server_transports(s);
-    free(s);
+    server_free(s);
 }
 
 /* The transport of this kind to send a new query to s on.  One that takes
@@ -417,6 +432,7 @@ static nm_transport *server_conn(nm_resolver *r, server *s, int kind, int *err)
     c.hooks = &r->hooks;
     c.batch = 1;
     c.idle_ms = r->opt.tcp_idle_ms;
+    c.secure = s->kind != NM_UDP ? &s->sec : NULL;
     /* source ports keep changing; a connection's port is the kernel's */
     if (!nm_transport_ops_of(kind)->stream) c.max_queries = (uint32_t)r->opt.udp_max_queries;
     if (!(t = nm_transport_open(kind, &c, err))) return NULL;
@@ -497,8 +513,15 @@ static int wants_edns(const exchange *ex, const server *s)
     return ex->r->opt.edns_size && !s->no_edns && !ex->direct;
 }
 
-/* Builds the query for one try into wire (or points at the direct one). */
-static void build(exchange *ex, attempt *a, int edns, uint8_t wire[NM_QUERY_MAX])
+/* EDNS padding (RFC 7830) on encrypted transports: queries padded to a
+ * multiple of this (RFC 8467 4.1, the block-length strategy). */
+#define PAD_BLOCK 128
+#define WIRE_MAX (NM_QUERY_MAX + 4 + PAD_BLOCK)
+static const uint8_t zeros[PAD_BLOCK + 4];
+
+/* Builds the query for one try into wire (WIRE_MAX bytes), or points at
+ * the direct one. */
+static void build(exchange *ex, attempt *a, int edns, uint8_t *wire)
 {
     nm_resolver *r = ex->r;
     nm_query_spec q;
@@ -524,6 +547,19 @@ static void build(exchange *ex, attempt *a, int edns, uint8_t wire[NM_QUERY_MAX]
     q.optlen = 0;
     a->pending.sent = wire;
     a->pending.sentlen = nm_query_write(wire, &q);
+    if (edns && (a->pub.transport == NM_TLS || a->pub.transport == NM_HTTPS)) {
+        /* the padding option takes 4 octets besides its own */
+        size_t pad = (PAD_BLOCK - (a->pending.sentlen + 4) % PAD_BLOCK) % PAD_BLOCK;
+        uint8_t opt[4 + PAD_BLOCK];
+        opt[0] = 0;
+        opt[1] = 12; /* Padding */
+        opt[2] = (uint8_t)(pad >> 8);
+        opt[3] = (uint8_t)pad;
+        memcpy(opt + 4, zeros, pad);
+        q.options = opt;
+        q.optlen = (uint16_t)(4 + pad);
+        a->pending.sentlen = nm_query_write(wire, &q);
+    }
 }
 
 static void xfr_reset(exchange *ex)
@@ -553,12 +589,14 @@ static attempt *new_try(exchange *ex)
 static void send_try(exchange *ex, server *s, int transport, int edns)
 {
     nm_resolver *r = ex->r;
-    uint8_t wire[NM_QUERY_MAX];
+    uint8_t wire[WIRE_MAX];
     attempt *a;
     nm_transport *t;
     int err = 0, rc;
 
     ex->current = NULL;
+    /* an encrypted server is asked over its own transport, never in clear */
+    if (!ex->direct && !ex->via && s->kind != NM_UDP) transport = s->kind;
     if (ex->ntries == ex->maxtries) {
         /* every try the timeouts allow has been made */
         give_up(ex);
@@ -1271,7 +1309,7 @@ nm_resolver *nm_resolver_new(uv_loop_t *loop, const nm_resolver_options *o)
 static void close_server(server *s)
 {
     close_server_transports(s);
-    free(s);
+    server_free(s);
 }
 
 int nm_resolver_set_servers(nm_resolver *r, const nm_addr *addrs, int n)
@@ -1314,6 +1352,74 @@ int nm_resolver_set_servers(nm_resolver *r, const nm_addr *addrs, int n)
     r->nservers = n;
     r->next_server = 0;
     return NM_OK;
+}
+
+int nm_resolver_set_tls(nm_resolver *r, const nm_tls_config *cfg, unsigned handshake_ms, char *err,
+                        size_t errlen)
+{
+    nm_tls_config c = *cfg;
+    nm_tls_ctx *made[2];
+    c.alpn = "dot";
+    if (!(made[0] = nm_tls_ctx_new(&c, err, errlen))) return NM_EVALUE;
+    c.alpn = "h2";
+    if (!(made[1] = nm_tls_ctx_new(&c, err, errlen))) {
+        nm_tls_ctx_free(made[0]);
+        return NM_EVALUE;
+    }
+    /* servers set before keep the contexts they hold */
+    for (int i = 0; i < 2; i++) {
+        nm_tls_ctx_free(r->tls_ctx[i]);
+        r->tls_ctx[i] = made[i];
+    }
+    r->handshake_ms = handshake_ms;
+    return NM_OK;
+}
+
+int nm_resolver_set_servers_ex(nm_resolver *r, const nm_server_spec *specs, int n)
+{
+    nm_addr addrs[NM_MAX_SERVERS_ASKED];
+    int encrypted = 0;
+    if (n < 0 || n > NM_MAX_SERVERS_ASKED) return NM_EVALUE;
+    memset(addrs, 0, sizeof addrs);
+    for (int i = 0; i < n; i++) {
+        addrs[i] = specs[i].addr;
+        if (specs[i].kind != NM_UDP && specs[i].kind != NM_TLS && specs[i].kind != NM_HTTPS) return NM_EVALUE;
+        if (specs[i].kind == NM_HTTPS && (!specs[i].path || specs[i].path[0] != '/' || !specs[i].authority))
+            return NM_EVALUE;
+        encrypted |= specs[i].kind != NM_UDP;
+    }
+    if (encrypted && !r->tls_ctx[0]) {
+        /* strict, the system's CAs */
+        nm_tls_config def = {1, NULL, NULL, NULL, 0, NULL};
+        char err[160];
+        if (nm_resolver_set_tls(r, &def, 0, err, sizeof err) != NM_OK) return NM_EVALUE;
+    }
+    int rc = nm_resolver_set_servers(r, addrs, n);
+    if (rc != NM_OK) return rc;
+    for (int i = 0; i < n; i++) {
+        server *s = r->servers[i];
+        const nm_server_spec *sp = &specs[i];
+        s->kind = sp->kind;
+        if (sp->kind == NM_UDP) continue;
+        s->sec.ctx = r->tls_ctx[sp->kind == NM_HTTPS];
+        nm_tls_ctx_ref(s->sec.ctx);
+        snprintf(s->sec.authname, sizeof s->sec.authname, "%s", sp->authname ? sp->authname : "");
+        snprintf(s->sec.authority, sizeof s->sec.authority, "%s", sp->authority ? sp->authority : "");
+        snprintf(s->sec.path, sizeof s->sec.path, "%s", sp->path ? sp->path : "");
+        s->sec.use_get = sp->use_get;
+        s->sec.handshake_ms = r->handshake_ms ? r->handshake_ms : 5000;
+    }
+    return NM_OK;
+}
+
+const nm_secure *nm_resolver_server_secure(const nm_resolver *r, int i)
+{
+    return i >= 0 && i < r->nservers ? &r->servers[i]->sec : NULL;
+}
+
+int nm_resolver_server_kind(const nm_resolver *r, int i)
+{
+    return i >= 0 && i < r->nservers ? r->servers[i]->kind : -1;
 }
 
 int nm_resolver_nservers(const nm_resolver *r)

@@ -110,6 +110,30 @@ void nm_resolver_options_default(nm_resolver_options *o);
 nm_resolver *nm_resolver_new(uv_loop_t *loop, const nm_resolver_options *o);
 /* Replaces the server list (queries in flight keep the servers they had). */
 int nm_resolver_set_servers(nm_resolver *r, const nm_addr *servers, int n);
+/* Servers of any transport: NM_UDP (UDP, TCP on truncation), NM_TLS (DNS
+ * over TLS) or NM_HTTPS (DNS over HTTPS, with authority and path).  An
+ * encrypted server is only ever asked over its transport; its queries
+ * are padded to a multiple of 128 octets (RFC 7830, RFC 8467). */
+typedef struct nm_server_spec {
+    nm_addr addr;
+    int kind;
+    const char *authname;   /* the certificate's name; NULL: the address */
+    const char *authority;  /* https: host[:port] of the URL */
+    const char *path;       /* https: "/dns-query" */
+    int use_get;
+} nm_server_spec;
+int nm_resolver_set_servers_ex(nm_resolver *r, const nm_server_spec *specs, int n);
+/* Trust settings for encrypted servers set from now on (strict with the
+ * system's CAs until called); NM_EVALUE with a message in err when a CA
+ * file cannot be read or a pin is not a SHA-256 in base64.
+ * handshake_ms bounds each TLS handshake (0: 5 s). */
+struct nm_tls_config;
+int nm_resolver_set_tls(nm_resolver *r, const struct nm_tls_config *cfg, unsigned handshake_ms,
+                        char *err, size_t errlen);
+/* The transport kind of server i, -1 past the end. */
+int nm_resolver_server_kind(const nm_resolver *r, int i);
+/* Its TLS settings (authname, authority, path), NULL past the end. */
+const nm_secure *nm_resolver_server_secure(const nm_resolver *r, int i);
 int nm_resolver_nservers(const nm_resolver *r);
 const nm_addr *nm_resolver_server(const nm_resolver *r, int i);
 /* Cancels every query (callbacks run with NM_ECANCELLED), closes every

@@ -741,3 +741,20 @@ const char *nm_tls_cipher(const nm_tls *t)
     const char *c = t->state == S_READY ? SSL_get_cipher_name(t->ssl) : NULL;
     return c ? c : "";
 }
+
+void nm_tls_ref(nm_tls *t, int ref)
+{
+    if (t->handles_closing) return;
+    if (ref) {
+        uv_ref((uv_handle_t *)&t->tcp);
+        uv_ref((uv_handle_t *)&t->timer);
+    } else {
+        uv_unref((uv_handle_t *)&t->tcp);
+        uv_unref((uv_handle_t *)&t->timer);
+    }
+}
+
+void nm_tls_ctx_ref(nm_tls_ctx *ctx)
+{
+    ctx->refs++;
+}

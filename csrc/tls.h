@@ -94,6 +94,12 @@ int nm_tls_write(nm_tls *t, const uint8_t *p, size_t n);
  * runs afterwards.  Safe to call from any hook, and again. */
 void nm_tls_close(nm_tls *t);
 
+/* Whether the connection holds the loop open (by default it does); an
+ * idle one need not. */
+void nm_tls_ref(nm_tls *t, int ref);
+/* Another holder of ctx (nm_tls_ctx_free drops one). */
+void nm_tls_ctx_ref(nm_tls_ctx *ctx);
+
 /* The handshake finished and the connection may carry data. */
 int nm_tls_is_ready(const nm_tls *t);
 /* 1 when the server was authenticated (chain and name, or a pin). */
