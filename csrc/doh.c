@@ -314,6 +314,13 @@ static void tls_data(void *owner, nm_tls *t, const uint8_t *p, size_t n)
     }
 }
 
+static void tls_ready(void *owner, nm_tls *t)
+{
+    nm_doh *d = owner;
+    (void)t;
+    if (!d->closing && d->hooks.ready) d->hooks.ready(d->hooks.owner, d);
+}
+
 static void tls_failed(void *owner, nm_tls *t, int status)
 {
     nm_doh *d = owner;
@@ -364,7 +371,7 @@ nm_doh *nm_doh_open(uv_loop_t *loop, nm_tls_ctx *ctx, const nm_doh_target *targe
         *err = UV_ENOMEM;
         return NULL;
     }
-    nm_tls_hooks th = {d, NULL, tls_data, tls_failed, tls_freed};
+    nm_tls_hooks th = {d, tls_ready, tls_data, tls_failed, tls_freed};
     d->tls = nm_tls_open(loop, ctx, target->peer, target->authname, handshake_ms, &th, err);
     if (!d->tls) {
         delete_session(d);

@@ -56,6 +56,8 @@ typedef struct nm_doh_hooks {
     void (*done)(void *owner, nm_doh *d, int status);
     /* memory released; d is only an identity now (may be NULL) */
     void (*freed)(void *owner, nm_doh *d);
+    /* the TLS handshake is done and HTTP/2 may flow (may be NULL) */
+    void (*ready)(void *owner, nm_doh *d);
 } nm_doh_hooks;
 
 typedef struct nm_doh_target {

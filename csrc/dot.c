@@ -163,6 +163,11 @@ static void on_failed(void *owner, nm_tls *tls, int status)
     shut(t, NM_ERR_TLS(status));
 }
 
+nm_tls *nm_dot_tls(nm_transport *base)
+{
+    return base && base->ops == &nm_dot_ops ? dot_of(base)->tls : NULL;
+}
+
 static nm_transport *dot_open(const nm_transport_config *c, int *err)
 {
     if (!c->peer || !c->secure || !c->secure->ctx) {

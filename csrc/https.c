@@ -145,6 +145,18 @@ static void on_done(void *owner, nm_doh *d, int status)
     if (t->state == OPEN) shut(t);
 }
 
+static void on_ready(void *owner, nm_doh *d)
+{
+    nm_https *t = owner;
+    (void)d;
+    if (t->hooks.connected) t->hooks.connected(t->hooks.owner, &t->base, 0);
+}
+
+nm_tls *nm_https_tls(nm_transport *base)
+{
+    return base && base->ops == &nm_https_ops ? nm_doh_tls(https_of(base)->doh) : NULL;
+}
+
 static nm_transport *https_open(const nm_transport_config *c, int *err)
 {
     if (!c->peer || !c->secure || !c->secure->ctx || !c->secure->path[0]) {
@@ -163,7 +175,7 @@ static nm_transport *https_open(const nm_transport_config *c, int *err)
     nm_idtable_init(&t->waiting);
     nm_doh_target target = {c->peer, c->secure->authname[0] ? c->secure->authname : NULL,
                             c->secure->authority, c->secure->path, c->secure->use_get};
-    nm_doh_hooks dh = {t, on_done, on_doh_freed};
+    nm_doh_hooks dh = {t, on_done, on_doh_freed, on_ready};
     t->doh = nm_doh_open(c->loop, c->secure->ctx, &target, c->secure->handshake_ms, &dh, err);
     if (!t->doh) {
         free(t);

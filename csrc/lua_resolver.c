@@ -392,6 +392,51 @@ static int l_set_servers(lua_State *L)
     return 0;
 }
 
+/* resolver:security() -> {false | {verified=, check=, version=, cipher=,
+ * alpn=, resumed=, error=} | {} , ...}: per server, false for a plain one,
+ * an empty table before its first encrypted connection */
+static int l_security(lua_State *L)
+{
+    lresolver *lr = check_resolver(L, 1);
+    int n = nm_resolver_nservers(lr->r);
+    nm_tls_info info[NM_MAX_SERVERS_ASKED];
+    int kind[NM_MAX_SERVERS_ASKED], has[NM_MAX_SERVERS_ASKED];
+    if (n > NM_MAX_SERVERS_ASKED) n = NM_MAX_SERVERS_ASKED;
+    /* copied before Lua allocates (a finalizer may change the servers) */
+    for (int i = 0; i < n; i++) {
+        const nm_tls_info *t = nm_resolver_server_tls(lr->r, i);
+        kind[i] = nm_resolver_server_kind(lr->r, i);
+        has[i] = t != NULL;
+        if (t) info[i] = *t;
+    }
+    lua_createtable(L, n, 0);
+    for (int i = 0; i < n; i++) {
+        if (kind[i] == NM_UDP) {
+            lua_pushboolean(L, 0);
+        } else {
+            lua_createtable(L, 0, 7);
+            if (has[i]) {
+                nm_lua_setbool(L, "verified", info[i].verified);
+                nm_lua_setbool(L, "resumed", info[i].resumed);
+                lua_pushstring(L, info[i].version);
+                lua_setfield(L, -2, "version");
+                lua_pushstring(L, info[i].cipher);
+                lua_setfield(L, -2, "cipher");
+                lua_pushstring(L, info[i].alpn);
+                lua_setfield(L, -2, "alpn");
+                if (info[i].check_status != NM_TLS_OK) {
+                    lua_pushstring(L, nm_tls_strstatus(info[i].check_status));
+                    lua_setfield(L, -2, "check");
+                    lua_pushstring(L, info[i].error);
+                    lua_setfield(L, -2, "error");
+                }
+            }
+        }
+        lua_rawseti(L, -2, i + 1);
+    }
+    return 1;
+}
+
 /* resolver:set_tls{strict=, caFile=, caPath=, pins={...}, handshakeTimeout=} */
 static int l_set_tls(lua_State *L)
 {
@@ -661,6 +706,8 @@ static int l_stats(lua_State *L)
     nm_lua_setint(L, "socketsOpen", (lua_Integer)s.sockets_open);
     nm_lua_setint(L, "socketsOpened", (lua_Integer)s.opened[NM_UDP]);
     nm_lua_setint(L, "tcpOpened", (lua_Integer)s.opened[NM_TCP]);
+    nm_lua_setint(L, "tlsOpened", (lua_Integer)s.opened[NM_TLS]);
+    nm_lua_setint(L, "httpsOpened", (lua_Integer)s.opened[NM_HTTPS]);
     nm_lua_setint(L, "dropped", (lua_Integer)s.dropped);
     nm_lua_setint(L, "timers", (lua_Integer)s.timers_now);
     nm_lua_setint(L, "pending", pending);
@@ -698,6 +745,7 @@ void nm_lua_open_resolver(lua_State *L)
     static const luaL_Reg resolver_methods[] = {
         { "set_servers", l_set_servers },
         { "set_tls", l_set_tls },
+        { "security", l_security },
         { "servers", l_servers },
         { "query", l_query },
         { "exchange", l_exchange },

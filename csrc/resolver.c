@@ -24,6 +24,8 @@ typedef struct server {
     uint8_t no_edns;  /* it refused EDNS once: ask it plainly from now on */
     int kind;         /* NM_UDP (UDP, TCP on truncation), or NM_TLS, NM_HTTPS only */
     nm_secure sec;    /* for NM_TLS and NM_HTTPS (its ctx referenced) */
+    nm_tls_info tls;  /* its last connection's handshake, when has_tls */
+    int has_tls;
     int refs;         /* live exchanges that may still ask it */
     int retired;      /* replaced by set_servers: freed when refs drop to 0 */
 } server;
@@ -209,6 +211,24 @@ static void close_server_transports(server *s)
 {
     for (int k = 0; k < NM_NTRANSPORTS; k++)
         if (s->conn[k]) nm_transport_close(s->conn[k]);
+}
+
+/* An encrypted connection is up: what its handshake found is kept on its
+ * server (opportunistic connections go on unverified, and say so there). */
+static void on_connected(void *owner, void *transport, int status)
+{
+    nm_resolver *r = owner;
+    nm_transport *t = transport;
+    if (status != 0) return;
+    nm_tls *tls = t->ops->kind == NM_TLS ? nm_dot_tls(t) : t->ops->kind == NM_HTTPS ? nm_https_tls(t) : NULL;
+    if (!tls) return;
+    for (int i = 0; i < r->nservers; i++) {
+        server *s = r->servers[i];
+        if (s->conn[t->ops->kind] == t) {
+            nm_tls_get_info(tls, &s->tls);
+            s->has_tls = 1;
+        }
+    }
 }
 
 static void on_handle_closed(void *owner, void *transport)
@@ -1302,6 +1322,7 @@ nm_resolver *nm_resolver_new(uv_loop_t *loop, const nm_resolver_options *o)
     r->handles = 1;
     r->hooks.owner = r;
     r->hooks.closed = on_handle_closed;
+    r->hooks.connected = on_connected;
     r->hooks.dropped = &r->stats.dropped;
     return r;
 }
@@ -1415,6 +1436,11 @@ int nm_resolver_set_servers_ex(nm_resolver *r, const nm_server_spec *specs, int 
 const nm_secure *nm_resolver_server_secure(const nm_resolver *r, int i)
 {
     return i >= 0 && i < r->nservers ? &r->servers[i]->sec : NULL;
+}
+
+const nm_tls_info *nm_resolver_server_tls(const nm_resolver *r, int i)
+{
+    return i >= 0 && i < r->nservers && r->servers[i]->has_tls ? &r->servers[i]->tls : NULL;
 }
 
 int nm_resolver_server_kind(const nm_resolver *r, int i)

@@ -132,6 +132,10 @@ int nm_resolver_set_tls(nm_resolver *r, const struct nm_tls_config *cfg, unsigne
                         char *err, size_t errlen);
 /* The transport kind of server i, -1 past the end. */
 int nm_resolver_server_kind(const nm_resolver *r, int i);
+/* What the handshake of its latest encrypted connection found (NULL
+ * before any, or for a plain server). */
+struct nm_tls_info;
+const struct nm_tls_info *nm_resolver_server_tls(const nm_resolver *r, int i);
 /* Its TLS settings (authname, authority, path), NULL past the end. */
 const nm_secure *nm_resolver_server_secure(const nm_resolver *r, int i);
 int nm_resolver_nservers(const nm_resolver *r);

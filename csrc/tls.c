@@ -758,3 +758,15 @@ void nm_tls_ctx_ref(nm_tls_ctx *ctx)
 {
     ctx->refs++;
 }
+
+void nm_tls_get_info(const nm_tls *t, nm_tls_info *out)
+{
+    memset(out, 0, sizeof *out);
+    out->verified = t->verified;
+    out->check_status = t->check_status;
+    out->resumed = t->resumed;
+    snprintf(out->version, sizeof out->version, "%s", nm_tls_version(t));
+    snprintf(out->cipher, sizeof out->cipher, "%s", nm_tls_cipher(t));
+    snprintf(out->alpn, sizeof out->alpn, "%s", t->alpn);
+    snprintf(out->error, sizeof out->error, "%s", t->errtext);
+}

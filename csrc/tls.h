@@ -116,6 +116,12 @@ int nm_tls_resumed(const nm_tls *t);
 const char *nm_tls_version(const nm_tls *t);
 const char *nm_tls_cipher(const nm_tls *t);
 const char *nm_tls_alpn(const nm_tls *t);
+/* What a connection's handshake came to, copied out. */
+typedef struct nm_tls_info {
+    int verified, check_status, resumed;
+    char version[16], cipher[64], alpn[32], error[200];
+} nm_tls_info;
+void nm_tls_get_info(const nm_tls *t, nm_tls_info *out);
 /* Bytes queued to the socket and not yet written. */
 size_t nm_tls_backlog(const nm_tls *t);
 

@@ -142,6 +142,10 @@ typedef struct nm_secure {
 #define NM_ERR_DOH(status) (-7100 + (status))
 #define NM_ERR_HTTP(code) (-8000 - (code))
 const char *nm_transport_strerror(int err, char *buf, size_t cap);
+/* The TLS stream under a tls or https transport (NULL for another kind). */
+struct nm_tls;
+struct nm_tls *nm_dot_tls(nm_transport *t);
+struct nm_tls *nm_https_tls(nm_transport *t);
 
 /* What opening a transport needs; each kind takes what concerns it. */
 typedef struct nm_transport_config {

@@ -269,6 +269,16 @@ function newResolver(o, level)
   return self
 end
 
+--- What the encrypted servers' connections found, one entry per server
+-- in the order of getServers: `false` for a plain server, `{}` before its
+-- first connection, else `{verified = bool, check = "certificate expired"
+-- (when a check failed: opportunistic mode went on anyway), version =
+-- "TLSv1.3", cipher = ..., alpn = "h2", resumed = bool}`.
+-- @treturn table
+function Resolver:getServerSecurity()
+  return self._core:security()
+end
+
 --- The servers this resolver asks, as `"addr:port"` strings.
 function Resolver:getServers()
   self:_maybeParseConfig()

@@ -103,7 +103,7 @@ static void open_session(session *s, uv_loop_t *loop, nm_tls_ctx *ctx, int port,
     memset(s, 0, sizeof *s);
     CHECK(nm_addr_from_host("127.0.0.1", (uint16_t)port, &peer) == NM_OK);
     nm_doh_target target = {&peer, "dns.example.test", "dns.example.test", path, get};
-    nm_doh_hooks hooks = {s, h_done, h_freed};
+    nm_doh_hooks hooks = {s, h_done, h_freed, NULL};
     int err = 0;
     s->d = nm_doh_open(loop, ctx, &target, 3000, &hooks, &err);
     if (!s->d) CTEST_FAIL("nm_doh_open: %s", uv_strerror(err));

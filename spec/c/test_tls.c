@@ -584,7 +584,7 @@ TEST(a_refused_connection_fails_clearly)
     uv_loop_init(&loop);
     nm_tls_ctx *ctx = make_ctx(1, ca_file, NULL, 0);
     conn c;
-    open_conn(&c, &loop, ctx, tls_base + 9, "dns.example.test", 3000);
+    open_conn(&c, &loop, ctx, tls_base + 19, "dns.example.test", 3000);
     RUN_UNTIL(&loop, c.failed, 4000);
     CHECK_INT(c.status, NM_TLS_ECONNECT);
     finish(&loop, &c);

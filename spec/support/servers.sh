@@ -14,9 +14,10 @@
 #                k 4  DNS over TLS, a self-signed certificate
 #                k 5  openssl s_server speaking only TLS 1.1 (a TLS alert
 #                     to any client of ours), 127.0.0.1 only
-#              and k 6-8: spec/support/tlsbad.c (a DoT server that closes
+#              and k 6-9: spec/support/tlsbad.c (a DoT server that closes
 #              mid-message, an HTTP/2 one answering 500, one sending a
-#              truncated frame), 127.0.0.1 only
+#              truncated frame, a DoT one telling each query's length),
+#              127.0.0.1 only
 #
 #   sh spec/support/servers.sh start|stop|restart|status
 #
@@ -312,7 +313,7 @@ start_tls_alert() {
         </dev/null >"$ALERTDIR/tlsbad.log" 2>&1 &
     pid=$!
     echo "$pid" >"$ALERTDIR/tlsbad.pid"
-    port=$((TLS_BASE + 8))
+    port=$((TLS_BASE + 9))
     i=0
     until grep -q ":$(printf '%04X' "$port") 00000000:0000 0A" /proc/net/tcp 2>/dev/null; do
         alive "$pid" || { log_tail "$ALERTDIR/tlsbad.log"; stop_all; die "tlsbad exited"; }
@@ -397,8 +398,8 @@ status() {
 }
 
 is_port "$PORT" || die "NAMES_TEST_PORT=$PORT is not a port number between 1024 and 65535"
-is_port "$TLS_BASE" && is_port $((TLS_BASE + 9)) ||
-    die "NAMES_TEST_TLS_BASE=$TLS_BASE: ports BASE..BASE+9 must lie within 1024-65535"
+is_port "$TLS_BASE" && is_port $((TLS_BASE + 19)) ||
+    die "NAMES_TEST_TLS_BASE=$TLS_BASE: ports BASE..BASE+19 must lie within 1024-65535"
 is_port "$BAD_BASE" && is_port $((BAD_BASE + BAD_COUNT - 1)) ||
     die "NAMES_TEST_BAD_BASE=$BAD_BASE: ports BASE..BASE+$((BAD_COUNT - 1)) must lie within 1024-65535"
 if [ "$PORT" -ge "$BAD_BASE" ] && [ "$PORT" -lt $((BAD_BASE + BAD_COUNT)) ]; then

@@ -14,6 +14,10 @@
  *                      :status 500 and no body
  *   8  h2_truncated    HTTP/2: after the handshake, the header of a 18-byte
  *                      SETTINGS frame and 6 bytes of it, then closes
+ *   9  dot_echo_len    DNS over TLS: answers each query with its question and
+ *                      one TXT record (owner: the question's name, ttl 0)
+ *                      holding the length in octets of the query as it came
+ *                      (the padding tests read it)
  *
  * Each connection is served by a child process that ends after 5 s at
  * most; the parent only accepts.  Frames are built by hand (RFC 9113): a
@@ -35,7 +39,7 @@
 #include <openssl/err.h>
 #include <openssl/ssl.h>
 
-enum { K_FIRST = 6, K_DOT_CLOSE_MID = 6, K_H2_500 = 7, K_H2_TRUNCATED = 8, K_LAST = 8 };
+enum { K_FIRST = 6, K_DOT_CLOSE_MID = 6, K_H2_500 = 7, K_H2_TRUNCATED = 8, K_DOT_ECHO_LEN = 9, K_LAST = 9 };
 
 static int alpn_h2(SSL *ssl, const unsigned char **out, unsigned char *outlen, const unsigned char *in,
                    unsigned inlen, void *arg)
@@ -109,16 +113,50 @@ static void serve_h2_truncated(SSL *ssl)
     SSL_write(ssl, part, sizeof part);
 }
 
+static void serve_dot_echo_len(SSL *ssl)
+{
+    unsigned char len[2], q[65535], out[600];
+    for (;;) {
+        if (read_full(ssl, len, 2) < 0) return;
+        int n = len[0] << 8 | len[1];
+        if (n < 12 || read_full(ssl, q, n) < 0) return;
+        /* the question: the header, one name, type and class */
+        int i = 12;
+        while (i < n && q[i] != 0 && i < 12 + 255) i += q[i] + 1;
+        i += 5;
+        if (i > n || i > 300) return;
+        int o = 2;
+        memcpy(out + o, q, (size_t)i);
+        out[o + 2] = 0x84 | (q[2] & 0x01); /* QR AA, RD copied */
+        out[o + 3] = 0;
+        out[o + 4] = 0, out[o + 5] = 1;     /* QD 1 */
+        out[o + 6] = 0, out[o + 7] = 1;     /* AN 1 */
+        memset(out + o + 8, 0, 4);          /* NS, AR 0: no OPT */
+        o += i;
+        char text[8];
+        int tl = snprintf(text, sizeof text, "%d", n);
+        unsigned char rr[] = {0xc0, 12, 0, 16, 0, 1, 0, 0, 0, 0, 0, (unsigned char)(tl + 1), (unsigned char)tl};
+        memcpy(out + o, rr, sizeof rr);
+        o += (int)sizeof rr;
+        memcpy(out + o, text, (size_t)tl);
+        o += tl;
+        out[0] = (unsigned char)((o - 2) >> 8);
+        out[1] = (unsigned char)(o - 2);
+        SSL_write(ssl, out, o);
+    }
+}
+
 static void serve(int fd, int k, SSL_CTX *dot, SSL_CTX *h2)
 {
     struct timeval tv = {5, 0};
     setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
     setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
     alarm(5);
-    SSL *ssl = SSL_new(k == K_DOT_CLOSE_MID ? dot : h2);
+    SSL *ssl = SSL_new(k == K_DOT_CLOSE_MID || k == K_DOT_ECHO_LEN ? dot : h2);
     SSL_set_fd(ssl, fd);
     if (SSL_accept(ssl) == 1) {
         if (k == K_DOT_CLOSE_MID) serve_dot_close_mid(ssl);
+        else if (k == K_DOT_ECHO_LEN) serve_dot_echo_len(ssl);
         else if (k == K_H2_500) serve_h2_500(ssl);
         else serve_h2_truncated(ssl);
     }
