@@ -38,7 +38,7 @@ typedef struct lquery {
 /* ------------------------------------------------------------- results */
 
 static const char *const outcome_names[] = {
-    "pending", "answer", "timeout", "rcode", "truncated", "noedns", "error", "late"
+    "pending", "answer", "timeout", "rcode", "truncated", "noedns", "error", "late", "badcookie"
 };
 
 static const char *status_name(int status)
@@ -297,6 +297,7 @@ static int l_resolver_new(lua_State *L)
         o.rotate = (uint8_t)opt_bool(L, 1, "rotate", 0);
         o.dns0x20 = (uint8_t)opt_bool(L, 1, "dns0x20", 0);
         o.recurse = (uint8_t)opt_bool(L, 1, "recurse", 1);
+        o.cookies = (uint8_t)opt_bool(L, 1, "cookies", 1);
         o.max_inflight = opt_int(L, "maxInflight", o.max_inflight, 1, 65536, 1);
         o.udp_max_queries = opt_int(L, "udpMaxQueries", o.udp_max_queries, 1, 65536, 1);
         /* seconds, to the millisecond; at most a day */

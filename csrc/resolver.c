@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "cache.h"
+#include "edns.h"
 #include "name.h"
 #include "random.h"
 #include "tls.h"
@@ -26,6 +27,12 @@ typedef struct server {
     nm_secure sec;    /* for NM_TLS and NM_HTTPS (its ctx referenced) */
     nm_tls_info tls;  /* its last connection's handshake, when has_tls */
     int has_tls;
+    /* RFC 7873: our cookie for this server (made on first use) and the
+     * server's cookie for us, as it last sent it */
+    uint8_t client_cookie[8];
+    uint8_t server_cookie[32];
+    uint8_t server_cookie_len;
+    uint8_t has_client_cookie;
     int refs;         /* live exchanges that may still ask it */
     int retired;      /* replaced by set_servers: freed when refs drop to 0 */
 } server;
@@ -72,6 +79,7 @@ struct exchange {
     int tq;            /* the timeout queue it waits in, -1 when none */
     exchange *tnext, *tprev;
     int finish_later;  /* a status to report from the timer (never from inside the API) */
+    int badcookie_retried; /* one retry after BADCOOKIE, no more */
     uint8_t *last_error; /* the last SERVFAIL-like reply, kept for the end */
     size_t last_error_len;
     /* low-level exchanges: one message, one server, any reply */
@@ -166,6 +174,7 @@ void nm_resolver_options_default(nm_resolver_options *o)
     o->max_inflight = 512;
     o->udp_max_queries = 256;
     o->tcp_idle_ms = 10000;
+    o->cookies = 1;
 }
 
 /* ------------------------------------------------- handles and closing */
@@ -536,7 +545,7 @@ static int wants_edns(const exchange *ex, const server *s)
 /* EDNS padding (RFC 7830) on encrypted transports: queries padded to a
  * multiple of this (RFC 8467 4.1, the block-length strategy). */
 #define PAD_BLOCK 128
-#define WIRE_MAX (NM_QUERY_MAX + 4 + PAD_BLOCK)
+#define WIRE_MAX (NM_QUERY_MAX + 4 + PAD_BLOCK + 4 + 40)
 static const uint8_t zeros[PAD_BLOCK + 4];
 
 /* Builds the query for one try into wire (WIRE_MAX bytes), or points at
@@ -565,6 +574,23 @@ static void build(exchange *ex, attempt *a, int edns, uint8_t *wire)
     /* a server's own options (a cookie) go here, per try */
     q.options = NULL;
     q.optlen = 0;
+    uint8_t cookie[4 + 8 + 32];
+    server *s = a->srv;
+    if (edns && r->opt.cookies && (a->pub.transport == NM_UDP || a->pub.transport == NM_TCP)) {
+        if (!s->has_client_cookie) {
+            nm_random_bytes(&r->rnd, s->client_cookie, sizeof s->client_cookie);
+            s->has_client_cookie = 1;
+        }
+        cookie[0] = 0;
+        cookie[1] = NM_OPT_COOKIE;
+        cookie[2] = 0;
+        cookie[3] = (uint8_t)(8 + s->server_cookie_len);
+        memcpy(cookie + 4, s->client_cookie, 8);
+        memcpy(cookie + 12, s->server_cookie, s->server_cookie_len);
+        q.options = cookie;
+        q.optlen = (uint16_t)(12 + s->server_cookie_len);
+        a->pending.cookie = s->client_cookie;
+    }
     a->pending.sent = wire;
     a->pending.sentlen = nm_query_write(wire, &q);
     if (edns && (a->pub.transport == NM_TLS || a->pub.transport == NM_HTTPS)) {
@@ -771,6 +797,22 @@ static void on_reply(nm_pending *p, int status, const nm_msg *msg, int err)
     r->dispatching--;
 }
 
+/* The server's cookie from a reply that passed the checks (its client
+ * cookie is ours), to send back from now on. */
+static void learn_cookie(server *s, const nm_msg *msg)
+{
+    nm_opt_iter it;
+    uint16_t code, len;
+    const uint8_t *data;
+    if (!msg->edns.present) return;
+    nm_opt_begin(&it, msg->wire + msg->edns.rdata, msg->edns.rdlen);
+    while (nm_opt_next(&it, &code, &data, &len)) {
+        if (code != NM_OPT_COOKIE || len < 16 || len > 40) continue;
+        memcpy(s->server_cookie, data + 8, len - 8u);
+        s->server_cookie_len = (uint8_t)(len - 8);
+    }
+}
+
 static void reply(attempt *a, int status, const nm_msg *msg, int err)
 {
     exchange *ex = a->ex;
@@ -801,6 +843,7 @@ static void reply(attempt *a, int status, const nm_msg *msg, int err)
         return;
     }
     a->pub.rcode = (int16_t)msg->rcode;
+    if (a->pending.cookie) learn_cookie(s, msg);
     if (ex->flags & NM_Q_XFR) {
         int done;
         if (!current) return; /* an abandoned transfer: forgotten above */
@@ -834,7 +877,15 @@ static void reply(attempt *a, int status, const nm_msg *msg, int err)
         send_try(ex, s, a->pub.transport, 0);
         return;
     }
-    if (msg->rcode == 2 || msg->rcode == 4 || msg->rcode == 5) {
+    if (msg->rcode == 23 && a->pending.cookie && !ex->badcookie_retried && current) {
+        /* RFC 7873 5.3: BADCOOKIE (with our client cookie: checked on
+         * arrival) brought a fresh server cookie; ask again, once */
+        ex->badcookie_retried = 1;
+        a->pub.outcome = NM_OUT_BADCOOKIE;
+        send_try(ex, s, a->pub.transport, a->pub.edns);
+        return;
+    }
+    if (msg->rcode == 2 || msg->rcode == 4 || msg->rcode == 5 || msg->rcode == 23) {
         uint8_t *copy = malloc(msg->len);
         a->pub.outcome = NM_OUT_RCODE;
         for (int i = 0; i < ex->nservers; i++)

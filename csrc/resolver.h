@@ -46,6 +46,11 @@ typedef struct nm_resolver_options {
     int max_inflight;    /* exchanges on the wire at once */
     int udp_max_queries; /* queries a UDP socket sends before it is retired */
     int tcp_idle_ms;     /* an idle TCP connection closes after this */
+    /* DNS cookies (RFC 7873, RFC 9018) on UDP and TCP with EDNS: a client
+     * cookie per server from the CSPRNG, the server's cookie sent back,
+     * BADCOOKIE answered by one retry, a reply with another client cookie
+     * dropped as a spoof.  On by default; never on encrypted transports. */
+    uint8_t cookies;
 } nm_resolver_options;
 
 enum nm_query_flags {
@@ -71,7 +76,8 @@ enum nm_outcome {
     NM_OUT_TRUNCATED, /* TC over UDP: asked again over TCP */
     NM_OUT_NOEDNS,    /* EDNS refused: asked again without it */
     NM_OUT_NETERR,    /* a socket error, see err */
-    NM_OUT_LATE       /* answered after its time, and that answer settled the query */
+    NM_OUT_LATE,      /* answered after its time, and that answer settled the query */
+    NM_OUT_BADCOOKIE  /* BADCOOKIE: asked again with the server's new cookie */
 };
 
 typedef struct nm_attempt {

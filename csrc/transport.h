@@ -69,6 +69,9 @@ struct nm_pending {
     const uint8_t *sent;
     size_t sentlen;
     const nm_addr *to;
+    /* The client cookie sent (RFC 7873, 8 octets), or NULL: a reply with
+     * a COOKIE option that does not start with it is dropped as a spoof. */
+    const uint8_t *cookie;
     nm_reply_cb cb;
     void *owner;
     /* Replies dropped as not answering this query: its id with a wrong
@@ -86,7 +89,7 @@ struct nm_pending {
 
 /* Why transports drop datagrams, counted on the transport. */
 typedef struct nm_drop_stats {
-    uint32_t unknown_id, bad_source, malformed, wrong_question, not_response;
+    uint32_t unknown_id, bad_source, malformed, wrong_question, not_response, bad_cookie;
 } nm_drop_stats;
 
 /* Hooks into the owner (the resolver). */

@@ -183,6 +183,7 @@ local resolverOptions = {
   dns0x20 = true, maxInflight = true, udpMaxQueries = true,
   -- encrypted servers (tls://, https://)
   tls = true, caFile = true, caPath = true, pins = true, dohGet = true, handshakeTimeout = true,
+  cookies = true,
 }
 
 local checkOptions = common.checkOptions
@@ -242,6 +243,7 @@ function newResolver(o, level)
     tcp = o.tcp or (conf and conf.usevc) or false,
     edns = o.edns,
     dns0x20 = o.dns0x20 or false,
+    cookies = o.cookies,
     maxInflight = o.maxInflight,
     udpMaxQueries = o.udpMaxQueries,
   })
@@ -424,6 +426,7 @@ M.ResolverClass = Resolver
 local createOptions = {
   servers = true, resolvconf = true, hosts = true, timeout = true,
   tls = true, caFile = true, caPath = true, pins = true, dohGet = true, handshakeTimeout = true,
+  cookies = true,
 }
 
 function M.createResolver(servers, resolvconf, hosts)
@@ -447,6 +450,7 @@ function M.createResolver(servers, resolvconf, hosts)
     timeout = o.timeout,
     tls = o.tls, caFile = o.caFile, caPath = o.caPath, pins = o.pins, dohGet = o.dohGet,
     handshakeTimeout = o.handshakeTimeout,
+    cookies = o.cookies,
     _hosts = o.hosts,
   }, 2)
   local hostResolver = hostsModule.Resolver(o.hosts or M.defaultHosts)

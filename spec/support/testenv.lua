@@ -65,7 +65,7 @@ M.behaviours = {
   "ok", "silent", "wrongid", "tc", "servfail", "refused", "notimp",
   "formerr_on_edns", "garbage", "otherquestion", "slow", "otherport", "noqr",
   "tcp_trickle", "tcp_reorder", "tcp_close", "echo_case", "lowercase_question", "tcp_once",
-  "formerr_noq", "opcode_decoy", "tc_cut",
+  "formerr_noq", "opcode_decoy", "tc_cut", "cookie_echo", "badcookie", "wrong_cookie", "badcookie_always",
 }
 M.bad = {}
 for i, name in ipairs(M.behaviours) do M.bad[name] = M.bad_base + i - 1 end
