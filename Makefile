@@ -48,7 +48,7 @@ CORE_SRC    = csrc/wire.c csrc/name.c csrc/rrtype.c csrc/rdata.c csrc/message.c 
               csrc/reply.c csrc/transport.c csrc/udp.c csrc/tcp.c csrc/stream_frame.c \
               csrc/resolver.c \
               csrc/hash.c csrc/filestamp.c csrc/resolvconf.c csrc/hosts.c csrc/cache.c \
-              csrc/tls.c csrc/streamframe.c csrc/doh.c csrc/dot.c csrc/https.c csrc/serverurl.c
+              csrc/tls.c csrc/doh.c csrc/dot.c csrc/https.c csrc/serverurl.c
 # The binding: the only files that include lua.h.
 BIND_SRC    = csrc/lua_core.c csrc/lua_dns.c csrc/lua_loop.c csrc/lua_resolver.c \
               csrc/lua_transport.c csrc/lua_sys.c csrc/lua_readline.c
