@@ -41,7 +41,8 @@ PORT=${NAMES_TEST_PORT:-53535}
 BAD_BASE=${NAMES_TEST_BAD_BASE:-53600}
 BAD_COUNT=26
 TLS_BASE=${NAMES_TEST_TLS_BASE:-53800}
-TESTENV=$root/build/testenv
+# NAMES_TESTENV: another state directory (the benchmarks run their own set)
+TESTENV=${NAMES_TESTENV:-$root/build/testenv}
 STATE=$TESTENV/named
 BADDIR=$TESTENV/badserver
 BADSERVER=${NAMES_BADSERVER:-$root/build/support/badserver}
