@@ -54,8 +54,8 @@ echo "|---|---:|---:|---:|---:|"
 ref() { # ref LABEL COMMAND...
     label=$1
     shift
-    out=$( { /usr/bin/time -f "%e %U %S" "$@" >/dev/null 2>/dev/null; } 2>&1 | tail -n 1)
-    echo "$out" | awk -v l="$label" -v n="$NREF" '{ printf "| %s | %d | %.2f | %d | %.0f |\n", l, n, $1, ($1 > 0 ? n / $1 : 0), ($2 + $3) * 1e6 / n }'
+    /usr/bin/time -o "$root/build/bench-time.txt" -f "%e %U %S" "$@" >/dev/null 2>&1
+    tail -n 1 "$root/build/bench-time.txt" | awk -v l="$label" -v n="$NREF" '{ printf "| %s | %d | %.2f | %d | %.0f |\n", l, n, $1, ($1 > 0 ? n / $1 : 0), ($2 + $3) * 1e6 / n }'
 }
 # shellcheck disable=SC2086 # a list of names
 ref "kdig +tls (knot-dnsutils)" timeout 300 kdig @127.0.0.1 -p "$TLS" +tls-ca="$CA" \

@@ -201,6 +201,11 @@ static int https_send(nm_transport *base, nm_pending *p, int *err)
         *err = UV_EINVAL;
         return NM_EIO;
     }
+    if (p->stream) {
+        /* a zone transfer is many messages: DoH has one answer per query */
+        *err = UV_ENOTSUP;
+        return NM_EIO;
+    }
     if (!(e = calloc(1, sizeof *e)) || !(msg = malloc(p->sentlen))) {
         free(e);
         *err = UV_ENOMEM;

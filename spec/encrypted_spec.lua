@@ -128,6 +128,22 @@ describe("encrypted DNS", function()
       assert.equal(0, secure._core:stats().sentTCP)
     end)
 
+    it("refuses a zone transfer over https:// (one answer per query), saying so", function()
+      local r = resolver{ servers = { dohURL(env.tls.doh) }, caFile = CA }
+      local f = async.failure(r:lookupZone("axfr.test"))
+      assert.equal("https", f.value.attempts[1].transport)
+      assert.equal("operation not supported on socket", f.value.attempts[1].error)
+    end)
+
+    it("speaks to ::1 over TLS and HTTPS", function()
+      if not env.ipv6 then return end -- no ::1 on this machine: servers.sh listens on 127.0.0.1 only
+      for _, url in ipairs{ format("tls://[::1]:%d#dns.example.test", env.tls.dot),
+                            format("https://dns.example.test:%d/dns-query#::1", env.tls.doh) } do
+        local r = resolver{ servers = { url }, caFile = CA }
+        assert.same({ "<A address=192.0.2.10 ttl=3600>" }, payloads(async.wait(r:lookupAddress("www.example.test"))))
+      end
+    end)
+
     it("GET queries (dohGet) are answered as POST ones", function()
       local r = resolver{ servers = { dohURL(env.tls.doh) }, caFile = CA, dohGet = true }
       assert.same({ "<A address=192.0.2.10 ttl=3600>" }, payloads(async.wait(r:lookupAddress("www.example.test"))))
