@@ -401,7 +401,7 @@ static int l_security(lua_State *L)
     lresolver *lr = check_resolver(L, 1);
     int n = nm_resolver_nservers(lr->r);
     nm_tls_info info[NM_MAX_SERVERS_ASKED];
-    int kind[NM_MAX_SERVERS_ASKED], has[NM_MAX_SERVERS_ASKED];
+    int kind[NM_MAX_SERVERS_ASKED] = {0}, has[NM_MAX_SERVERS_ASKED] = {0};
     if (n > NM_MAX_SERVERS_ASKED) n = NM_MAX_SERVERS_ASKED;
     /* copied before Lua allocates (a finalizer may change the servers) */
     for (int i = 0; i < n; i++) {

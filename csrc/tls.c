@@ -591,6 +591,7 @@ static void on_connect(uv_connect_t *req, int status)
         return;
     }
     t->state = S_HANDSHAKE;
+    uv_tcp_nodelay(&t->tcp, 1);
     int rc = uv_read_start((uv_stream_t *)&t->tcp, on_alloc, on_read);
     if (rc < 0) {
         fail(t, NM_TLS_EIO, uv_strerror(rc));

@@ -254,7 +254,12 @@ function newResolver(o, level)
   end
   self._core = core_or_err
   local tls = tlsSettings(o, level + 1)
-  local tlsOk, tlsErr = pcall(self._core.set_tls, self._core, tls)
+  -- without TLS options the core makes its defaults (strict, the system's
+  -- CAs) when a tls:// or https:// server first needs them
+  local tlsOk, tlsErr = true, nil
+  if o.tls ~= nil or o.caFile ~= nil or o.caPath ~= nil or o.pins ~= nil or o.handshakeTimeout ~= nil then
+    tlsOk, tlsErr = pcall(self._core.set_tls, self._core, tls)
+  end
   if not tlsOk then
     self._core:close()
     error(format("bad argument #1 to 'Resolver' (%s)", tostring(tlsErr):gsub("^[^:]*:%d+: ", "")), level + 1)
