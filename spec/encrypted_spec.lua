@@ -260,6 +260,26 @@ describe("encrypted DNS", function()
         end)
     end
 
+    it("takes answers in any order: a server answering a burst last first", function()
+      local r = resolver{ servers = { tlsURL(env.tls.reverse) }, caFile = CA }
+      local order, ds = {}, {}
+      for i = 1, 20 do
+        ds[i] = r:lookupText(format("q%d.example.test", i)):addCallback(function(res)
+          order[#order + 1] = i
+          return res
+        end)
+      end
+      local results = async.wait(defer.gatherResults(ds))
+      for i = 1, 20 do
+        -- each answer repeats its own question, and says where it was in the burst
+        assert.equal(format("q%d.example.test", i), results[i].answers[1].name.name)
+      end
+      assert.equal(20, #order)
+      assert.equal(20, order[1])  -- the last asked came first
+      assert.equal(1, order[20])
+      assert.equal(1, r._core:stats().tlsOpened)
+    end)
+
     it("resumes the TLS session on a new connection", function()
       local r = resolver{ servers = { tlsURL(env.tls.dot) }, caFile = CA }
       async.wait(r:lookupAddress("www.example.test"))

@@ -14,10 +14,10 @@
 #                k 4  DNS over TLS, a self-signed certificate
 #                k 5  openssl s_server speaking only TLS 1.1 (a TLS alert
 #                     to any client of ours), 127.0.0.1 only
-#              and k 6-9: spec/support/tlsbad.c (a DoT server that closes
+#              and k 6-10: spec/support/tlsbad.c (a DoT server that closes
 #              mid-message, an HTTP/2 one answering 500, one sending a
-#              truncated frame, a DoT one telling each query's length),
-#              127.0.0.1 only
+#              truncated frame, a DoT one telling each query's length, a DoT
+#              one answering each burst last first), 127.0.0.1 only
 #
 #   sh spec/support/servers.sh start|stop|restart|status
 #
@@ -314,7 +314,7 @@ start_tls_alert() {
         </dev/null >"$ALERTDIR/tlsbad.log" 2>&1 &
     pid=$!
     echo "$pid" >"$ALERTDIR/tlsbad.pid"
-    port=$((TLS_BASE + 9))
+    port=$((TLS_BASE + 10))
     i=0
     until grep -q ":$(printf '%04X' "$port") 00000000:0000 0A" /proc/net/tcp 2>/dev/null; do
         alive "$pid" || { log_tail "$ALERTDIR/tlsbad.log"; stop_all; die "tlsbad exited"; }

@@ -56,6 +56,7 @@ M.tls = {
   dot = M.tls_base, doh = M.tls_base + 1, expired = M.tls_base + 2, wrongname = M.tls_base + 3,
   selfsigned = M.tls_base + 4, alert = M.tls_base + 5, close_mid = M.tls_base + 6,
   http500 = M.tls_base + 7, truncated = M.tls_base + 8, echo_len = M.tls_base + 9,
+  reverse = M.tls_base + 10,
 }
 M.server = { "127.0.0.1", M.port }
 M.server6 = { "::1", M.port }

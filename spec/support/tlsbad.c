@@ -18,6 +18,10 @@
  *                      one TXT record (owner: the question's name, ttl 0)
  *                      holding the length in octets of the query as it came
  *                      (the padding tests read it)
+ *  10  dot_reverse     DNS over TLS: gathers the queries of a burst (until
+ *                      none comes for 100 ms, at most 256), then answers
+ *                      them last first, each with a TXT record holding its
+ *                      place in the burst ("1" for the first received)
  *
  * Each connection is served by a child process that ends after 5 s at
  * most; the parent only accepts.  Frames are built by hand (RFC 9113): a
@@ -39,7 +43,7 @@
 #include <openssl/err.h>
 #include <openssl/ssl.h>
 
-enum { K_FIRST = 6, K_DOT_CLOSE_MID = 6, K_H2_500 = 7, K_H2_TRUNCATED = 8, K_DOT_ECHO_LEN = 9, K_LAST = 9 };
+enum { K_FIRST = 6, K_DOT_CLOSE_MID = 6, K_H2_500 = 7, K_H2_TRUNCATED = 8, K_DOT_ECHO_LEN = 9, K_DOT_REVERSE = 10, K_LAST = 10 };
 
 static int alpn_h2(SSL *ssl, const unsigned char **out, unsigned char *outlen, const unsigned char *in,
                    unsigned inlen, void *arg)
@@ -113,6 +117,66 @@ static void serve_h2_truncated(SSL *ssl)
     SSL_write(ssl, part, sizeof part);
 }
 
+/* An answer to query q (n octets): its question and a TXT record holding
+ * text; the whole framed answer into out (600 octets), its length returned,
+ * or 0 when q is not a question we can copy. */
+static int txt_answer(const unsigned char *q, int n, const char *text, unsigned char *out)
+{
+    int i = 12;
+    while (i < n && q[i] != 0 && i < 12 + 255) i += q[i] + 1;
+    i += 5;
+    if (i > n || i > 300) return 0;
+    int o = 2;
+    memcpy(out + o, q, (size_t)i);
+    out[o + 2] = 0x84 | (q[2] & 0x01);
+    out[o + 3] = 0;
+    out[o + 4] = 0, out[o + 5] = 1;
+    out[o + 6] = 0, out[o + 7] = 1;
+    memset(out + o + 8, 0, 4);
+    o += i;
+    int tl = (int)strlen(text);
+    unsigned char rr[] = {0xc0, 12, 0, 16, 0, 1, 0, 0, 0, 0, 0, (unsigned char)(tl + 1), (unsigned char)tl};
+    memcpy(out + o, rr, sizeof rr);
+    o += (int)sizeof rr;
+    memcpy(out + o, text, (size_t)tl);
+    o += tl;
+    out[0] = (unsigned char)((o - 2) >> 8);
+    out[1] = (unsigned char)(o - 2);
+    return o;
+}
+
+static void serve_dot_reverse(SSL *ssl, int fd)
+{
+    enum { MAXQ = 256 };
+    static unsigned char qs[MAXQ][600];
+    static int lens[MAXQ];
+    for (;;) {
+        int nq = 0;
+        struct timeval wait = {5, 0};
+        setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &wait, sizeof wait);
+        for (;;) {
+            unsigned char len[2], q[65535];
+            if (nq > 0 && SSL_pending(ssl) == 0) {
+                /* the burst ends when nothing comes for 100 ms */
+                struct pollfd p = {fd, POLLIN, 0};
+                if (poll(&p, 1, 100) <= 0) break;
+            }
+            if (read_full(ssl, len, 2) < 0) {
+                if (nq == 0) return;
+                break;
+            }
+            int n = len[0] << 8 | len[1];
+            if (n < 12 || read_full(ssl, q, n) < 0) return;
+            char text[16];
+            snprintf(text, sizeof text, "%d", nq + 1);
+            lens[nq] = txt_answer(q, n, text, qs[nq]);
+            if (lens[nq] == 0) return;
+            if (++nq == MAXQ) break;
+        }
+        for (int i = nq - 1; i >= 0; i--) SSL_write(ssl, qs[i], lens[i]);
+    }
+}
+
 static void serve_dot_echo_len(SSL *ssl)
 {
     unsigned char len[2], q[65535], out[600];
@@ -120,28 +184,10 @@ static void serve_dot_echo_len(SSL *ssl)
         if (read_full(ssl, len, 2) < 0) return;
         int n = len[0] << 8 | len[1];
         if (n < 12 || read_full(ssl, q, n) < 0) return;
-        /* the question: the header, one name, type and class */
-        int i = 12;
-        while (i < n && q[i] != 0 && i < 12 + 255) i += q[i] + 1;
-        i += 5;
-        if (i > n || i > 300) return;
-        int o = 2;
-        memcpy(out + o, q, (size_t)i);
-        out[o + 2] = 0x84 | (q[2] & 0x01); /* QR AA, RD copied */
-        out[o + 3] = 0;
-        out[o + 4] = 0, out[o + 5] = 1;     /* QD 1 */
-        out[o + 6] = 0, out[o + 7] = 1;     /* AN 1 */
-        memset(out + o + 8, 0, 4);          /* NS, AR 0: no OPT */
-        o += i;
         char text[8];
-        int tl = snprintf(text, sizeof text, "%d", n);
-        unsigned char rr[] = {0xc0, 12, 0, 16, 0, 1, 0, 0, 0, 0, 0, (unsigned char)(tl + 1), (unsigned char)tl};
-        memcpy(out + o, rr, sizeof rr);
-        o += (int)sizeof rr;
-        memcpy(out + o, text, (size_t)tl);
-        o += tl;
-        out[0] = (unsigned char)((o - 2) >> 8);
-        out[1] = (unsigned char)(o - 2);
+        snprintf(text, sizeof text, "%d", n);
+        int o = txt_answer(q, n, text, out);
+        if (o == 0) return;
         SSL_write(ssl, out, o);
     }
 }
@@ -152,11 +198,12 @@ static void serve(int fd, int k, SSL_CTX *dot, SSL_CTX *h2)
     setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
     setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
     alarm(5);
-    SSL *ssl = SSL_new(k == K_DOT_CLOSE_MID || k == K_DOT_ECHO_LEN ? dot : h2);
+    SSL *ssl = SSL_new(k == K_DOT_CLOSE_MID || k == K_DOT_ECHO_LEN || k == K_DOT_REVERSE ? dot : h2);
     SSL_set_fd(ssl, fd);
     if (SSL_accept(ssl) == 1) {
         if (k == K_DOT_CLOSE_MID) serve_dot_close_mid(ssl);
         else if (k == K_DOT_ECHO_LEN) serve_dot_echo_len(ssl);
+        else if (k == K_DOT_REVERSE) serve_dot_reverse(ssl, fd);
         else if (k == K_H2_500) serve_h2_500(ssl);
         else serve_h2_truncated(ssl);
     }
