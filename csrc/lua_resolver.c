@@ -394,14 +394,16 @@ static int l_set_servers(lua_State *L)
 }
 
 /* resolver:security() -> {false | {verified=, check=, version=, cipher=,
- * alpn=, resumed=, error=} | {} , ...}: per server, false for a plain one,
- * an empty table before its first encrypted connection */
+ * alpn=, resumed=, error=, clear=} | {} , ...}: per server, false for a
+ * plain one, an empty table before its first encrypted connection; clear
+ * when an opportunistic query fell back to clear text with it */
 static int l_security(lua_State *L)
 {
     lresolver *lr = check_resolver(L, 1);
     int n = nm_resolver_nservers(lr->r);
     nm_tls_info info[NM_MAX_SERVERS_ASKED];
     int kind[NM_MAX_SERVERS_ASKED] = {0}, has[NM_MAX_SERVERS_ASKED] = {0};
+    int clear[NM_MAX_SERVERS_ASKED] = {0};
     if (n > NM_MAX_SERVERS_ASKED) n = NM_MAX_SERVERS_ASKED;
     /* copied before Lua allocates (a finalizer may change the servers) */
     for (int i = 0; i < n; i++) {
@@ -409,13 +411,15 @@ static int l_security(lua_State *L)
         kind[i] = nm_resolver_server_kind(lr->r, i);
         has[i] = t != NULL;
         if (t) info[i] = *t;
+        clear[i] = nm_resolver_server_fell_back(lr->r, i);
     }
     lua_createtable(L, n, 0);
     for (int i = 0; i < n; i++) {
         if (kind[i] == NM_UDP) {
             lua_pushboolean(L, 0);
         } else {
-            lua_createtable(L, 0, 7);
+            lua_createtable(L, 0, 8);
+            if (clear[i]) nm_lua_setbool(L, "clear", 1);
             if (has[i]) {
                 nm_lua_setbool(L, "verified", info[i].verified);
                 nm_lua_setbool(L, "resumed", info[i].resumed);
@@ -470,8 +474,12 @@ static int l_set_tls(lua_State *L)
         }
         cfg.pins = pins;
     }
+    lua_getfield(L, 2, "clearPort");
+    lua_Integer cp = luaL_optinteger(L, -1, 53);
+    if (cp < 1 || cp > 65535) return luaL_error(L, "clearPort: a port in 1..65535 expected");
     if (nm_resolver_set_tls(lr->r, &cfg, (unsigned)(hs * 1000), err, sizeof err) != NM_OK)
         return luaL_error(L, "%s", err);
+    nm_resolver_set_clear_port(lr->r, (uint16_t)cp);
     return 0;
 }
 

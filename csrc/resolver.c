@@ -1,5 +1,6 @@
 #include "resolver.h"
 
+#include <arpa/inet.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -33,6 +34,10 @@ typedef struct server {
     uint8_t server_cookie[32];
     uint8_t server_cookie_len;
     uint8_t has_client_cookie;
+    /* opportunistic (RFC 8310 5): an encrypted server's clear-text twin,
+     * the same address on port 53, asked when encryption failed */
+    nm_addr clear_addr;
+    uint8_t fell_back;
     int refs;         /* live exchanges that may still ask it */
     int retired;      /* replaced by set_servers: freed when refs drop to 0 */
 } server;
@@ -80,6 +85,7 @@ struct exchange {
     exchange *tnext, *tprev;
     int finish_later;  /* a status to report from the timer (never from inside the API) */
     int badcookie_retried; /* one retry after BADCOOKIE, no more */
+    int clear_fallback;    /* opportunistic: asked in clear after encryption failed */
     uint8_t *last_error; /* the last SERVFAIL-like reply, kept for the end */
     size_t last_error_len;
     /* low-level exchanges: one message, one server, any reply */
@@ -152,6 +158,8 @@ struct nm_resolver {
     /* trust settings of encrypted servers: ALPN "dot" and "h2" */
     nm_tls_ctx *tls_ctx[2];
     unsigned handshake_ms;
+    int opportunistic;  /* RFC 8310's opportunistic profile: clear text when encryption fails */
+    uint16_t clear_port; /* of that clear text: 53 */
 };
 
 #define MAX_SPARE 64
@@ -439,6 +447,13 @@ static void server_release(nm_resolver *r, server *s)
     server_free(s);
 }
 
+/* Where a try of this kind goes: an encrypted server's UDP and TCP (its
+ * opportunistic fallback) go to its clear-text twin on port 53. */
+static const nm_addr *peer_for(const server *s, int kind)
+{
+    return s->kind != NM_UDP && (kind == NM_UDP || kind == NM_TCP) ? &s->clear_addr : &s->addr;
+}
+
 /* The transport of this kind to send a new query to s on.  One that takes
  * no more (a UDP socket after udp_max_queries, so that source ports keep
  * changing; a connection closing) is let go: it closes when its last
@@ -455,7 +470,7 @@ static nm_transport *server_conn(nm_resolver *r, server *s, int kind, int *err)
     if (t) return t;
     memset(&c, 0, sizeof c);
     c.loop = r->loop;
-    c.peer = &s->addr;
+    c.peer = peer_for(s, kind);
     c.rnd = &r->rnd;
     c.rx = &r->rx;
     c.hooks = &r->hooks;
@@ -641,8 +656,9 @@ static void send_try(exchange *ex, server *s, int transport, int edns)
     int err = 0, rc;
 
     ex->current = NULL;
-    /* an encrypted server is asked over its own transport, never in clear */
-    if (!ex->direct && !ex->via && s->kind != NM_UDP) transport = s->kind;
+    /* an encrypted server is asked over its own transport, never in clear
+     * (but for the opportunistic profile's one fallback) */
+    if (!ex->direct && !ex->via && s->kind != NM_UDP && !ex->clear_fallback) transport = s->kind;
     if (ex->ntries == ex->maxtries) {
         /* every try the timeouts allow has been made */
         give_up(ex);
@@ -654,14 +670,14 @@ static void send_try(exchange *ex, server *s, int transport, int edns)
     }
     a->ex = ex;
     a->srv = s;
-    a->pub.addr = s->addr;
+    a->pub.addr = *peer_for(s, transport);
     a->pub.server = (uint16_t)server_index(r, s);
     a->pub.transport = (uint8_t)transport;
     a->pub.edns = (uint8_t)edns;
     a->pub.rcode = -1;
     a->pub.sent_ms = elapsed(ex);
     a->pub.outcome = NM_OUT_PENDING;
-    a->pending.to = &s->addr;
+    a->pending.to = peer_for(s, transport);
     a->pending.cb = on_reply;
     a->pending.owner = a;
     a->pending.case_sensitive = r->opt.dns0x20 && !ex->direct;
@@ -836,6 +852,14 @@ static void reply(attempt *a, int status, const nm_msg *msg, int err)
                  * connection has answered something, and maxtries bounds
                  * the retries of one query.  (Only streams set reused.) */
                 send_try(ex, s, a->pub.transport, a->pub.edns);
+            } else if (ex->r->opportunistic && !ex->clear_fallback &&
+                       (a->pub.transport == NM_TLS || a->pub.transport == NM_HTTPS)) {
+                /* RFC 8310 5: the opportunistic profile may fall back to
+                 * clear text when no encrypted connection can be had; the
+                 * attempts show it (udp, port 53), and the server keeps it */
+                ex->clear_fallback = 1;
+                s->fell_back = 1;
+                send_try(ex, s, NM_UDP, a->pub.edns);
             } else {
                 advance(ex);
             }
@@ -1444,7 +1468,13 @@ int nm_resolver_set_tls(nm_resolver *r, const nm_tls_config *cfg, unsigned hands
         r->tls_ctx[i] = made[i];
     }
     r->handshake_ms = handshake_ms;
+    r->opportunistic = !cfg->strict;
     return NM_OK;
+}
+
+void nm_resolver_set_clear_port(nm_resolver *r, uint16_t port)
+{
+    r->clear_port = port;
 }
 
 int nm_resolver_set_servers_ex(nm_resolver *r, const nm_server_spec *specs, int n)
@@ -1479,6 +1509,10 @@ int nm_resolver_set_servers_ex(nm_resolver *r, const nm_server_spec *specs, int 
         snprintf(s->sec.authority, sizeof s->sec.authority, "%s", sp->authority ? sp->authority : "");
         snprintf(s->sec.path, sizeof s->sec.path, "%s", sp->path ? sp->path : "");
         s->sec.use_get = sp->use_get;
+        s->clear_addr = sp->addr;
+        uint16_t port = r->clear_port ? r->clear_port : 53;
+        if (s->clear_addr.u.sa.sa_family == AF_INET6) s->clear_addr.u.in6.sin6_port = htons(port);
+        else s->clear_addr.u.in4.sin_port = htons(port);
         s->sec.handshake_ms = r->handshake_ms ? r->handshake_ms : 5000;
     }
     return NM_OK;
@@ -1487,6 +1521,11 @@ int nm_resolver_set_servers_ex(nm_resolver *r, const nm_server_spec *specs, int 
 const nm_secure *nm_resolver_server_secure(const nm_resolver *r, int i)
 {
     return i >= 0 && i < r->nservers ? &r->servers[i]->sec : NULL;
+}
+
+int nm_resolver_server_fell_back(const nm_resolver *r, int i)
+{
+    return i >= 0 && i < r->nservers && r->servers[i]->fell_back;
 }
 
 const nm_tls_info *nm_resolver_server_tls(const nm_resolver *r, int i)

@@ -136,12 +136,18 @@ int nm_resolver_set_servers_ex(nm_resolver *r, const nm_server_spec *specs, int 
 struct nm_tls_config;
 int nm_resolver_set_tls(nm_resolver *r, const struct nm_tls_config *cfg, unsigned handshake_ms,
                         char *err, size_t errlen);
+/* The port an opportunistic resolver falls back to in clear text when an
+ * encrypted server cannot be reached encrypted (53; for servers set from
+ * now on). */
+void nm_resolver_set_clear_port(nm_resolver *r, uint16_t port);
 /* The transport kind of server i, -1 past the end. */
 int nm_resolver_server_kind(const nm_resolver *r, int i);
 /* What the handshake of its latest encrypted connection found (NULL
  * before any, or for a plain server). */
 struct nm_tls_info;
 const struct nm_tls_info *nm_resolver_server_tls(const nm_resolver *r, int i);
+/* Whether an opportunistic query fell back to clear text with it. */
+int nm_resolver_server_fell_back(const nm_resolver *r, int i);
 /* Its TLS settings (authname, authority, path), NULL past the end. */
 const nm_secure *nm_resolver_server_secure(const nm_resolver *r, int i);
 int nm_resolver_nservers(const nm_resolver *r);

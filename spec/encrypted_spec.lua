@@ -209,6 +209,30 @@ describe("encrypted DNS", function()
     end)
   end)
 
+  describe("the opportunistic fallback to clear text", function()
+    it("asks in clear when no encrypted connection can be had, and says so", function()
+      -- the alert server speaks no TLS we accept; named's plain port stands for port 53
+      local r = resolver{ servers = { tlsURL(env.tls.alert) }, caFile = CA, tls = "opportunistic",
+        clearPort = env.port }
+      local d = r:lookupAddress("www.example.test")
+      local result = async.wait(d)
+      assert.same({ "<A address=192.0.2.10 ttl=3600>" }, payloads(result))
+      assert.is_true(r:getServerSecurity()[1].clear)
+      local stats = r._core:stats()
+      assert.equal(1, stats.sentTLS)
+      assert.equal(1, stats.sentUDP)
+    end)
+
+    it("never happens in strict mode", function()
+      local r = resolver{ servers = { tlsURL(env.tls.alert) }, caFile = CA, clearPort = env.port }
+      local f = async.failure(r:lookupAddress("www.example.test"))
+      assert.equal(1, #f.value.attempts)
+      assert.equal("TLS handshake failed", f.value.attempts[1].error)
+      assert.equal(0, r._core:stats().sentUDP)
+      assert.is_nil(r:getServerSecurity()[1].clear)
+    end)
+  end)
+
   describe("SPKI pins", function()
     it("a matching pin authenticates without a trusted CA", function()
       local r = resolver{ servers = { tlsURL(env.tls.dot) }, pins = { pin() } }

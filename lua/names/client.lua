@@ -138,8 +138,11 @@ local function tlsSettings(o, level)
   if o.handshakeTimeout ~= nil and (type(o.handshakeTimeout) ~= "number" or o.handshakeTimeout <= 0) then
     error("bad argument 'handshakeTimeout' to 'Resolver' (seconds expected)", level + 1)
   end
+  if o.clearPort ~= nil and (math.type(o.clearPort) ~= "integer" or o.clearPort < 1 or o.clearPort > 65535) then
+    error("bad argument 'clearPort' to 'Resolver' (a port in 1..65535 expected)", level + 1)
+  end
   return { strict = o.tls ~= "opportunistic", caFile = o.caFile, caPath = o.caPath, pins = o.pins,
-    handshakeTimeout = o.handshakeTimeout }
+    handshakeTimeout = o.handshakeTimeout, clearPort = o.clearPort }
 end
 
 -- resolv.conf's servers; a missing or empty file means 127.0.0.1:53, as
@@ -183,7 +186,7 @@ local resolverOptions = {
   dns0x20 = true, maxInflight = true, udpMaxQueries = true,
   -- encrypted servers (tls://, https://)
   tls = true, caFile = true, caPath = true, pins = true, dohGet = true, handshakeTimeout = true,
-  cookies = true,
+  clearPort = true, cookies = true,
 }
 
 local checkOptions = common.checkOptions
@@ -257,7 +260,8 @@ function newResolver(o, level)
   -- without TLS options the core makes its defaults (strict, the system's
   -- CAs) when a tls:// or https:// server first needs them
   local tlsOk, tlsErr = true, nil
-  if o.tls ~= nil or o.caFile ~= nil or o.caPath ~= nil or o.pins ~= nil or o.handshakeTimeout ~= nil then
+  if o.tls ~= nil or o.caFile ~= nil or o.caPath ~= nil or o.pins ~= nil or o.handshakeTimeout ~= nil
+    or o.clearPort ~= nil then
     tlsOk, tlsErr = pcall(self._core.set_tls, self._core, tls)
   end
   if not tlsOk then
@@ -280,7 +284,8 @@ end
 -- in the order of getServers: `false` for a plain server, `{}` before its
 -- first connection, else `{verified = bool, check = "certificate expired"
 -- (when a check failed: opportunistic mode went on anyway), version =
--- "TLSv1.3", cipher = ..., alpn = "h2", resumed = bool}`.
+-- "TLSv1.3", cipher = ..., alpn = "h2", resumed = bool}`, with `clear =
+-- true` once an opportunistic lookup fell back to clear text with it.
 -- @treturn table
 function Resolver:getServerSecurity()
   return self._core:security()
@@ -431,7 +436,7 @@ M.ResolverClass = Resolver
 local createOptions = {
   servers = true, resolvconf = true, hosts = true, timeout = true,
   tls = true, caFile = true, caPath = true, pins = true, dohGet = true, handshakeTimeout = true,
-  cookies = true,
+  clearPort = true, cookies = true,
 }
 
 function M.createResolver(servers, resolvconf, hosts)
@@ -454,7 +459,7 @@ function M.createResolver(servers, resolvconf, hosts)
     servers = o.servers,
     timeout = o.timeout,
     tls = o.tls, caFile = o.caFile, caPath = o.caPath, pins = o.pins, dohGet = o.dohGet,
-    handshakeTimeout = o.handshakeTimeout,
+    handshakeTimeout = o.handshakeTimeout, clearPort = o.clearPort,
     cookies = o.cookies,
     _hosts = o.hosts,
   }, 2)
