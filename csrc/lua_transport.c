@@ -96,10 +96,10 @@ static void release(lua_State *L, ltransport *t)
     }
 }
 
-/* close, __gc and __close: the same path */
-static void transport_close(lua_State *L, ltransport **box, int finalizing)
+/* close, __gc and __close: the same path, for ports and connections */
+static void transport_close(lua_State *L, void *boxp, int finalizing)
 {
-    ltransport *t = *box;
+    ltransport **box = boxp, *t = *box;
     if (!t) return;
     *box = NULL;
     t->box = NULL;
@@ -131,58 +131,74 @@ static ltransport *new_transport(lua_State *L, const char *mt, int on_message, i
     return t;
 }
 
-static void fail_open(lua_State *L, ltransport *t, int err)
+/* The failure of an opener, structured: nil, a message, and a code for
+ * Lua to map (an nm_error name such as "ESYNTAX" for an address that is
+ * no IP address, or libuv's name of a socket error, "EADDRINUSE"). */
+static int open_failed(lua_State *L, const char *message, const char *code)
 {
-    release(L, t);
-    *t->box = NULL;
-    free(t);
-    luaL_error(L, "%s", uv_strerror(err));
+    lua_pushnil(L);
+    lua_pushstring(L, message);
+    lua_pushstring(L, code);
+    return 3;
 }
 
-/* udp_listen(host, port, on_datagram(bytes, host, port)) -> port */
-static int l_udp_listen(lua_State *L)
+/* Opens t's transport of this kind (c says where to: peer, bind_to,
+ * idle_ms) and pins t's box, at the top of the stack, while it is open.
+ * Returns the box's results, or open_failed's, t freed, when it cannot. */
+static int open_transport(lua_State *L, ltransport *t, int kind, nm_transport_config *c)
 {
-    const char *host = luaL_optstring(L, 1, "0.0.0.0");
-    lua_Integer port = luaL_checkinteger(L, 2);
-    nm_transport_hooks hooks = { NULL, on_closed, on_unsolicited, NULL, NULL };
-    nm_transport_config c;
-    nm_addr bind_to;
-    ltransport *t;
+    nm_transport_hooks hooks = { NULL, on_closed, on_unsolicited, on_connected, NULL };
     int err = 0;
-    luaL_argcheck(L, port >= 0 && port <= 65535, 2, "port out of range");
-    luaL_checktype(L, 3, LUA_TFUNCTION);
-    if (nm_addr_from_host(host, (uint16_t)port, &bind_to)) return luaL_argerror(L, 1, "bad address");
-    t = new_transport(L, UDP_MT, 3, 0);
     hooks.owner = t;
-    memset(&c, 0, sizeof c);
-    c.loop = nm_lua_loop(L);
-    c.bind_to = &bind_to;
-    c.rx = &t->rx;
-    c.hooks = &hooks;
-    t->conn = nm_transport_open(NM_UDP, &c, &err);
-    if (!t->conn) fail_open(L, t, err);
+    c->loop = nm_lua_loop(L);
+    c->rx = &t->rx;
+    c->hooks = &hooks; /* copied by the transport */
+    if (!(t->conn = nm_transport_open(kind, c, &err))) {
+        release(L, t);
+        *t->box = NULL;
+        free(t);
+        return open_failed(L, uv_strerror(err), uv_err_name(err));
+    }
     lua_pushvalue(L, -1);
     t->self = luaL_ref(L, LUA_REGISTRYINDEX);
     nm_lua_io_started(L);
     return 1;
 }
 
+/* udp_listen(host, port, on_datagram(bytes, host, port)) -> port, or nil,
+ * message, code (open_failed) */
+static int l_udp_listen(lua_State *L)
+{
+    const char *host = luaL_optstring(L, 1, "0.0.0.0");
+    lua_Integer port = luaL_checkinteger(L, 2);
+    nm_transport_config c;
+    nm_addr bind_to;
+    ltransport *t;
+    luaL_argcheck(L, port >= 0 && port <= 65535, 2, "port out of range");
+    luaL_checktype(L, 3, LUA_TFUNCTION);
+    if (nm_addr_from_host(host, (uint16_t)port, &bind_to))
+        return open_failed(L, "bad address", nm_error_name(NM_ESYNTAX));
+    t = new_transport(L, UDP_MT, 3, 0);
+    memset(&c, 0, sizeof c);
+    c.bind_to = &bind_to;
+    return open_transport(L, t, NM_UDP, &c);
+}
+
 /* tcp_connect(host, port, on_connected(err), on_message(bytes)
- *             [, on_lost(reason)]) -> connection
+ *             [, on_lost(reason)]) -> connection, or nil, message, code
  * on_lost runs when an open connection goes by itself (not on close). */
 static int l_tcp_connect(lua_State *L)
 {
     const char *host = luaL_checkstring(L, 1);
     lua_Integer port = luaL_checkinteger(L, 2);
-    nm_transport_hooks hooks = { NULL, on_closed, on_unsolicited, on_connected, NULL };
     nm_transport_config c;
     nm_addr peer;
     ltransport *t;
-    int err = 0;
     luaL_argcheck(L, port > 0 && port <= 65535, 2, "port out of range");
     luaL_checktype(L, 3, LUA_TFUNCTION);
     luaL_checktype(L, 4, LUA_TFUNCTION);
-    if (nm_addr_from_host(host, (uint16_t)port, &peer)) return luaL_argerror(L, 1, "bad address");
+    if (nm_addr_from_host(host, (uint16_t)port, &peer))
+        return open_failed(L, "bad address", nm_error_name(NM_ESYNTAX));
     if (!lua_isnoneornil(L, 5)) luaL_checktype(L, 5, LUA_TFUNCTION);
     lua_settop(L, 5); /* the connection goes above: index 5 stays on_lost or nil */
     t = new_transport(L, TCP_MT, 4, 3);
@@ -190,19 +206,10 @@ static int l_tcp_connect(lua_State *L)
         lua_pushvalue(L, 5);
         t->on_lost = luaL_ref(L, LUA_REGISTRYINDEX);
     }
-    hooks.owner = t;
     memset(&c, 0, sizeof c);
-    c.loop = nm_lua_loop(L);
     c.peer = &peer;
-    c.rx = &t->rx;
-    c.hooks = &hooks;
     c.idle_ms = 0x7FFFFFFF; /* a user's connection stays until closed: no idle close */
-    t->conn = nm_transport_open(NM_TCP, &c, &err);
-    if (!t->conn) fail_open(L, t, err);
-    lua_pushvalue(L, -1);
-    t->self = luaL_ref(L, LUA_REGISTRYINDEX);
-    nm_lua_io_started(L);
-    return 1;
+    return open_transport(L, t, NM_TCP, &c);
 }
 
 static ltransport *check_open(lua_State *L, int idx, const char *mt)
@@ -247,30 +254,6 @@ static int l_tcp_write(lua_State *L)
     return 1;
 }
 
-static int l_udp_close(lua_State *L)
-{
-    transport_close(L, luaL_checkudata(L, 1, UDP_MT), 0);
-    return 0;
-}
-
-static int l_udp_gc(lua_State *L)
-{
-    transport_close(L, luaL_checkudata(L, 1, UDP_MT), 1);
-    return 0;
-}
-
-static int l_tcp_close(lua_State *L)
-{
-    transport_close(L, luaL_checkudata(L, 1, TCP_MT), 0);
-    return 0;
-}
-
-static int l_tcp_gc(lua_State *L)
-{
-    transport_close(L, luaL_checkudata(L, 1, TCP_MT), 1);
-    return 0;
-}
-
 nm_transport *nm_lua_check_via(lua_State *L, int idx)
 {
     ltransport **box = luaL_testudata(L, idx, UDP_MT);
@@ -295,32 +278,16 @@ void nm_lua_open_transport(lua_State *L)
     static const luaL_Reg udp_methods[] = {
         { "write", l_udp_write },
         { "port", l_udp_port },
-        { "close", l_udp_close },
         { NULL, NULL },
     };
     static const luaL_Reg tcp_methods[] = {
         { "write", l_tcp_write },
-        { "close", l_tcp_close },
         { NULL, NULL },
     };
-    if (luaL_newmetatable(L, UDP_MT)) {
-        lua_pushcfunction(L, l_udp_gc);
-        lua_setfield(L, -2, "__gc");
-        lua_pushcfunction(L, l_udp_close);
-        lua_setfield(L, -2, "__close");
-        luaL_newlib(L, udp_methods);
-        lua_setfield(L, -2, "__index");
-    }
-    lua_pop(L, 1);
-    if (luaL_newmetatable(L, TCP_MT)) {
-        lua_pushcfunction(L, l_tcp_gc);
-        lua_setfield(L, -2, "__gc");
-        lua_pushcfunction(L, l_tcp_close);
-        lua_setfield(L, -2, "__close");
-        luaL_newlib(L, tcp_methods);
-        lua_setfield(L, -2, "__index");
-    }
-    lua_pop(L, 1);
+    static const nm_lua_class udp = { UDP_MT, udp_methods, transport_close, 1 };
+    static const nm_lua_class tcp = { TCP_MT, tcp_methods, transport_close, 1 };
+    nm_lua_new_class(L, &udp);
+    nm_lua_new_class(L, &tcp);
     lua_pushcfunction(L, l_udp_listen);
     lua_setfield(L, -2, "udp_listen");
     lua_pushcfunction(L, l_tcp_connect);

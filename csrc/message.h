@@ -24,7 +24,20 @@
 #define NM_OPCODE(flags) (((flags) >> 11) & 0xF)
 #define NM_RCODE(flags) ((flags) & 0xF)
 
+/* The types and rcodes the core itself tests for (the rest are data). */
+#define NM_TYPE_SOA 6
 #define NM_TYPE_OPT 41
+#define NM_TYPE_ANY 255
+enum nm_rcode {
+    NM_RCODE_NOERROR = 0,
+    NM_RCODE_FORMERR = 1,
+    NM_RCODE_SERVFAIL = 2,
+    NM_RCODE_NXDOMAIN = 3,
+    NM_RCODE_NOTIMP = 4,
+    NM_RCODE_REFUSED = 5,
+    NM_RCODE_BADVERS = 16, /* extended (EDNS): the version we sent is not spoken */
+    NM_RCODE_BADCOOKIE = 23 /* extended: RFC 7873, the server cookie is not (or no longer) good */
+};
 #define NM_EDNS_DO 0x8000
 
 enum nm_section { NM_QUESTION, NM_ANSWER, NM_AUTHORITY, NM_ADDITIONAL };

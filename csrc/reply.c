@@ -87,7 +87,9 @@ static int answers(const nm_pending *p, const nm_msg *reply)
          * a zone transfer's messages after the first (RFC 5936 2.2.1).
          * Nothing ties such a reply to the question (0x20 cannot check
          * it): a query takes it only as "no EDNS", to ask again plainly */
-        if ((reply->rcode == 1 || reply->rcode == 4) && (p->edns || !p->qname)) return 1;
+        if ((reply->rcode == NM_RCODE_FORMERR || reply->rcode == NM_RCODE_NOTIMP) &&
+            (p->edns || !p->qname))
+            return 1;
         if (p->stream && p->answered) return 1;
     }
     return p->qname ? same_question(p, reply) : same_questions(p, reply);

@@ -123,6 +123,8 @@ struct nm_query {
 
 struct nm_resolver {
     uv_loop_t *loop;
+    nm_clock clock;     /* the loop's, or one the caller moves (nm_resolver_set_clock) */
+    int own_clock;      /* the latter: the loop's timer serves only what is due now */
     nm_resolver_options opt;
     nm_random rnd;
     uint16_t ids[64];   /* random ids drawn in a block, used once each */
@@ -168,6 +170,12 @@ static void finish(exchange *ex, int status, const nm_msg *msg);
 static void advance(exchange *ex);
 static void give_up(exchange *ex);
 static void send_try(exchange *ex, server *s, int transport, int edns);
+
+const char *nm_outcome_name(int outcome)
+{
+    static const char *const names[] = { NM_OUTCOME_LIST(NM_LIST_TEXT) };
+    return outcome >= 0 && outcome < NM_NOUTCOMES ? names[outcome] : "?";
+}
 
 /* ------------------------------------------------------------ the options */
 
@@ -258,6 +266,18 @@ static void on_handle_closed(void *owner, void *transport)
     maybe_freed(r);
 }
 
+/* ------------------------------------------------------------ the clock */
+
+static uint64_t now_ms(const nm_resolver *r)
+{
+    return r->clock.now_ms(r->clock.ctx);
+}
+
+static void update_clock(nm_resolver *r)
+{
+    if (r->clock.update) r->clock.update(r->clock.ctx);
+}
+
 static void on_timer_closed(uv_handle_t *h)
 {
     nm_resolver *r = h->data;
@@ -268,6 +288,21 @@ static void on_timer_closed(uv_handle_t *h)
 /* ------------------------------------------------------------ the timers */
 
 static void on_timer(uv_timer_t *t);
+
+/* The loop's timer is set for the deadline `due`.  On a clock of the
+ * caller's, only a deadline due now (a failure reported from the loop)
+ * is the loop's business: later ones wait for nm_resolver_clock_moved. */
+static void timer_start(nm_resolver *r, uint64_t due)
+{
+    uint64_t now = now_ms(r);
+    if (r->own_clock && due > now) {
+        if (r->timer_due != UINT64_MAX) uv_timer_stop(&r->timer);
+        r->timer_due = UINT64_MAX;
+        return;
+    }
+    r->timer_due = due;
+    uv_timer_start(&r->timer, on_timer, due > now ? due - now : 0, 0);
+}
 
 static exchange *timer_first(const nm_resolver *r)
 {
@@ -284,7 +319,7 @@ static exchange *timer_first(const nm_resolver *r)
 static void arm_timer(nm_resolver *r)
 {
     exchange *first;
-    uint64_t now, due;
+    uint64_t due;
     if (r->closing) return;
     if (!r->ntimers) {
         if (r->timer_due != UINT64_MAX) uv_timer_stop(&r->timer);
@@ -294,9 +329,7 @@ static void arm_timer(nm_resolver *r)
     first = timer_first(r);
     due = first->deadline;
     if (due == r->timer_due) return;
-    r->timer_due = due;
-    now = uv_now(r->loop);
-    uv_timer_start(&r->timer, on_timer, due > now ? due - now : 0, 0);
+    timer_start(r, due);
 }
 
 static void timer_remove(nm_resolver *r, exchange *ex)
@@ -316,7 +349,7 @@ static void timer_remove(nm_resolver *r, exchange *ex)
 /* The exchange's deadline is now + ms. */
 static void timer_set(nm_resolver *r, exchange *ex, uint64_t ms)
 {
-    uint64_t deadline = uv_now(r->loop) + ms;
+    uint64_t deadline = now_ms(r) + ms;
     int k = -1, empty = -1;
     tqueue *q;
     timer_remove(r, ex);
@@ -349,11 +382,7 @@ static void timer_set(nm_resolver *r, exchange *ex, uint64_t ms)
     r->ntimers++;
     /* a later deadline needs nothing now: the timer, when it fires, finds
      * the next one (timer_remove never moves it either) */
-    if (deadline < r->timer_due && !r->closing) {
-        uint64_t now = uv_now(r->loop);
-        r->timer_due = deadline;
-        uv_timer_start(&r->timer, on_timer, deadline > now ? deadline - now : 0, 0);
-    }
+    if (deadline < r->timer_due && !r->closing) timer_start(r, deadline);
 }
 
 static uint64_t seconds_ms(double secs)
@@ -491,8 +520,7 @@ static nm_transport *server_conn(nm_resolver *r, server *s, int kind, int *err)
 
 static uint32_t elapsed(const exchange *ex)
 {
-    uint64_t now = uv_now(ex->r->loop);
-    return (uint32_t)(now - ex->start_ms);
+    return (uint32_t)(now_ms(ex->r) - ex->start_ms);
 }
 
 /* The try stops listening.  A transport let go by its server (a UDP
@@ -765,8 +793,8 @@ static int first_is_soa(const nm_msg *m, int which)
     int n = 0;
     for (int i = 0; i < m->nrr; i++) {
         if (m->rr[i].section != NM_ANSWER) continue;
-        if (which == 0) return m->rr[i].type == 6;
-        if (m->rr[i].type == 6) n++;
+        if (which == 0) return m->rr[i].type == NM_TYPE_SOA;
+        if (m->rr[i].type == NM_TYPE_SOA) n++;
     }
     return n;
 }
@@ -775,8 +803,8 @@ static int first_is_soa(const nm_msg *m, int which)
 static int xfr_message(exchange *ex, const nm_msg *msg)
 {
     uint8_t *copy;
-    if (ex->nxfr == 0 && (msg->rcode != 0 || !first_is_soa(msg, 0))) return 1; /* final now */
-    if (msg->rcode != 0) return 1; /* an error in the middle ends it */
+    if (ex->nxfr == 0 && (msg->rcode != NM_RCODE_NOERROR || !first_is_soa(msg, 0))) return 1; /* final now */
+    if (msg->rcode != NM_RCODE_NOERROR) return 1; /* an error in the middle ends it */
     if (ex->nxfr == ex->capxfr) {
         int cap = ex->capxfr ? ex->capxfr * 2 : 8;
         uint8_t **m = realloc(ex->xfr, (size_t)cap * sizeof *m);
@@ -798,8 +826,8 @@ static int xfr_message(exchange *ex, const nm_msg *msg)
 static int edns_refused(const attempt *a, const nm_msg *msg)
 {
     if (!a->pub.edns) return 0;
-    if (msg->rcode == 16) return 1; /* BADVERS */
-    return (msg->rcode == 1 || msg->rcode == 4) && !msg->edns.present;
+    if (msg->rcode == NM_RCODE_BADVERS) return 1;
+    return (msg->rcode == NM_RCODE_FORMERR || msg->rcode == NM_RCODE_NOTIMP) && !msg->edns.present;
 }
 
 static void reply(attempt *a, int status, const nm_msg *msg, int err);
@@ -901,7 +929,7 @@ static void reply(attempt *a, int status, const nm_msg *msg, int err)
         send_try(ex, s, a->pub.transport, 0);
         return;
     }
-    if (msg->rcode == 23 && a->pending.cookie && !ex->badcookie_retried && current) {
+    if (msg->rcode == NM_RCODE_BADCOOKIE && a->pending.cookie && !ex->badcookie_retried && current) {
         /* RFC 7873 5.3: BADCOOKIE (with our client cookie: checked on
          * arrival) brought a fresh server cookie; ask again, once */
         ex->badcookie_retried = 1;
@@ -909,7 +937,8 @@ static void reply(attempt *a, int status, const nm_msg *msg, int err)
         send_try(ex, s, a->pub.transport, a->pub.edns);
         return;
     }
-    if (msg->rcode == 2 || msg->rcode == 4 || msg->rcode == 5 || msg->rcode == 23) {
+    if (msg->rcode == NM_RCODE_SERVFAIL || msg->rcode == NM_RCODE_NOTIMP ||
+        msg->rcode == NM_RCODE_REFUSED || msg->rcode == NM_RCODE_BADCOOKIE) {
         uint8_t *copy = malloc(msg->len);
         a->pub.outcome = NM_OUT_RCODE;
         for (int i = 0; i < ex->nservers; i++)
@@ -932,12 +961,12 @@ static void reply(attempt *a, int status, const nm_msg *msg, int err)
 
 /* -------------------------------------------------------------- timing */
 
-static void on_timer(uv_timer_t *timer)
+/* Every deadline due now on the resolver's clock. */
+static void run_due(nm_resolver *r)
 {
-    nm_resolver *r = timer->data;
-    uint64_t now = uv_now(r->loop);
+    uint64_t now = now_ms(r);
     exchange *ex;
-    r->timer_due = UINT64_MAX; /* it fired: nothing is set now */
+    r->timer_due = UINT64_MAX; /* it fired, or was stopped: nothing is set now */
     r->dispatching++;
     while (!r->closing && r->ntimers && (ex = timer_first(r))->deadline <= now) {
         timer_remove(r, ex);
@@ -957,6 +986,11 @@ static void on_timer(uv_timer_t *timer)
     arm_timer(r);
 }
 
+static void on_timer(uv_timer_t *timer)
+{
+    run_due(timer->data);
+}
+
 /* ----------------------------------------------------- starting, ending */
 
 static void start(exchange *ex)
@@ -965,7 +999,7 @@ static void start(exchange *ex)
     int first;
     ex->state = ACTIVE;
     r->inflight++;
-    ex->start_ms = uv_now(r->loop);
+    ex->start_ms = now_ms(r);
     /* per server and round: a try, its TCP retry after TC, its retry
      * without EDNS, its retry on a fresh connection; and a little room for
      * late replies asking the same */
@@ -1140,7 +1174,7 @@ static void finish(exchange *ex, int status, const nm_msg *msg)
 
     if (r->cache && status == NM_OK && msg && !ex->direct && !(ex->flags & NM_Q_XFR))
         nm_cache_put(r->cache, ex->qname, ex->qtype, ex->qcls, msg->wire, msg->len,
-                     (double)uv_hrtime() / 1e9);
+                     r->clock.seconds(r->clock.ctx));
 
     /* the subscribers leave the exchange before any of them is called */
     q = ex->subs;
@@ -1245,7 +1279,7 @@ nm_query *nm_resolver_query(nm_resolver *r, const uint8_t *qname, uint16_t type,
     /* the loop's clock stands where the loop last looked: a caller that
      * worked since then would otherwise get its first try cut short
      * (inside our own callbacks it is as fresh as libuv's timers') */
-    if (!r->dispatching) uv_update_time(r->loop);
+    if (!r->dispatching) update_clock(r);
     if (ntimeouts > NM_MAX_TIMEOUTS) ntimeouts = NM_MAX_TIMEOUTS;
     if (flags & NM_Q_XFR) flags |= NM_Q_ALONE;
     r->stats.queries++;
@@ -1303,7 +1337,7 @@ nm_query *nm_resolver_exchange(nm_resolver *r, const uint8_t *msg, size_t len,
 
     if (r->closing || len < NM_HEADER_LEN || len > NM_MAX_MESSAGE) return NULL;
     if (!o->via && !nm_transport_ops_of(o->transport)) return NULL;
-    uv_update_time(r->loop);
+    update_clock(r);
     if (!(ex = new_exchange(r, &qo))) return NULL;
     if (!(ex->direct = malloc(len)) || !(s = calloc(1, sizeof *s))) {
         free_exchange(ex);
@@ -1376,6 +1410,7 @@ nm_resolver *nm_resolver_new(uv_loop_t *loop, const nm_resolver_options *o)
     nm_resolver *r = calloc(1, sizeof *r);
     if (!r) return NULL;
     r->loop = loop;
+    nm_clock_of_loop(&r->clock, loop);
     if (o) r->opt = *o;
     else nm_resolver_options_default(&r->opt);
     if (r->opt.ntimeouts <= 0) {
@@ -1571,6 +1606,26 @@ void nm_resolver_close(nm_resolver *r, void (*on_closed)(void *), void *arg)
     r->nretired = 0;
     uv_timer_stop(&r->timer);
     uv_close((uv_handle_t *)&r->timer, on_timer_closed);
+}
+
+int nm_resolver_set_clock(nm_resolver *r, const nm_clock *c)
+{
+    if (r->closing) return NM_ECLOSED;
+    /* deadlines already set were measured on the other clock */
+    if (r->ntimers || r->inflight || r->queue_head) return NM_EBUSY;
+    if (c) r->clock = *c;
+    else nm_clock_of_loop(&r->clock, r->loop);
+    r->own_clock = c != NULL;
+    if (r->timer_due != UINT64_MAX) uv_timer_stop(&r->timer);
+    r->timer_due = UINT64_MAX;
+    return NM_OK;
+}
+
+void nm_resolver_clock_moved(nm_resolver *r)
+{
+    if (r->closing) return;
+    if (r->timer_due != UINT64_MAX) uv_timer_stop(&r->timer);
+    run_due(r);
 }
 
 void nm_resolver_set_cache(nm_resolver *r, nm_cache *cache)

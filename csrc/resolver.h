@@ -26,6 +26,8 @@
 #include <uv.h>
 
 #include "addr.h"
+#include "clock.h"
+#include "lists.h"
 #include "message.h"
 #include "transport.h"
 
@@ -68,17 +70,25 @@ typedef struct nm_query_options {
     int flags;
 } nm_query_options;
 
-enum nm_outcome {
-    NM_OUT_PENDING,   /* sent; no reply (yet) */
-    NM_OUT_ANSWER,    /* the reply that settled the query */
-    NM_OUT_TIMEOUT,   /* no reply in time (a late reply is still taken) */
-    NM_OUT_RCODE,     /* SERVFAIL, REFUSED or NOTIMP: the next server was asked */
-    NM_OUT_TRUNCATED, /* TC over UDP: asked again over TCP */
-    NM_OUT_NOEDNS,    /* EDNS refused: asked again without it */
-    NM_OUT_NETERR,    /* a socket error, see err */
-    NM_OUT_LATE,      /* answered after its time, and that answer settled the query */
-    NM_OUT_BADCOOKIE  /* BADCOOKIE: asked again with the server's new cookie */
-};
+/* What became of a try: NM_OUT_<name>, and the name Lua reads. */
+#define NM_OUTCOME_LIST(X) \
+    X(PENDING, "pending")     /* sent; no reply (yet) */ \
+    X(ANSWER, "answer")       /* the reply that settled the query */ \
+    X(TIMEOUT, "timeout")     /* no reply in time (a late reply is still taken) */ \
+    X(RCODE, "rcode")         /* SERVFAIL, REFUSED or NOTIMP: the next server was asked */ \
+    X(TRUNCATED, "truncated") /* TC over UDP: asked again over TCP */ \
+    X(NOEDNS, "noedns")       /* EDNS refused: asked again without it */ \
+    X(NETERR, "error")        /* a socket error, see err */ \
+    X(LATE, "late")           /* answered after its time, and that answer settled the query */ \
+    X(BADCOOKIE, "badcookie") /* BADCOOKIE: asked again with the server's new cookie */
+
+#define NM_OUTCOME_ENUM(name, text) NM_OUT_##name,
+enum nm_outcome { NM_OUTCOME_LIST(NM_OUTCOME_ENUM) };
+enum { NM_NOUTCOMES = 0 NM_OUTCOME_LIST(NM_LIST_COUNT) };
+#undef NM_OUTCOME_ENUM
+
+/* "pending", "answer", ...; "?" for no outcome. */
+const char *nm_outcome_name(int outcome);
 
 typedef struct nm_attempt {
     nm_addr addr;       /* the server asked */
@@ -178,8 +188,16 @@ nm_query *nm_resolver_exchange(nm_resolver *r, const uint8_t *msg, size_t len,
  * freed when its callback returns: never use it after that. */
 void nm_query_cancel(nm_query *q);
 
+/* The clock the resolver's deadlines run on (clock.h): NULL puts it back
+ * on the loop's.  With a clock of the caller's, a deadline falls due only
+ * when the caller moves the clock and then calls nm_resolver_clock_moved,
+ * which runs what is due at once (callbacks included), as Twisted's
+ * task.Clock.advance does.  Only while nothing is in flight: NM_EBUSY. */
+int nm_resolver_set_clock(nm_resolver *r, const nm_clock *c);
+void nm_resolver_clock_moved(nm_resolver *r);
+
 /* Answers (NOERROR and NXDOMAIN) go into this cache as they arrive, timed
- * by uv_hrtime in seconds; NULL stops that.  The resolver holds the cache
+ * by the clock's seconds (uv_hrtime by default); NULL stops that.  The resolver holds the cache
  * (nm_cache_retain) until it is unset or the resolver is freed. */
 struct nm_cache;
 void nm_resolver_set_cache(nm_resolver *r, struct nm_cache *cache);

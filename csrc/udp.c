@@ -345,6 +345,22 @@ static int send_bytes(nm_udp *u, const uint8_t *msg, size_t len, const nm_addr *
     return rc;
 }
 
+/* Hands n datagrams to the kernel with one system call, on the socket
+ * under libuv's handle; returns how many went, or -1 with errno.  Linux
+ * (and the BSDs since 2018) only: libuv has no batched send.  What breaks
+ * it: a platform without sendmmsg (a build error: fall back to a loop of
+ * uv_udp_try_send there), or a libuv that queues writes of its own on the
+ * handle (ours would overtake them: libuv today writes at once or queues
+ * only when the socket is full, and we send later in that case too). */
+static int send_datagrams(uv_os_fd_t fd, struct mmsghdr *msgs, unsigned n)
+{
+    int sent;
+    do {
+        sent = sendmmsg(fd, msgs, n, 0);
+    } while (sent < 0 && errno == EINTR);
+    return sent;
+}
+
 /* Sends what is queued: SEND_BATCH datagrams a system call.  Queries whose
  * datagram the kernel refuses learn it once the queue is done with. */
 static void flush(nm_udp *u)
@@ -377,9 +393,7 @@ static void flush(nm_udp *u)
             idx[k++] = i;
         }
         for (int j = 0; j < k;) {
-            do {
-                sent = fd < 0 ? -1 : sendmmsg(fd, msgs + j, (unsigned)(k - j), 0);
-            } while (sent < 0 && errno == EINTR);
+            sent = fd < 0 ? -1 : send_datagrams(fd, msgs + j, (unsigned)(k - j));
             if (sent > 0) {
                 j += sent;
                 continue;

@@ -10,6 +10,7 @@
 -- wait with `coroutine.yield(d)` or return a Deferred.
 -- @module names.task
 
+local args = require "names.args"
 local class = require "names.class"
 local defer = require "names.defer"
 local reactor = require "names.reactor"
@@ -26,15 +27,10 @@ local unpack = table.unpack
 -- @tparam[opt] table argv a script passes `arg`
 -- @tparam[opt] table theReactor defaults to names.reactor
 function M.react(main, argv, theReactor)
-  if type(main) ~= "function" then
-    error("bad argument #1 to 'react' (function expected, got " .. type(main) .. ")", 2)
-  end
-  if argv ~= nil and type(argv) ~= "table" then
-    error("bad argument #2 to 'react' (a table of arguments expected, got " .. type(argv) .. ")", 2)
-  end
-  if theReactor ~= nil and (type(theReactor) ~= "table" or type(theReactor.run) ~= "function") then
-    error("bad argument #3 to 'react' (a reactor expected, got " .. type(theReactor) .. ")", 2)
-  end
+  args.check(1, "react", main, "function")
+  args.expect(2, "react", argv == nil or type(argv) == "table", "a table of arguments", argv)
+  args.expect(3, "react", theReactor == nil or (type(theReactor) == "table" and type(theReactor.run) == "function"),
+    "a reactor", theReactor)
   theReactor = theReactor or reactor
   argv = argv or {}
   local outcome, value
@@ -68,15 +64,9 @@ end
 -- @tparam[opt] function f
 -- @treturn Deferred
 function M.deferLater(clock, delay, f, ...)
-  if type(clock) ~= "table" or type(clock.callLater) ~= "function" then
-    error("bad argument #1 to 'deferLater' (a reactor expected, got " .. type(clock) .. ")", 2)
-  end
-  if type(delay) ~= "number" or delay ~= delay then
-    error("bad argument #2 to 'deferLater' (number expected, got " .. type(delay) .. ")", 2)
-  end
-  if f ~= nil and not class.iscallable(f) then
-    error("bad argument #3 to 'deferLater' (function expected, got " .. type(f) .. ")", 2)
-  end
+  args.expect(1, "deferLater", type(clock) == "table" and type(clock.callLater) == "function", "a reactor", clock)
+  args.expect(2, "deferLater", type(delay) == "number" and delay == delay, "number", delay)
+  args.expect(3, "deferLater", f == nil or class.iscallable(f), "function", f)
   local call
   local d = defer.Deferred(function()
     call:cancel()

@@ -879,6 +879,13 @@ TEST(errors_are_described_with_their_place)
     nm_msg_release(&m);
     for (int e = NM_ELAST + 1; e <= 0; e++) CHECK(strcmp(nm_strerror(e), "unknown error") != 0);
     CHECK_STR(nm_strerror(1), "unknown error");
+    for (int e = NM_ELAST + 1; e <= 0; e++) CHECK(strcmp(nm_error_name(e), "EUNKNOWN") != 0);
+    CHECK_INT(NM_ELAST, -24);
+    CHECK_STR(nm_error_name(NM_ETIMEOUT), "ETIMEOUT");
+    CHECK_STR(nm_error_name(NM_ELAST), "EUNKNOWN");
+    CHECK_STR(nm_field_kind_name(NM_FK_NAME_NC), "name");
+    CHECK_STR(nm_field_kind_name(NM_FK_RCODE), "rcode");
+    CHECK_STR(nm_field_kind_name(NM_NFIELD_KINDS), "?");
 }
 
 TEST(addresses_print_as_inet_ntop_prints_them)
