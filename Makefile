@@ -24,6 +24,9 @@ CC          ?= cc
 LUA_INCDIR  ?= $(shell $(PKG_CONFIG) --variable=includedir lua$(LUA_VERSION) 2>/dev/null)/lua$(LUA_VERSION)
 UV_CFLAGS   ?= $(shell $(PKG_CONFIG) --cflags libuv 2>/dev/null)
 UV_LIBS     ?= $(shell $(PKG_CONFIG) --libs libuv 2>/dev/null || echo -luv)
+# DNS over TLS and HTTPS: OpenSSL and nghttp2 (Debian: libssl-dev, libnghttp2-dev).
+TLS_CFLAGS  ?= $(shell $(PKG_CONFIG) --cflags libssl libcrypto libnghttp2 2>/dev/null)
+TLS_LIBS    ?= $(shell $(PKG_CONFIG) --libs libssl libcrypto libnghttp2 2>/dev/null || echo -lssl -lcrypto -lnghttp2)
 LIBFLAG     ?= -shared
 
 PREFIX      ?= /usr/local
@@ -36,7 +39,7 @@ WARNINGS    = -Wall -Wextra -Werror -Wshadow -Wpointer-arith -Wcast-align \
               -Wvla -Wformat=2 -Wundef
 OPTFLAGS    ?= -O2 -g
 CFLAGS      ?= $(OPTFLAGS)
-ALL_CFLAGS  = -std=c99 -D_GNU_SOURCE -fPIC $(WARNINGS) $(CFLAGS) $(UV_CFLAGS) -Icsrc -MMD -MP
+ALL_CFLAGS  = -std=c99 -D_GNU_SOURCE -fPIC $(WARNINGS) $(CFLAGS) $(UV_CFLAGS) $(TLS_CFLAGS) -Icsrc -MMD -MP
 
 BUILD       = build
 
@@ -46,7 +49,8 @@ CORE_SRC    = csrc/wire.c csrc/name.c csrc/rrtype.c csrc/rdata.c csrc/message.c 
               csrc/reply.c csrc/clock.c csrc/transport.c csrc/udp.c csrc/tcp.c csrc/stream_frame.c \
               csrc/resolver.c \
               csrc/hash.c csrc/filestamp.c csrc/resolvconf.c csrc/hosts.c csrc/cache.c \
-              csrc/route.c
+              csrc/route.c \
+              csrc/tls.c csrc/doh.c csrc/dot.c csrc/https.c csrc/serverurl.c
 # The binding: the only files that include lua.h.
 BIND_SRC    = csrc/lua_core.c csrc/lua_class.c csrc/lua_dns.c csrc/lua_loop.c csrc/lua_resolver.c \
               csrc/lua_transport.c csrc/lua_sys.c csrc/lua_repl.c csrc/lua_route.c
@@ -84,11 +88,11 @@ $(CORE_LIB): $(CORE_OBJ)
 
 $(MODULE): $(BIND_OBJ) $(CORE_LIB)
 	@mkdir -p $(dir $@)
-	$(CC) $(LIBFLAG) -o $@ $(BIND_OBJ) $(CORE_LIB) $(UV_LIBS) $(LDFLAGS)
+	$(CC) $(LIBFLAG) -o $@ $(BIND_OBJ) $(CORE_LIB) $(UV_LIBS) $(TLS_LIBS) $(LDFLAGS)
 
 $(BUILD)/ctest/%: spec/c/%.c $(CORE_LIB) spec/c/ctest.h
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) -Ispec/c -o $@ $< $(CORE_LIB) $(UV_LIBS) $(LDFLAGS)
+	$(CC) $(ALL_CFLAGS) -Ispec/c -o $@ $< $(CORE_LIB) $(UV_LIBS) $(TLS_LIBS) $(LDFLAGS)
 
 # The misbehaving server stands alone: it must build even when the core does not.
 $(BUILD)/support/badserver: spec/support/badserver.c
@@ -97,7 +101,7 @@ $(BUILD)/support/badserver: spec/support/badserver.c
 
 $(BUILD)/support/%: spec/support/%.c $(CORE_LIB)
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) -o $@ $< $(CORE_LIB) $(UV_LIBS) $(LDFLAGS)
+	$(CC) $(ALL_CFLAGS) -o $@ $< $(CORE_LIB) $(UV_LIBS) $(TLS_LIBS) $(LDFLAGS)
 
 ctest: $(CTEST_BIN)
 support: $(SUPPORT_BIN)

@@ -10,8 +10,9 @@ description = {
 lua-names gives Lua the client API of Twisted Names (names.client,
 names.dns, Deferreds, task.react) on a C core that does the work: the wire
 format for every common record type, UDP and TCP transports on libuv,
-retries and failover, EDNS0, anti-spoofing checks, a cache, the hosts file
-and resolv.conf. It runs on its own libuv loop, on luv's, or inside any
+retries and failover, EDNS0, anti-spoofing checks, DNS cookies, DNS over
+TLS and DNS over HTTPS (OpenSSL, nghttp2), a cache, the hosts file and
+resolv.conf. It runs on its own libuv loop, on luv's, or inside any
 poll loop.
 ]],
   license = "MIT",
@@ -22,6 +23,10 @@ dependencies = {
 }
 external_dependencies = {
   LIBUV = { header = "uv.h", library = "uv" },
+  -- DNS over TLS and HTTPS (Debian: libssl-dev, libnghttp2-dev; the system
+  -- CAs: ca-certificates)
+  OPENSSL = { header = "openssl/ssl.h", library = "ssl" },
+  NGHTTP2 = { header = "nghttp2/nghttp2.h", library = "nghttp2" },
 }
 build = {
   type = "make",
@@ -34,6 +39,8 @@ build = {
     LUA = "$(LUA)",
     UV_CFLAGS = "-I$(LIBUV_INCDIR)",
     UV_LIBS = "-L$(LIBUV_LIBDIR) -luv",
+    TLS_CFLAGS = "-I$(OPENSSL_INCDIR) -I$(NGHTTP2_INCDIR)",
+    TLS_LIBS = "-L$(OPENSSL_LIBDIR) -lssl -lcrypto -L$(NGHTTP2_LIBDIR) -lnghttp2",
   },
   install_target = "install",
   install_variables = {

@@ -7,6 +7,8 @@
 #   3. the resolver: raw UDP, c-ares, the core, the Lua client, Twisted
 #      Names, dnspython, 20,000 PTR lookups on an NSD of its own
 #                                                   bench/run-resolver.sh
+#   4. encrypted DNS: W1/W2 over UDP, TCP, DoT, DoH, handshakes, kdig/dig
+#                                                   bench/run-encrypted.sh
 #
 # Installs the peers first when they are missing (nsd, libc-ares-dev,
 # libldns-dev, python3-twisted, python3-dnspython). Every server it starts
@@ -30,3 +32,7 @@ echo
 echo "## The resolver"
 echo
 sh bench/run-resolver.sh 2>/dev/null || echo "bench: the resolver benchmark failed" >&2
+echo
+echo "## Encrypted DNS"
+echo
+sh bench/run-encrypted.sh 2>/dev/null || echo "bench: the encrypted DNS benchmark failed" >&2

@@ -7,9 +7,13 @@
  * box while queries are pending, so that it is collected only when idle.
  * close, __gc and __close share one path: nm_resolver_close, which cancels
  * the queries and frees the struct when libuv is done. */
+#include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "lua_loop.h"
+#include "serverurl.h"
+#include "tls.h"
 
 #define RESOLVER_MT "names.resolver"
 #define QUERY_MT "names.query"
@@ -63,7 +67,9 @@ static void push_attempts(lua_State *L, const nm_result *res)
         lua_setfield(L, -2, "outcome");
         if (a->rcode >= 0) nm_lua_setint(L, "rcode", a->rcode);
         if (a->err) {
-            lua_pushstring(L, uv_strerror(a->err));
+            char why[80];
+            /* libuv's words, or what the TLS or HTTP layer said */
+            lua_pushstring(L, nm_transport_strerror(a->err, why, sizeof why));
             lua_setfield(L, -2, "error");
         }
         nm_lua_setbool(L, "edns", a->edns);
@@ -279,6 +285,7 @@ static int l_resolver_new(lua_State *L)
         o.rotate = (uint8_t)opt_bool(L, 1, "rotate", 0);
         o.dns0x20 = (uint8_t)opt_bool(L, 1, "dns0x20", 0);
         o.recurse = (uint8_t)opt_bool(L, 1, "recurse", 1);
+        o.cookies = (uint8_t)opt_bool(L, 1, "cookies", 1);
         o.max_inflight = opt_int(L, "maxInflight", o.max_inflight, 1, 65536, 1);
         o.udp_max_queries = opt_int(L, "udpMaxQueries", o.udp_max_queries, 1, 65536, 1);
         /* seconds, to the millisecond; at most a day */
@@ -306,10 +313,11 @@ static int l_resolver_new(lua_State *L)
 }
 
 /* Reads a server: "addr", "[addr]:port", or {host, port}. */
-static void check_server(lua_State *L, int idx, nm_addr *out, int n)
+static void check_server(lua_State *L, int idx, nm_server_url *out, int n)
 {
     int err;
     idx = lua_absindex(L, idx);
+    memset(out, 0, sizeof *out);
     if (lua_istable(L, idx)) {
         const char *host;
         lua_Integer port;
@@ -319,13 +327,22 @@ static void check_server(lua_State *L, int idx, nm_addr *out, int n)
         port = lua_isnil(L, -1) ? 53 : lua_tointeger(L, -1);
         if (!host || port < 1 || port > 65535)
             luaL_error(L, "server %d: {host, port} with a port in 1..65535 expected", n);
-        err = nm_addr_from_host(host, (uint16_t)port, out);
+        err = nm_addr_from_host(host, (uint16_t)port, &out->addr);
         if (err) luaL_error(L, "server %d: bad address '%s'", n, host);
+        out->kind = NM_UDP;
         lua_pop(L, 2);
     } else if (lua_type(L, idx) == LUA_TSTRING) {
         size_t len;
         const char *s = lua_tolstring(L, idx, &len);
-        if (nm_addr_parse(s, len, 53, out)) luaL_error(L, "server %d: bad address '%s'", n, s);
+        const char *why;
+        if (nm_server_url_parse(s, len, out, &why) != NM_OK) {
+            if (out->kind == NM_UDP && strcmp(why, "bad address") == 0)
+                luaL_error(L, "server %d: bad address '%s'", n, s);
+            luaL_error(L, "server %d: '%s': %s", n, s, why);
+        }
+        if (out->needs_address)
+            luaL_error(L, "server %d: '%s': the host %s needs an address: add #ADDRESS (a bootstrap "
+                          "address) or list it in the hosts file", n, s, out->host);
     } else {
         luaL_error(L, "server %d: an address string or {host, port} expected, got %s", n, luaL_typename(L, idx));
     }
@@ -335,22 +352,124 @@ static void check_server(lua_State *L, int idx, nm_addr *out, int n)
 static int l_set_servers(lua_State *L)
 {
     lresolver *lr;
-    nm_addr addrs[NM_MAX_SERVERS_ASKED];
+    nm_server_url *urls;
+    nm_server_spec specs[NM_MAX_SERVERS_ASKED];
     int n = 0;
     check_resolver(L, 1);
     luaL_checktype(L, 2, LUA_TTABLE);
+    urls = lua_newuserdatauv(L, NM_MAX_SERVERS_ASKED * sizeof *urls, 0); /* freed by the GC */
     for (lua_Integer i = 1;; i++) {
         if (lua_geti(L, 2, i) == LUA_TNIL) {
             lua_pop(L, 1);
             break;
         }
         if (n == NM_MAX_SERVERS_ASKED) return luaL_error(L, "at most %d servers", NM_MAX_SERVERS_ASKED);
-        check_server(L, -1, &addrs[n], (int)i);
+        check_server(L, -1, &urls[n], (int)i);
+        specs[n].addr = urls[n].addr;
+        specs[n].kind = urls[n].kind;
+        specs[n].authname = urls[n].authname[0] ? urls[n].authname : NULL;
+        specs[n].authority = urls[n].authority;
+        specs[n].path = urls[n].path;
+        specs[n].use_get = 0;
         n++;
         lua_pop(L, 1);
     }
     lr = check_resolver(L, 1); /* again: reading the list ran metamethods */
-    if (nm_resolver_set_servers(lr->r, addrs, n)) return luaL_error(L, "out of memory");
+    if (lua_istable(L, 3)) {
+        lua_getfield(L, 3, "get");
+        for (int i = 0; i < n; i++) specs[i].use_get = lua_toboolean(L, -1);
+    }
+    if (nm_resolver_set_servers_ex(lr->r, specs, n)) return luaL_error(L, "out of memory");
+    return 0;
+}
+
+/* resolver:security() -> {false | {verified=, check=, version=, cipher=,
+ * alpn=, resumed=, error=, clear=} | {} , ...}: per server, false for a
+ * plain one, an empty table before its first encrypted connection; clear
+ * when an opportunistic query fell back to clear text with it */
+static int l_security(lua_State *L)
+{
+    lresolver *lr = check_resolver(L, 1);
+    int n = nm_resolver_nservers(lr->r);
+    nm_tls_info info[NM_MAX_SERVERS_ASKED];
+    int kind[NM_MAX_SERVERS_ASKED] = {0}, has[NM_MAX_SERVERS_ASKED] = {0};
+    int clear[NM_MAX_SERVERS_ASKED] = {0};
+    if (n > NM_MAX_SERVERS_ASKED) n = NM_MAX_SERVERS_ASKED;
+    /* copied before Lua allocates (a finalizer may change the servers) */
+    for (int i = 0; i < n; i++) {
+        const nm_tls_info *t = nm_resolver_server_tls(lr->r, i);
+        kind[i] = nm_resolver_server_kind(lr->r, i);
+        has[i] = t != NULL;
+        if (t) info[i] = *t;
+        clear[i] = nm_resolver_server_fell_back(lr->r, i);
+    }
+    lua_createtable(L, n, 0);
+    for (int i = 0; i < n; i++) {
+        if (kind[i] == NM_UDP) {
+            lua_pushboolean(L, 0);
+        } else {
+            lua_createtable(L, 0, 8);
+            if (clear[i]) nm_lua_setbool(L, "clear", 1);
+            if (has[i]) {
+                nm_lua_setbool(L, "verified", info[i].verified);
+                nm_lua_setbool(L, "resumed", info[i].resumed);
+                lua_pushstring(L, info[i].version);
+                lua_setfield(L, -2, "version");
+                lua_pushstring(L, info[i].cipher);
+                lua_setfield(L, -2, "cipher");
+                lua_pushstring(L, info[i].alpn);
+                lua_setfield(L, -2, "alpn");
+                if (info[i].check_status != NM_TLS_OK) {
+                    lua_pushstring(L, nm_tls_strstatus(info[i].check_status));
+                    lua_setfield(L, -2, "check");
+                    lua_pushstring(L, info[i].error);
+                    lua_setfield(L, -2, "error");
+                }
+            }
+        }
+        lua_rawseti(L, -2, i + 1);
+    }
+    return 1;
+}
+
+/* resolver:set_tls{strict=, caFile=, caPath=, pins={...}, handshakeTimeout=} */
+static int l_set_tls(lua_State *L)
+{
+    lresolver *lr = check_resolver(L, 1);
+    const char *pins[64];
+    nm_tls_config cfg;
+    char err[200];
+    lua_Number hs;
+    luaL_checktype(L, 2, LUA_TTABLE);
+    memset(&cfg, 0, sizeof cfg);
+    lua_getfield(L, 2, "strict");
+    cfg.strict = lua_isnil(L, -1) ? 1 : lua_toboolean(L, -1);
+    lua_getfield(L, 2, "caFile");
+    cfg.ca_file = luaL_optstring(L, -1, NULL);
+    lua_getfield(L, 2, "caPath");
+    cfg.ca_path = luaL_optstring(L, -1, NULL);
+    lua_getfield(L, 2, "handshakeTimeout");
+    hs = luaL_optnumber(L, -1, 0);
+    if (hs < 0 || hs > 3600) return luaL_error(L, "handshakeTimeout: seconds in 0..3600 expected");
+    if (lua_getfield(L, 2, "pins") == LUA_TTABLE) {
+        for (lua_Integer i = 1;; i++) {
+            if (lua_geti(L, -1, i) == LUA_TNIL) {
+                lua_pop(L, 1);
+                break;
+            }
+            if (cfg.npins == 64) return luaL_error(L, "pins: at most 64");
+            if (lua_type(L, -1) != LUA_TSTRING) return luaL_error(L, "pins: pin %d is not a string", (int)i);
+            pins[cfg.npins++] = lua_tostring(L, -1);
+            /* the string stays on the stack, referenced, until we return */
+        }
+        cfg.pins = pins;
+    }
+    lua_getfield(L, 2, "clearPort");
+    lua_Integer cp = luaL_optinteger(L, -1, 53);
+    if (cp < 1 || cp > 65535) return luaL_error(L, "clearPort: a port in 1..65535 expected");
+    if (nm_resolver_set_tls(lr->r, &cfg, (unsigned)(hs * 1000), err, sizeof err) != NM_OK)
+        return luaL_error(L, "%s", err);
+    nm_resolver_set_clear_port(lr->r, (uint16_t)cp);
     return 0;
 }
 
@@ -358,12 +477,24 @@ static int l_set_servers(lua_State *L)
 static int l_servers(lua_State *L)
 {
     lresolver *lr = check_resolver(L, 1);
-    char text[NM_MAX_SERVERS_ASKED][80];
+    char text[NM_MAX_SERVERS_ASKED][700];
     int n = nm_resolver_nservers(lr->r);
     /* copied before Lua allocates: a finalizer may change the list or
      * close the resolver meanwhile */
     if (n > NM_MAX_SERVERS_ASKED) n = NM_MAX_SERVERS_ASKED;
-    for (int i = 0; i < n; i++) nm_addr_text(nm_resolver_server(lr->r, i), text[i], sizeof text[i]);
+    for (int i = 0; i < n; i++) {
+        char addr[80];
+        int kind = nm_resolver_server_kind(lr->r, i);
+        if (kind == NM_HTTPS) nm_addr_host(nm_resolver_server(lr->r, i), addr, sizeof addr);
+        else nm_addr_text(nm_resolver_server(lr->r, i), addr, sizeof addr);
+        const nm_secure *sec = nm_resolver_server_secure(lr->r, i);
+        if (kind == NM_TLS)
+            snprintf(text[i], sizeof text[i], "tls://%s%s%s", addr, sec->authname[0] ? "#" : "", sec->authname);
+        else if (kind == NM_HTTPS)
+            snprintf(text[i], sizeof text[i], "https://%s%s#%s", sec->authority, sec->path, addr);
+        else
+            snprintf(text[i], sizeof text[i], "%s", addr);
+    }
     lua_createtable(L, n, 0);
     for (int i = 0; i < n; i++) {
         lua_pushstring(L, text[i]);
@@ -495,7 +626,7 @@ static int l_exchange(lua_State *L)
     int has_via;
     size_t len;
     const char *msg = luaL_checklstring(L, 2, &len);
-    nm_addr server;
+    nm_server_url server;
     nm_exchange_options o;
     lquery *lq;
     nm_query *q;
@@ -503,7 +634,8 @@ static int l_exchange(lua_State *L)
     memset(&o, 0, sizeof o);
     luaL_argcheck(L, len >= NM_HEADER_LEN && len <= NM_MAX_MESSAGE, 2, "not a DNS message");
     check_server(L, 3, &server, 1);
-    o.server = &server;
+    if (server.kind != NM_UDP) return luaL_argerror(L, 3, "a plain address expected (no tls:// or https://)");
+    o.server = &server.addr;
     o.transport = nm_transport_find(luaL_optstring(L, 4, "udp"));
     luaL_argcheck(L, o.transport >= 0, 4, "no such transport");
     o.timeout = luaL_optnumber(L, 5, 10);
@@ -616,6 +748,8 @@ static int l_stats(lua_State *L)
     nm_lua_setint(L, "socketsOpen", (lua_Integer)s.sockets_open);
     nm_lua_setint(L, "socketsOpened", (lua_Integer)s.opened[NM_UDP]);
     nm_lua_setint(L, "tcpOpened", (lua_Integer)s.opened[NM_TCP]);
+    nm_lua_setint(L, "tlsOpened", (lua_Integer)s.opened[NM_TLS]);
+    nm_lua_setint(L, "httpsOpened", (lua_Integer)s.opened[NM_HTTPS]);
     nm_lua_setint(L, "dropped", (lua_Integer)s.dropped);
     nm_lua_setint(L, "timers", (lua_Integer)s.timers_now);
     nm_lua_setint(L, "pending", pending);
@@ -653,6 +787,8 @@ void nm_lua_open_resolver(lua_State *L)
 {
     static const luaL_Reg resolver_methods[] = {
         { "set_servers", l_set_servers },
+        { "set_tls", l_set_tls },
+        { "security", l_security },
         { "servers", l_servers },
         { "query", l_query },
         { "exchange", l_exchange },

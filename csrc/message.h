@@ -35,7 +35,8 @@ enum nm_rcode {
     NM_RCODE_NXDOMAIN = 3,
     NM_RCODE_NOTIMP = 4,
     NM_RCODE_REFUSED = 5,
-    NM_RCODE_BADVERS = 16 /* extended (EDNS): the version we sent is not spoken */
+    NM_RCODE_BADVERS = 16, /* extended (EDNS): the version we sent is not spoken */
+    NM_RCODE_BADCOOKIE = 23 /* extended: RFC 7873, the server cookie is not (or no longer) good */
 };
 #define NM_EDNS_DO 0x8000
 

@@ -1,6 +1,7 @@
 /* Whether a message answers a pending query: shared by UDP and TCP. */
 #include "reply.h"
 
+#include "edns.h"
 #include "name.h"
 
 static int same_name(const nm_pending *p, const uint8_t *sent, const uint8_t *got, size_t gotlen)
@@ -61,6 +62,23 @@ static int same_questions(const nm_pending *p, const nm_msg *reply)
     return same;
 }
 
+/* RFC 7873 5.3: a reply with a COOKIE option must carry our client cookie
+ * (a reply without one may come from a server that knows no cookies). */
+static int cookie_ok(const nm_pending *p, const nm_msg *reply)
+{
+    nm_opt_iter it;
+    uint16_t code, len;
+    const uint8_t *data;
+    if (!p->cookie || !reply->edns.present) return 1;
+    nm_opt_begin(&it, reply->wire + reply->edns.rdata, reply->edns.rdlen);
+    while (nm_opt_next(&it, &code, &data, &len)) {
+        if (code != NM_OPT_COOKIE) continue;
+        /* a client cookie, then a server cookie of 8 to 32 octets */
+        if (len < 16 || len > 40 || memcmp(data, p->cookie, 8) != 0) return 0;
+    }
+    return 1;
+}
+
 static int answers(const nm_pending *p, const nm_msg *reply)
 {
     if (reply->nq == 0) {
@@ -115,6 +133,12 @@ int nm_reply_check(nm_pending *p, const uint8_t *buf, size_t len, nm_msg *msg,
     if (!answers(p, msg)) {
         nm_msg_release(msg);
         drops->wrong_question++;
+        p->ignored++;
+        return 0;
+    }
+    if (!cookie_ok(p, msg)) {
+        nm_msg_release(msg);
+        drops->bad_cookie++;
         p->ignored++;
         return 0;
     }

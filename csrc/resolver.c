@@ -1,12 +1,16 @@
 #include "resolver.h"
 
+#include <arpa/inet.h>
 #include <stddef.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "cache.h"
+#include "edns.h"
 #include "name.h"
 #include "random.h"
+#include "tls.h"
 
 /* Datagrams read with one system call: libuv's most (64 KiB of buffer
  * each, touched only as far as the datagrams go). */
@@ -21,6 +25,20 @@ typedef struct server {
     nm_transport *conn[NM_NTRANSPORTS];
     uint64_t used[NM_NTRANSPORTS]; /* when a query last went out on it (ms) */
     uint8_t no_edns;  /* it refused EDNS once: ask it plainly from now on */
+    int kind;         /* NM_UDP (UDP, TCP on truncation), or NM_TLS, NM_HTTPS only */
+    nm_secure sec;    /* for NM_TLS and NM_HTTPS (its ctx referenced) */
+    nm_tls_info tls;  /* its last connection's handshake, when has_tls */
+    int has_tls;
+    /* RFC 7873: our cookie for this server (made on first use) and the
+     * server's cookie for us, as it last sent it */
+    uint8_t client_cookie[8];
+    uint8_t server_cookie[32];
+    uint8_t server_cookie_len;
+    uint8_t has_client_cookie;
+    /* opportunistic (RFC 8310 5): an encrypted server's clear-text twin,
+     * the same address on port 53, asked when encryption failed */
+    nm_addr clear_addr;
+    uint8_t fell_back;
     int refs;         /* live exchanges that may still ask it */
     int retired;      /* replaced by set_servers: freed when refs drop to 0 */
 } server;
@@ -67,6 +85,8 @@ struct exchange {
     int tq;            /* the timeout queue it waits in, -1 when none */
     exchange *tnext, *tprev;
     int finish_later;  /* a status to report from the timer (never from inside the API) */
+    int badcookie_retried; /* one retry after BADCOOKIE, no more */
+    int clear_fallback;    /* opportunistic: asked in clear after encryption failed */
     uint8_t *last_error; /* the last SERVFAIL-like reply, kept for the end */
     size_t last_error_len;
     /* low-level exchanges: one message, one server, any reply */
@@ -138,6 +158,11 @@ struct nm_resolver {
     nm_cache *cache;    /* filled with answers, when set */
     exchange *spare;    /* freed exchanges kept for the next ones */
     int nspare;
+    /* trust settings of encrypted servers: ALPN "dot" and "h2" */
+    nm_tls_ctx *tls_ctx[2];
+    unsigned handshake_ms;
+    int opportunistic;  /* RFC 8310's opportunistic profile: clear text when encryption fails */
+    uint16_t clear_port; /* of that clear text: 53 */
 };
 
 #define MAX_SPARE 64
@@ -167,6 +192,7 @@ void nm_resolver_options_default(nm_resolver_options *o)
     o->udp_max_queries = 256;
     o->tcp_idle_ms = 10000;
     o->udp_idle_ms = 5000;
+    o->cookies = 1;
 }
 
 /* ------------------------------------------------- handles and closing */
@@ -188,8 +214,16 @@ static void maybe_freed(nm_resolver *r)
     }
     nm_rxbuf_free(&r->rx);
     nm_cache_free(r->cache); /* its hold on the cache */
+    nm_tls_ctx_free(r->tls_ctx[0]);
+    nm_tls_ctx_free(r->tls_ctx[1]);
     free(r);
     if (cb) cb(arg);
+}
+
+static void server_free(server *s)
+{
+    if (s && s->sec.ctx) nm_tls_ctx_free(s->sec.ctx);
+    free(s);
 }
 
 static void forget_transport(server *s, void *transport)
@@ -204,6 +238,24 @@ static void close_server_transports(server *s)
 {
     for (int k = 0; k < NM_NTRANSPORTS; k++)
         if (s->conn[k]) nm_transport_close(s->conn[k]);
+}
+
+/* An encrypted connection is up: what its handshake found is kept on its
+ * server (opportunistic connections go on unverified, and say so there). */
+static void on_connected(void *owner, void *transport, int status)
+{
+    nm_resolver *r = owner;
+    nm_transport *t = transport;
+    if (status != 0) return;
+    nm_tls *tls = t->ops->kind == NM_TLS ? nm_dot_tls(t) : t->ops->kind == NM_HTTPS ? nm_https_tls(t) : NULL;
+    if (!tls) return;
+    for (int i = 0; i < r->nservers; i++) {
+        server *s = r->servers[i];
+        if (s->conn[t->ops->kind] == t) {
+            nm_tls_get_info(tls, &s->tls);
+            s->has_tls = 1;
+        }
+    }
 }
 
 static void on_handle_closed(void *owner, void *transport)
@@ -423,7 +475,14 @@ static void server_release(nm_resolver *r, server *s)
         }
     }
     close_server_transports(s);
-    free(s);
+    server_free(s);
+}
+
+/* Where a try of this kind goes: an encrypted server's UDP and TCP (its
+ * opportunistic fallback) go to its clear-text twin on port 53. */
+static const nm_addr *peer_for(const server *s, int kind)
+{
+    return s->kind != NM_UDP && (kind == NM_UDP || kind == NM_TCP) ? &s->clear_addr : &s->addr;
 }
 
 /* The transport of this kind to send a new query to s on.  One that takes
@@ -454,12 +513,13 @@ static nm_transport *server_conn(nm_resolver *r, server *s, int kind, int *err)
     }
     memset(&c, 0, sizeof c);
     c.loop = r->loop;
-    c.peer = &s->addr;
+    c.peer = peer_for(s, kind);
     c.rnd = &r->rnd;
     c.rx = &r->rx;
     c.hooks = &r->hooks;
     c.batch = 1;
     c.idle_ms = r->opt.tcp_idle_ms;
+    c.secure = s->kind != NM_UDP ? &s->sec : NULL;
     /* source ports keep changing; a connection's port is the kernel's */
     if (!nm_transport_ops_of(kind)->stream) c.max_queries = (uint32_t)r->opt.udp_max_queries;
     if (!(t = nm_transport_open(kind, &c, err))) return NULL;
@@ -540,8 +600,15 @@ static int wants_edns(const exchange *ex, const server *s)
     return ex->r->opt.edns_size && !s->no_edns && !ex->direct;
 }
 
-/* Builds the query for one try into wire (or points at the direct one). */
-static void build(exchange *ex, attempt *a, int edns, uint8_t wire[NM_QUERY_MAX])
+/* EDNS padding (RFC 7830) on encrypted transports: queries padded to a
+ * multiple of this (RFC 8467 4.1, the block-length strategy). */
+#define PAD_BLOCK 128
+#define WIRE_MAX (NM_QUERY_MAX + 4 + PAD_BLOCK + 4 + 40)
+static const uint8_t zeros[PAD_BLOCK + 4];
+
+/* Builds the query for one try into wire (WIRE_MAX bytes), or points at
+ * the direct one. */
+static void build(exchange *ex, attempt *a, int edns, uint8_t *wire)
 {
     nm_resolver *r = ex->r;
     nm_query_spec q;
@@ -565,8 +632,38 @@ static void build(exchange *ex, attempt *a, int edns, uint8_t wire[NM_QUERY_MAX]
     /* a server's own options (a cookie) go here, per try */
     q.options = NULL;
     q.optlen = 0;
+    uint8_t cookie[4 + 8 + 32];
+    server *s = a->srv;
+    if (edns && r->opt.cookies && (a->pub.transport == NM_UDP || a->pub.transport == NM_TCP)) {
+        if (!s->has_client_cookie) {
+            nm_random_bytes(&r->rnd, s->client_cookie, sizeof s->client_cookie);
+            s->has_client_cookie = 1;
+        }
+        cookie[0] = 0;
+        cookie[1] = NM_OPT_COOKIE;
+        cookie[2] = 0;
+        cookie[3] = (uint8_t)(8 + s->server_cookie_len);
+        memcpy(cookie + 4, s->client_cookie, 8);
+        memcpy(cookie + 12, s->server_cookie, s->server_cookie_len);
+        q.options = cookie;
+        q.optlen = (uint16_t)(12 + s->server_cookie_len);
+        a->pending.cookie = s->client_cookie;
+    }
     a->pending.sent = wire;
     a->pending.sentlen = nm_query_write(wire, &q);
+    if (edns && (a->pub.transport == NM_TLS || a->pub.transport == NM_HTTPS)) {
+        /* the padding option takes 4 octets besides its own */
+        size_t pad = (PAD_BLOCK - (a->pending.sentlen + 4) % PAD_BLOCK) % PAD_BLOCK;
+        uint8_t opt[4 + PAD_BLOCK];
+        opt[0] = 0;
+        opt[1] = 12; /* Padding */
+        opt[2] = (uint8_t)(pad >> 8);
+        opt[3] = (uint8_t)pad;
+        memcpy(opt + 4, zeros, pad);
+        q.options = opt;
+        q.optlen = (uint16_t)(4 + pad);
+        a->pending.sentlen = nm_query_write(wire, &q);
+    }
 }
 
 static void xfr_reset(exchange *ex)
@@ -596,12 +693,15 @@ static attempt *new_try(exchange *ex)
 static void send_try(exchange *ex, server *s, int transport, int edns)
 {
     nm_resolver *r = ex->r;
-    uint8_t wire[NM_QUERY_MAX];
+    uint8_t wire[WIRE_MAX];
     attempt *a;
     nm_transport *t;
     int err = 0, rc;
 
     ex->current = NULL;
+    /* an encrypted server is asked over its own transport, never in clear
+     * (but for the opportunistic profile's one fallback) */
+    if (!ex->direct && !ex->via && s->kind != NM_UDP && !ex->clear_fallback) transport = s->kind;
     if (ex->ntries == ex->maxtries) {
         /* every try the timeouts allow has been made */
         give_up(ex);
@@ -613,14 +713,14 @@ static void send_try(exchange *ex, server *s, int transport, int edns)
     }
     a->ex = ex;
     a->srv = s;
-    a->pub.addr = s->addr;
+    a->pub.addr = *peer_for(s, transport);
     a->pub.server = (uint16_t)server_index(r, s);
     a->pub.transport = (uint8_t)transport;
     a->pub.edns = (uint8_t)edns;
     a->pub.rcode = -1;
     a->pub.sent_ms = elapsed(ex);
     a->pub.outcome = NM_OUT_PENDING;
-    a->pending.to = &s->addr;
+    a->pending.to = peer_for(s, transport);
     a->pending.cb = on_reply;
     a->pending.owner = a;
     a->pending.case_sensitive = r->opt.dns0x20 && !ex->direct;
@@ -756,6 +856,22 @@ static void on_reply(nm_pending *p, int status, const nm_msg *msg, int err)
     r->dispatching--;
 }
 
+/* The server's cookie from a reply that passed the checks (its client
+ * cookie is ours), to send back from now on. */
+static void learn_cookie(server *s, const nm_msg *msg)
+{
+    nm_opt_iter it;
+    uint16_t code, len;
+    const uint8_t *data;
+    if (!msg->edns.present) return;
+    nm_opt_begin(&it, msg->wire + msg->edns.rdata, msg->edns.rdlen);
+    while (nm_opt_next(&it, &code, &data, &len)) {
+        if (code != NM_OPT_COOKIE || len < 16 || len > 40) continue;
+        memcpy(s->server_cookie, data + 8, len - 8u);
+        s->server_cookie_len = (uint8_t)(len - 8);
+    }
+}
+
 static void reply(attempt *a, int status, const nm_msg *msg, int err)
 {
     exchange *ex = a->ex;
@@ -779,6 +895,14 @@ static void reply(attempt *a, int status, const nm_msg *msg, int err)
                  * connection has answered something, and maxtries bounds
                  * the retries of one query.  (Only streams set reused.) */
                 send_try(ex, s, a->pub.transport, a->pub.edns);
+            } else if (ex->r->opportunistic && !ex->clear_fallback &&
+                       (a->pub.transport == NM_TLS || a->pub.transport == NM_HTTPS)) {
+                /* RFC 8310 5: the opportunistic profile may fall back to
+                 * clear text when no encrypted connection can be had; the
+                 * attempts show it (udp, port 53), and the server keeps it */
+                ex->clear_fallback = 1;
+                s->fell_back = 1;
+                send_try(ex, s, NM_UDP, a->pub.edns);
             } else {
                 advance(ex);
             }
@@ -786,6 +910,7 @@ static void reply(attempt *a, int status, const nm_msg *msg, int err)
         return;
     }
     a->pub.rcode = (int16_t)msg->rcode;
+    if (a->pending.cookie) learn_cookie(s, msg);
     if (ex->flags & NM_Q_XFR) {
         int done;
         if (!current) return; /* an abandoned transfer: forgotten above */
@@ -819,8 +944,16 @@ static void reply(attempt *a, int status, const nm_msg *msg, int err)
         send_try(ex, s, a->pub.transport, 0);
         return;
     }
+    if (msg->rcode == NM_RCODE_BADCOOKIE && a->pending.cookie && !ex->badcookie_retried && current) {
+        /* RFC 7873 5.3: BADCOOKIE (with our client cookie: checked on
+         * arrival) brought a fresh server cookie; ask again, once */
+        ex->badcookie_retried = 1;
+        a->pub.outcome = NM_OUT_BADCOOKIE;
+        send_try(ex, s, a->pub.transport, a->pub.edns);
+        return;
+    }
     if (msg->rcode == NM_RCODE_SERVFAIL || msg->rcode == NM_RCODE_NOTIMP ||
-        msg->rcode == NM_RCODE_REFUSED) {
+        msg->rcode == NM_RCODE_REFUSED || msg->rcode == NM_RCODE_BADCOOKIE) {
         uint8_t *copy = malloc(msg->len);
         a->pub.outcome = NM_OUT_RCODE;
         for (int i = 0; i < ex->nservers; i++)
@@ -1317,6 +1450,7 @@ nm_resolver *nm_resolver_new(uv_loop_t *loop, const nm_resolver_options *o)
     r->handles = 1;
     r->hooks.owner = r;
     r->hooks.closed = on_handle_closed;
+    r->hooks.connected = on_connected;
     r->hooks.dropped = &r->stats.dropped;
     return r;
 }
@@ -1324,7 +1458,7 @@ nm_resolver *nm_resolver_new(uv_loop_t *loop, const nm_resolver_options *o)
 static void close_server(server *s)
 {
     close_server_transports(s);
-    free(s);
+    server_free(s);
 }
 
 int nm_resolver_set_servers(nm_resolver *r, const nm_addr *addrs, int n)
@@ -1367,6 +1501,94 @@ int nm_resolver_set_servers(nm_resolver *r, const nm_addr *addrs, int n)
     r->nservers = n;
     r->next_server = 0;
     return NM_OK;
+}
+
+int nm_resolver_set_tls(nm_resolver *r, const nm_tls_config *cfg, unsigned handshake_ms, char *err,
+                        size_t errlen)
+{
+    nm_tls_config c = *cfg;
+    nm_tls_ctx *made[2];
+    c.alpn = "dot";
+    if (!(made[0] = nm_tls_ctx_new(&c, err, errlen))) return NM_EVALUE;
+    c.alpn = "h2";
+    if (!(made[1] = nm_tls_ctx_new(&c, err, errlen))) {
+        nm_tls_ctx_free(made[0]);
+        return NM_EVALUE;
+    }
+    /* servers set before keep the contexts they hold */
+    for (int i = 0; i < 2; i++) {
+        nm_tls_ctx_free(r->tls_ctx[i]);
+        r->tls_ctx[i] = made[i];
+    }
+    r->handshake_ms = handshake_ms;
+    r->opportunistic = !cfg->strict;
+    return NM_OK;
+}
+
+void nm_resolver_set_clear_port(nm_resolver *r, uint16_t port)
+{
+    r->clear_port = port;
+}
+
+int nm_resolver_set_servers_ex(nm_resolver *r, const nm_server_spec *specs, int n)
+{
+    nm_addr addrs[NM_MAX_SERVERS_ASKED];
+    int encrypted = 0;
+    if (n < 0 || n > NM_MAX_SERVERS_ASKED) return NM_EVALUE;
+    memset(addrs, 0, sizeof addrs);
+    for (int i = 0; i < n; i++) {
+        addrs[i] = specs[i].addr;
+        if (specs[i].kind != NM_UDP && specs[i].kind != NM_TLS && specs[i].kind != NM_HTTPS) return NM_EVALUE;
+        if (specs[i].kind == NM_HTTPS && (!specs[i].path || specs[i].path[0] != '/' || !specs[i].authority))
+            return NM_EVALUE;
+        encrypted |= specs[i].kind != NM_UDP;
+    }
+    if (encrypted && !r->tls_ctx[0]) {
+        /* strict, the system's CAs */
+        nm_tls_config def = {1, NULL, NULL, NULL, 0, NULL};
+        char err[160];
+        if (nm_resolver_set_tls(r, &def, 0, err, sizeof err) != NM_OK) return NM_EVALUE;
+    }
+    int rc = nm_resolver_set_servers(r, addrs, n);
+    if (rc != NM_OK) return rc;
+    for (int i = 0; i < n; i++) {
+        server *s = r->servers[i];
+        const nm_server_spec *sp = &specs[i];
+        s->kind = sp->kind;
+        if (sp->kind == NM_UDP) continue;
+        s->sec.ctx = r->tls_ctx[sp->kind == NM_HTTPS];
+        nm_tls_ctx_ref(s->sec.ctx);
+        snprintf(s->sec.authname, sizeof s->sec.authname, "%s", sp->authname ? sp->authname : "");
+        snprintf(s->sec.authority, sizeof s->sec.authority, "%s", sp->authority ? sp->authority : "");
+        snprintf(s->sec.path, sizeof s->sec.path, "%s", sp->path ? sp->path : "");
+        s->sec.use_get = sp->use_get;
+        s->clear_addr = sp->addr;
+        uint16_t port = r->clear_port ? r->clear_port : 53;
+        if (s->clear_addr.u.sa.sa_family == AF_INET6) s->clear_addr.u.in6.sin6_port = htons(port);
+        else s->clear_addr.u.in4.sin_port = htons(port);
+        s->sec.handshake_ms = r->handshake_ms ? r->handshake_ms : 5000;
+    }
+    return NM_OK;
+}
+
+const nm_secure *nm_resolver_server_secure(const nm_resolver *r, int i)
+{
+    return i >= 0 && i < r->nservers ? &r->servers[i]->sec : NULL;
+}
+
+int nm_resolver_server_fell_back(const nm_resolver *r, int i)
+{
+    return i >= 0 && i < r->nservers && r->servers[i]->fell_back;
+}
+
+const nm_tls_info *nm_resolver_server_tls(const nm_resolver *r, int i)
+{
+    return i >= 0 && i < r->nservers && r->servers[i]->has_tls ? &r->servers[i]->tls : NULL;
+}
+
+int nm_resolver_server_kind(const nm_resolver *r, int i)
+{
+    return i >= 0 && i < r->nservers ? r->servers[i]->kind : -1;
 }
 
 int nm_resolver_nservers(const nm_resolver *r)

@@ -51,6 +51,11 @@ typedef struct nm_resolver_options {
     int udp_idle_ms;     /* a UDP socket idle this long is replaced by the next
                           * query (a closed resolver closes it); 0: sockets
                           * close whenever nothing is in flight */
+    /* DNS cookies (RFC 7873, RFC 9018) on UDP and TCP with EDNS: a client
+     * cookie per server from the CSPRNG, the server's cookie sent back,
+     * BADCOOKIE answered by one retry, a reply with another client cookie
+     * dropped as a spoof.  On by default; never on encrypted transports. */
+    uint8_t cookies;
 } nm_resolver_options;
 
 enum nm_query_flags {
@@ -77,7 +82,8 @@ typedef struct nm_query_options {
     X(TRUNCATED, "truncated") /* TC over UDP: asked again over TCP */ \
     X(NOEDNS, "noedns")       /* EDNS refused: asked again without it */ \
     X(NETERR, "error")        /* a socket error, see err */ \
-    X(LATE, "late")           /* answered after its time, and that answer settled the query */
+    X(LATE, "late")           /* answered after its time, and that answer settled the query */ \
+    X(BADCOOKIE, "badcookie") /* BADCOOKIE: asked again with the server's new cookie */
 
 #define NM_OUTCOME_ENUM(name, text) NM_OUT_##name,
 enum nm_outcome { NM_OUTCOME_LIST(NM_OUTCOME_ENUM) };
@@ -123,6 +129,40 @@ void nm_resolver_options_default(nm_resolver_options *o);
 nm_resolver *nm_resolver_new(uv_loop_t *loop, const nm_resolver_options *o);
 /* Replaces the server list (queries in flight keep the servers they had). */
 int nm_resolver_set_servers(nm_resolver *r, const nm_addr *servers, int n);
+/* Servers of any transport: NM_UDP (UDP, TCP on truncation), NM_TLS (DNS
+ * over TLS) or NM_HTTPS (DNS over HTTPS, with authority and path).  An
+ * encrypted server is only ever asked over its transport; its queries
+ * are padded to a multiple of 128 octets (RFC 7830, RFC 8467). */
+typedef struct nm_server_spec {
+    nm_addr addr;
+    int kind;
+    const char *authname;   /* the certificate's name; NULL: the address */
+    const char *authority;  /* https: host[:port] of the URL */
+    const char *path;       /* https: "/dns-query" */
+    int use_get;
+} nm_server_spec;
+int nm_resolver_set_servers_ex(nm_resolver *r, const nm_server_spec *specs, int n);
+/* Trust settings for encrypted servers set from now on (strict with the
+ * system's CAs until called); NM_EVALUE with a message in err when a CA
+ * file cannot be read or a pin is not a SHA-256 in base64.
+ * handshake_ms bounds each TLS handshake (0: 5 s). */
+struct nm_tls_config;
+int nm_resolver_set_tls(nm_resolver *r, const struct nm_tls_config *cfg, unsigned handshake_ms,
+                        char *err, size_t errlen);
+/* The port an opportunistic resolver falls back to in clear text when an
+ * encrypted server cannot be reached encrypted (53; for servers set from
+ * now on). */
+void nm_resolver_set_clear_port(nm_resolver *r, uint16_t port);
+/* The transport kind of server i, -1 past the end. */
+int nm_resolver_server_kind(const nm_resolver *r, int i);
+/* What the handshake of its latest encrypted connection found (NULL
+ * before any, or for a plain server). */
+struct nm_tls_info;
+const struct nm_tls_info *nm_resolver_server_tls(const nm_resolver *r, int i);
+/* Whether an opportunistic query fell back to clear text with it. */
+int nm_resolver_server_fell_back(const nm_resolver *r, int i);
+/* Its TLS settings (authname, authority, path), NULL past the end. */
+const nm_secure *nm_resolver_server_secure(const nm_resolver *r, int i);
 int nm_resolver_nservers(const nm_resolver *r);
 const nm_addr *nm_resolver_server(const nm_resolver *r, int i);
 /* Cancels every query (callbacks run with NM_ECANCELLED), closes every

@@ -8,7 +8,10 @@
 int nm_frame_feed(nm_frame_reader *fr, const uint8_t *data, size_t n, nm_frame_cb cb, void *arg)
 {
     size_t at = 0;
-    uint8_t *acc = realloc(fr->acc, fr->len + n);
+    uint8_t *acc;
+    /* nothing read: realloc(p, 0) would free the buffer and return NULL */
+    if (n == 0) return NM_OK;
+    acc = realloc(fr->acc, fr->len + n);
     if (!acc) return NM_ENOMEM;
     fr->acc = acc;
     memcpy(fr->acc + fr->len, data, n);

@@ -4,6 +4,11 @@
 
 #include "transport.h"
 
+#include <stdio.h>
+
+#include "doh.h"
+#include "tls.h"
+
 #define NM_TRANSPORT_ENTRY(kind, name, ops) &ops,
 static const nm_transport_ops *const registry[NM_NTRANSPORTS] = {
     NM_TRANSPORT_LIST(NM_TRANSPORT_ENTRY)
@@ -61,4 +66,17 @@ void nm_rxbuf_get(nm_rxbuf *rx, uv_buf_t *buf)
     /* no memory: libuv reports UV_ENOBUFS and tries again later */
     buf->base = rx->data;
     buf->len = rx->data ? rx->len : 0;
+}
+
+const char *nm_transport_strerror(int err, char *buf, size_t cap)
+{
+    if (err <= NM_ERR_HTTP(100) && err >= NM_ERR_HTTP(599))
+        snprintf(buf, cap, "HTTP status %d", -(err - NM_ERR_HTTP(0)));
+    else if (err <= NM_ERR_DOH(-1) && err >= NM_ERR_DOH(-99))
+        snprintf(buf, cap, "%s", nm_doh_strstatus(err - NM_ERR_DOH(0)));
+    else if (err <= NM_ERR_TLS(-1) && err >= NM_ERR_TLS(-99))
+        snprintf(buf, cap, "%s", nm_tls_strstatus(err - NM_ERR_TLS(0)));
+    else
+        snprintf(buf, cap, "%s", uv_strerror(err));
+    return buf;
 }

@@ -35,7 +35,9 @@ typedef struct nm_pending nm_pending;
  * transport is one file defining its nm_transport_ops and one line here. */
 #define NM_TRANSPORT_LIST(X) \
     X(NM_UDP, "udp", nm_udp_ops) \
-    X(NM_TCP, "tcp", nm_tcp_ops)
+    X(NM_TCP, "tcp", nm_tcp_ops) \
+    X(NM_TLS, "tls", nm_dot_ops) \
+    X(NM_HTTPS, "https", nm_https_ops)
 
 #define NM_TRANSPORT_KIND(kind, name, ops) kind,
 enum nm_transport_kind { NM_TRANSPORT_LIST(NM_TRANSPORT_KIND) NM_NTRANSPORTS };
@@ -67,6 +69,9 @@ struct nm_pending {
     const uint8_t *sent;
     size_t sentlen;
     const nm_addr *to;
+    /* The client cookie sent (RFC 7873, 8 octets), or NULL: a reply with
+     * a COOKIE option that does not start with it is dropped as a spoof. */
+    const uint8_t *cookie;
     nm_reply_cb cb;
     void *owner;
     /* Replies dropped as not answering this query: its id with a wrong
@@ -84,7 +89,7 @@ struct nm_pending {
 
 /* Why transports drop datagrams, counted on the transport. */
 typedef struct nm_drop_stats {
-    uint32_t unknown_id, bad_source, malformed, wrong_question, not_response;
+    uint32_t unknown_id, bad_source, malformed, wrong_question, not_response, bad_cookie;
 } nm_drop_stats;
 
 /* Hooks into the owner (the resolver). */
@@ -121,6 +126,30 @@ void nm_rxbuf_free(nm_rxbuf *rx);
 
 /* ---- the interface every transport gives the resolver */
 
+struct nm_tls_ctx;
+
+/* An encrypted transport's server (DNS over TLS, DNS over HTTPS). */
+typedef struct nm_secure {
+    struct nm_tls_ctx *ctx;  /* trust settings (tls.h); the holder keeps a reference */
+    char authname[256];      /* the name the certificate must carry; "": the address */
+    char authority[300];     /* DoH: the URL's host[:port], sent as :authority */
+    char path[300];          /* DoH: the URL's path, "/dns-query" */
+    int use_get;             /* DoH: GET with ?dns= rather than POST */
+    unsigned handshake_ms;   /* a bound on the TLS handshake */
+} nm_secure;
+
+/* Errors of the encrypted transports, in the err of a failed query beside
+ * libuv's (which are above -4096): a TLS status (tls.h), a DoH status
+ * (doh.h), an HTTP status.  nm_transport_strerror names any of them. */
+#define NM_ERR_TLS(status) (-7000 + (status))
+#define NM_ERR_DOH(status) (-7100 + (status))
+#define NM_ERR_HTTP(code) (-8000 - (code))
+const char *nm_transport_strerror(int err, char *buf, size_t cap);
+/* The TLS stream under a tls or https transport (NULL for another kind). */
+struct nm_tls;
+struct nm_tls *nm_dot_tls(nm_transport *t);
+struct nm_tls *nm_https_tls(nm_transport *t);
+
 /* What opening a transport needs; each kind takes what concerns it. */
 typedef struct nm_transport_config {
     uv_loop_t *loop;
@@ -138,6 +167,7 @@ typedef struct nm_transport_config {
      * query's callback.  Without it each query is sent at once. */
     int batch;
     int idle_ms;             /* a stream closes after this long with nothing to do */
+    const nm_secure *secure; /* tls and https: the server's settings (copied) */
 } nm_transport_config;
 
 struct nm_transport_ops {

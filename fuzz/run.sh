@@ -32,8 +32,9 @@ fi
 
 CFLAGS="-std=c99 -D_GNU_SOURCE -g -O1 -fno-omit-frame-pointer \
  -fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=all \
- -Wall -Wextra -Werror -Icsrc -Ifuzz $(pkg-config --cflags libuv 2>/dev/null)"
-LIBS="$(pkg-config --libs libuv 2>/dev/null || echo -luv)"
+ -Wall -Wextra -Werror -Icsrc -Ifuzz $(pkg-config --cflags libuv libssl libnghttp2 2>/dev/null)"
+LIBS="$(pkg-config --libs libuv 2>/dev/null || echo -luv) \
+ $(pkg-config --libs libssl libcrypto libnghttp2 2>/dev/null || echo -lssl -lcrypto -lnghttp2)"
 
 # The core, once: every csrc/*.c that is not a Lua binding file.
 objs=

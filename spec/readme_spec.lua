@@ -36,7 +36,11 @@ describe("the README", function()
     it(("snippet %d runs and prints what it says (%s)"):format(i, first), function()
       -- the snippet that reads a script's arg gets 127.0.0.1
       -- the README names the test server's default port
-      local script = env.write((code:gsub("53535", tostring(env.port))))
+      -- and the encrypted listeners (53800 + k) and the test CA
+      code = code:gsub("53535", tostring(env.port)):gsub("538(0%d)", function(k)
+        return tostring(env.tls_base + tonumber(k))
+      end):gsub("build/testenv/certs/", env.certs .. "/")
+      local script = env.write(code)
       local status, stdout, stderr = env.run(("%s %q 127.0.0.1 </dev/null"):format(
         env.lua_command(conf, hostsFile), script))
       os.remove(script)

@@ -90,6 +90,61 @@ local function serverList(servers, level)
   return out
 end
 
+-- A DoH URL's host name gets its address from the hosts file (never from
+-- DNS: that would ask the DoH server itself, or ask in clear): the URL
+-- gains it as its bootstrap address, "https://dns.example/dns-query#192.0.2.1".
+local function bootstrap(servers, hostsFile, level)
+  local hosts
+  for i, s in ipairs(servers) do
+    if type(s) == "string" and s:sub(1, 8):lower() == "https://" and not s:find("#", 1, true) then
+      local host = s:match("^https://([^/:%[%]]+)")
+      if host and not host:match("^[%d.]+$") then
+        hosts = hosts or core.hosts(hostsFile)
+        local addr = hosts:addresses(host, 4)[1] or hosts:addresses(host, 6)[1]
+        if not addr then
+          error(format("bad argument 'servers' to 'Resolver' (server %d: '%s': the host %s is not in %s;"
+            .. " add #ADDRESS, a bootstrap address)", i, s, host, hostsFile), level + 1)
+        end
+        servers[i] = s .. "#" .. addr
+      end
+    end
+  end
+  return servers
+end
+
+-- The trust settings of tls:// and https:// servers, for the core.
+local function tlsSettings(o, level)
+  if o.tls ~= nil and o.tls ~= "strict" and o.tls ~= "opportunistic" then
+    error(format("bad argument 'tls' to 'Resolver' ('strict' or 'opportunistic' expected, got %s)",
+      tostring(o.tls)), level + 1)
+  end
+  for _, k in ipairs{ "caFile", "caPath" } do
+    if o[k] ~= nil and (type(o[k]) ~= "string" or o[k]:find("\0", 1, true)) then
+      error(format("bad argument '%s' to 'Resolver' (a path expected, got %s)", k, type(o[k])), level + 1)
+    end
+  end
+  if o.pins ~= nil then
+    if type(o.pins) ~= "table" then
+      error("bad argument 'pins' to 'Resolver' (a list of base64 SHA-256 digests expected, got "
+        .. type(o.pins) .. ")", level + 1)
+    end
+    for i, p in ipairs(o.pins) do
+      if type(p) ~= "string" then
+        error(format("bad argument 'pins' to 'Resolver' (pin %d: a string expected, got %s)", i, type(p)),
+          level + 1)
+      end
+    end
+  end
+  if o.handshakeTimeout ~= nil and (type(o.handshakeTimeout) ~= "number" or o.handshakeTimeout <= 0) then
+    error("bad argument 'handshakeTimeout' to 'Resolver' (seconds expected)", level + 1)
+  end
+  if o.clearPort ~= nil and (math.type(o.clearPort) ~= "integer" or o.clearPort < 1 or o.clearPort > 65535) then
+    error("bad argument 'clearPort' to 'Resolver' (a port in 1..65535 expected)", level + 1)
+  end
+  return { strict = o.tls ~= "opportunistic", caFile = o.caFile, caPath = o.caPath, pins = o.pins,
+    handshakeTimeout = o.handshakeTimeout, clearPort = o.clearPort }
+end
+
 -- resolv.conf's servers; a missing or empty file means 127.0.0.1:53, as
 -- Twisted has it.
 local function confServers(info)
@@ -115,7 +170,7 @@ function Resolver:_maybeParseConfig()
   local info = self._conf:info()
   self._confInfo = info
   if not self.servers then
-    self._core:set_servers(confServers(info))
+    self._core:set_servers(confServers(info), self._setOptions)
   end
 end
 
@@ -129,6 +184,9 @@ end
 local resolverOptions = {
   resolv = true, servers = true, timeout = true, rotate = true, tcp = true, edns = true,
   dns0x20 = true, maxInflight = true, udpMaxQueries = true, udpIdle = true,
+  -- encrypted servers (tls://, https://)
+  tls = true, caFile = true, caPath = true, pins = true, dohGet = true, handshakeTimeout = true,
+  clearPort = true, cookies = true,
 }
 
 local checkOptions = common.checkOptions
@@ -157,7 +215,8 @@ end
 -- `level`: the user's frame above the caller, as error() counts.
 function newResolver(o, level)
   local self = setmetatable({}, Resolver)
-  self.servers = o.servers and serverList(o.servers, level + 1) or nil
+  self.servers = o.servers and bootstrap(serverList(o.servers, level + 1), o._hosts or M.defaultHosts,
+    level + 1) or nil
   -- Twisted refuses a Resolver without servers or resolv.conf; here the
   -- default resolv.conf is read then
   self.resolv = o.resolv or (not self.servers and M.defaultResolvConf) or nil
@@ -187,6 +246,7 @@ function newResolver(o, level)
     tcp = o.tcp or (conf and conf.usevc) or false,
     edns = o.edns,
     dns0x20 = o.dns0x20 or false,
+    cookies = o.cookies,
     maxInflight = o.maxInflight,
     udpMaxQueries = o.udpMaxQueries,
     udpIdle = o.udpIdle,
@@ -197,7 +257,21 @@ function newResolver(o, level)
     error(format("bad argument #1 to 'Resolver' (%s)", why), level + 1)
   end
   self._core = core_or_err
-  local ok, err = pcall(self._core.set_servers, self._core, self.servers or confServers(conf))
+  local tls = tlsSettings(o, level + 1)
+  -- without TLS options the core makes its defaults (strict, the system's
+  -- CAs) when a tls:// or https:// server first needs them
+  local tlsOk, tlsErr = true, nil
+  if o.tls ~= nil or o.caFile ~= nil or o.caPath ~= nil or o.pins ~= nil or o.handshakeTimeout ~= nil
+    or o.clearPort ~= nil then
+    tlsOk, tlsErr = pcall(self._core.set_tls, self._core, tls)
+  end
+  if not tlsOk then
+    self._core:close()
+    error(format("bad argument #1 to 'Resolver' (%s)", tostring(tlsErr):gsub("^[^:]*:%d+: ", "")), level + 1)
+  end
+  self._setOptions = { get = o.dohGet and true or false }
+  local ok, err = pcall(self._core.set_servers, self._core, self.servers or confServers(conf),
+    self._setOptions)
   if not ok then
     self._core:close()
     error(format("bad argument 'servers' to 'Resolver' (%s)", tostring(err):gsub("^[^:]*:%d+: ", "")),
@@ -205,6 +279,17 @@ function newResolver(o, level)
   end
   self._checked = reactor.seconds()
   return self
+end
+
+--- What the encrypted servers' connections found, one entry per server
+-- in the order of getServers: `false` for a plain server, `{}` before its
+-- first connection, else `{verified = bool, check = "certificate expired"
+-- (when a check failed: opportunistic mode went on anyway), version =
+-- "TLSv1.3", cipher = ..., alpn = "h2", resumed = bool}`, with `clear =
+-- true` once an opportunistic lookup fell back to clear text with it.
+-- @treturn table
+function Resolver:getServerSecurity()
+  return self._core:security()
 end
 
 --- The servers this resolver asks, as `"addr:port"` strings.
@@ -365,7 +450,11 @@ M.ResolverClass = Resolver
 -- createResolver: `createResolver{servers = ..., resolvconf = path,
 -- hosts = path}` or `createResolver(servers, resolvconf, hosts)`.
 -- @treturn names.resolve.ResolverChain
-local createOptions = { servers = true, resolvconf = true, hosts = true, timeout = true }
+local createOptions = {
+  servers = true, resolvconf = true, hosts = true, timeout = true,
+  tls = true, caFile = true, caPath = true, pins = true, dohGet = true, handshakeTimeout = true,
+  clearPort = true, cookies = true,
+}
 
 function M.createResolver(servers, resolvconf, hosts)
   local o
@@ -386,6 +475,10 @@ function M.createResolver(servers, resolvconf, hosts)
     resolv = o.resolvconf or M.defaultResolvConf,
     servers = o.servers,
     timeout = o.timeout,
+    tls = o.tls, caFile = o.caFile, caPath = o.caPath, pins = o.pins, dohGet = o.dohGet,
+    handshakeTimeout = o.handshakeTimeout, clearPort = o.clearPort,
+    cookies = o.cookies,
+    _hosts = o.hosts,
   }, 2)
   local hostResolver = hostsModule.Resolver(o.hosts or M.defaultHosts)
   local cacheResolver = cacheModule.CacheResolver()

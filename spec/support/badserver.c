@@ -53,6 +53,19 @@
  *  21  53621  tc_cut              UDP: the answer with TC=1 cut right after
  *                                 the question, its counts kept; TCP: the
  *                                 answer
+ *  22  53622  cookie_echo         TXT: the hex of the COOKIE option the query
+ *                                 carried ("none" without one); the reply's
+ *                                 OPT carries the client cookie and the
+ *                                 server cookie "SERVER01" (RFC 7873)
+ *  23  53623  badcookie           BADCOOKIE (rcode 23) with the client cookie
+ *                                 and server cookie "SERVER01", unless the
+ *                                 query sent that server cookie: then an
+ *                                 answer (with the cookie again)
+ *  24  53624  wrong_cookie        at once a decoy (A 203.0.113.<k+1>) whose
+ *                                 COOKIE carries another client cookie, the
+ *                                 right reply (the right cookie) 50 ms later
+ *  25  53625  badcookie_always    BADCOOKIE every time, with a fresh server
+ *                                 cookie
  *
  * Statistics: on every port, a TXT query for "stats." (any case) is answered
  * at once and normally (never delayed, truncated or mangled; over TCP too,
@@ -88,7 +101,8 @@ enum behaviour {
     B_OK, B_SILENT, B_WRONGID, B_TC, B_SERVFAIL, B_REFUSED, B_NOTIMP,
     B_FORMERR_ON_EDNS, B_GARBAGE, B_OTHERQUESTION, B_SLOW, B_OTHERPORT,
     B_NOQR, B_TCP_TRICKLE, B_TCP_REORDER, B_TCP_CLOSE, B_ECHO_CASE,
-    B_LOWERCASE_QUESTION, B_TCP_ONCE, B_FORMERR_NOQ, B_OPCODE_DECOY, B_TC_CUT, B_COUNT
+    B_LOWERCASE_QUESTION, B_TCP_ONCE, B_FORMERR_NOQ, B_OPCODE_DECOY, B_TC_CUT,
+    B_COOKIE_ECHO, B_BADCOOKIE, B_WRONG_COOKIE, B_BADCOOKIE_ALWAYS, B_COUNT
 };
 
 static const struct {
@@ -117,6 +131,10 @@ static const struct {
     { "formerr_noq", "a bare FORMERR header (no question) if the query has OPT, else an answer" },
     { "opcode_decoy", "a decoy with opcode UPDATE at once, the reply 50 ms later" },
     { "tc_cut", "UDP: the answer with TC=1 cut after the question; TCP: the answer" },
+    { "cookie_echo", "TXT: the COOKIE option received, in hex; replies with server cookie SERVER01" },
+    { "badcookie", "BADCOOKIE until the query sends server cookie SERVER01" },
+    { "wrong_cookie", "a decoy with another client cookie at once, the reply 50 ms later" },
+    { "badcookie_always", "BADCOOKIE every time" },
 };
 
 #define DEFAULT_BASE      53600
@@ -188,6 +206,8 @@ struct query {
     unsigned qtype;
     unsigned qclass;
     int has_opt;
+    const unsigned char *cookie; /* the COOKIE option's data in the OPT, or NULL */
+    size_t cookie_len;
 };
 
 struct reply_opts {
@@ -200,6 +220,10 @@ struct reply_opts {
     const unsigned char *qname; /* the question name to send, NULL: as received */
     size_t qname_len;
     const char *txt;            /* TXT data instead of the behaviour's name */
+    /* with opt: a COOKIE option (client cookie then server cookie) */
+    const unsigned char *cookie;
+    size_t cookie_len;
+    unsigned ext_rcode;         /* the upper 8 bits of a 12-bit rcode */
 };
 
 static volatile sig_atomic_t stopping;
@@ -339,9 +363,21 @@ static int parse_query(const unsigned char *m, size_t len, struct query *q)
         o += 10;
         if (o + rdlen > len)
             break;
-        o += rdlen;
-        if (type == T_OPT && i >= an + ns)
+        if (type == T_OPT && i >= an + ns) {
+            size_t p = o, end = o + rdlen;
             q->has_opt = 1;
+            while (p + 4 <= end) {
+                unsigned code = get16(m + p), olen = get16(m + p + 2);
+                if (p + 4 + olen > end)
+                    break;
+                if (code == 10) {
+                    q->cookie = m + p + 4;
+                    q->cookie_len = olen;
+                }
+                p += 4 + olen;
+            }
+        }
+        o += rdlen;
     }
     return 0;
 }
@@ -440,8 +476,16 @@ static size_t build_reply(const struct query *q, int beh, const struct reply_opt
         put16(out + o + 1, T_OPT);
         put16(out + o + 3, 1232);   /* our UDP payload size */
         memset(out + o + 5, 0, 4);  /* extended rcode, version 0, flags */
+        out[o + 5] = (unsigned char)ro->ext_rcode;
         put16(out + o + 9, 0);
         o += 11;
+        if (ro->cookie) {
+            put16(out + o - 2, (unsigned)(4 + ro->cookie_len));
+            put16(out + o, 10);
+            put16(out + o + 2, (unsigned)ro->cookie_len);
+            memcpy(out + o + 4, ro->cookie, ro->cookie_len);
+            o += 4 + ro->cookie_len;
+        }
         put16(out + 10, 1);
     } else {
         put16(out + 10, 0);
@@ -744,6 +788,54 @@ static void handle_message(int beh, const unsigned char *msg, size_t len, const 
         send_now(d, out, n);
         out[2] = (unsigned char)(out[2] & ~0x78);
         send_later(d, WRONGID_DELAY_MS, out, n);
+        return;
+    }
+    if (beh >= B_COOKIE_ECHO && beh <= B_BADCOOKIE_ALWAYS) {
+        static const unsigned char server_cookie[8] = { 'S', 'E', 'R', 'V', 'E', 'R', '0', '1' };
+        unsigned char cookie[40], hex[81];
+        size_t i;
+        int client = q.cookie && q.cookie_len >= 8 && q.cookie_len <= 40;
+        ro.opt = 1;
+        if (client) {
+            memcpy(cookie, q.cookie, 8);
+            memcpy(cookie + 8, server_cookie, 8);
+            ro.cookie = cookie;
+            ro.cookie_len = 16;
+        }
+        if (beh == B_COOKIE_ECHO) {
+            if (q.cookie && q.cookie_len <= 40) {
+                for (i = 0; i < q.cookie_len; i++)
+                    snprintf((char *)hex + 2 * i, 3, "%02x", q.cookie[i]);
+                hex[2 * q.cookie_len] = 0;
+            } else {
+                snprintf((char *)hex, sizeof hex, "none");
+            }
+            ro.txt = (const char *)hex;
+        } else if (beh == B_BADCOOKIE_ALWAYS ||
+                   (beh == B_BADCOOKIE && !(q.cookie_len == 16 && client &&
+                                            memcmp(q.cookie + 8, server_cookie, 8) == 0))) {
+            if (beh == B_BADCOOKIE_ALWAYS && client)
+                for (i = 8; i < 16; i++) cookie[i] = (unsigned char)rnd();
+            ro.answer = 0;
+            ro.rcode = 23 & 0xF;  /* BADCOOKIE: 23 = 1 << 4 | 7 */
+            ro.ext_rcode = 23 >> 4;
+        } else if (beh == B_WRONG_COOKIE) {
+            struct reply_opts decoy = ro;
+            unsigned char other[16];
+            memcpy(other, cookie, 16);
+            other[0] ^= 0xFF;
+            decoy.decoy = 1;
+            decoy.cookie = other;
+            decoy.cookie_len = 16;
+            n = build_reply(&q, beh, &decoy, out);
+            put16(out, q.id); /* the right id: only the cookie is wrong */
+            send_now(d, out, n);
+            n = build_reply(&q, beh, &ro, out);
+            send_later(d, WRONGID_DELAY_MS, out, n);
+            return;
+        }
+        n = build_reply(&q, beh, &ro, out);
+        send_now(d, out, n);
         return;
     }
     if (beh == B_TC_CUT && !tcp) {

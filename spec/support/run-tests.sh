@@ -19,8 +19,9 @@
 #      failed
 #
 # Exported to every stage: NAMES_TEST_PORT (53535), NAMES_TEST_BAD_BASE
-# (53600), NAMES_TEST_ROOT (the checkout), NAMES_TEST_IPV6 (1 when ::1 exists;
-# set it to 0 to test IPv4 only).
+# (53600), NAMES_TEST_TLS_BASE (53800), NAMES_TEST_CERTS (the test CA's
+# directory), NAMES_TEST_ROOT (the checkout), NAMES_TEST_IPV6 (1 when ::1
+# exists; set it to 0 to test IPv4 only).
 # NAMES_TEST_SERVERS=0 skips starting and stopping the servers (they are
 # already up); NAMES_TEST_ONLY=ctest,busted,stages picks stages.
 #
@@ -36,6 +37,8 @@ cd "$root" || exit 1
 
 NAMES_TEST_PORT=${NAMES_TEST_PORT:-53535}
 NAMES_TEST_BAD_BASE=${NAMES_TEST_BAD_BASE:-53600}
+NAMES_TEST_TLS_BASE=${NAMES_TEST_TLS_BASE:-53800}
+NAMES_TEST_CERTS=$root/build/testenv/certs
 NAMES_TEST_ROOT=$root
 if [ "${NAMES_TEST_IPV6:-}" = 0 ]; then
     NAMES_TEST_IPV6=0
@@ -44,7 +47,7 @@ elif grep -qi '^00000000000000000000000000000001 ' /proc/net/if_inet6 2>/dev/nul
 else
     NAMES_TEST_IPV6=0
 fi
-export NAMES_TEST_PORT NAMES_TEST_BAD_BASE NAMES_TEST_ROOT NAMES_TEST_IPV6
+export NAMES_TEST_PORT NAMES_TEST_BAD_BASE NAMES_TEST_TLS_BASE NAMES_TEST_CERTS NAMES_TEST_ROOT NAMES_TEST_IPV6
 
 LUA=${NAMES_TEST_LUA:-lua5.4}
 BUSTED=${NAMES_TEST_BUSTED:-/usr/bin/busted}

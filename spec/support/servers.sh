@@ -4,6 +4,20 @@
 #              127.0.0.1 and ::1, port NAMES_TEST_PORT (default 53535), UDP+TCP
 #   badserver  the misbehaving servers of spec/support/badserver.c, ports
 #              NAMES_TEST_BAD_BASE+k (default 53600+k), UDP+TCP
+#   encrypted  listeners of the same named on ports NAMES_TEST_TLS_BASE+k
+#              (default 53800+k), 127.0.0.1 (and ::1 for k 0 and 1), with
+#              certificates made by spec/support/certs.sh in build/testenv/certs:
+#                k 0  DNS over TLS, a valid chain for dns.example.test
+#                k 1  DNS over HTTPS (HTTP/2), the same chain, path /dns-query
+#                k 2  DNS over TLS, an expired certificate
+#                k 3  DNS over TLS, a certificate for another name
+#                k 4  DNS over TLS, a self-signed certificate
+#                k 5  openssl s_server speaking only TLS 1.1 (a TLS alert
+#                     to any client of ours), 127.0.0.1 only
+#              and k 6-10: spec/support/tlsbad.c (a DoT server that closes
+#              mid-message, an HTTP/2 one answering 500, one sending a
+#              truncated frame, a DoT one telling each query's length, a DoT
+#              one answering each burst last first), 127.0.0.1 only
 #
 #   sh spec/support/servers.sh start|stop|restart|status
 #
@@ -25,11 +39,15 @@ here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/../.." && pwd)
 PORT=${NAMES_TEST_PORT:-53535}
 BAD_BASE=${NAMES_TEST_BAD_BASE:-53600}
-BAD_COUNT=22
-TESTENV=$root/build/testenv
+BAD_COUNT=26
+TLS_BASE=${NAMES_TEST_TLS_BASE:-53800}
+# NAMES_TESTENV: another state directory (the benchmarks run their own set)
+TESTENV=${NAMES_TESTENV:-$root/build/testenv}
 STATE=$TESTENV/named
 BADDIR=$TESTENV/badserver
 BADSERVER=${NAMES_BADSERVER:-$root/build/support/badserver}
+CERTS=$TESTENV/certs
+ALERTDIR=$TESTENV/tlsalert
 ZONES="example.test other.test 2.0.192.in-addr.arpa 8.b.d.0.1.0.0.2.ip6.arpa axfr.test"
 
 say() { echo "servers: $*"; }
@@ -140,6 +158,8 @@ build_badserver() {
 
 stop_all() {
     rc=0
+    stop_pidfile tls-alert "$ALERTDIR/s_server.pid" s_server || rc=1
+    stop_pidfile tlsbad "$ALERTDIR/tlsbad.pid" tlsbad || rc=1
     stop_pidfile badserver "$BADDIR/badserver.pid" badserver || rc=1
     stop_pidfile named "$STATE/named.pid" "$STATE/named.conf" || rc=1
     return $rc
@@ -162,6 +182,7 @@ start_named() {
         # no ::1 on this machine: drop the IPv6 source addresses too
         sed -i '/\/\/ ipv6$/d' "$STATE/named.conf"
     fi
+    write_tls_conf
     out=$("$CHECKCONF" "$STATE/named.conf" 2>&1) || { echo "$out" >&2; die "named-checkconf rejected $STATE/named.conf"; }
 
     for z in $ZONES; do
@@ -219,6 +240,90 @@ start_named() {
     else
         say "named (pid $pid) answers on 127.0.0.1 port $PORT (this machine has no ::1)"
     fi
+    i=0
+    until tls_answers "$TLS_BASE"; do
+        i=$((i + 1))
+        if [ $i -ge 20 ]; then
+            log_tail "$STATE/named.log"
+            stop_all
+            die "named (pid $pid) does not answer DNS over TLS on port $TLS_BASE"
+        fi
+        sleep 0.25
+    done
+    say "named (pid $pid) serves DNS over TLS and HTTPS on ports $TLS_BASE-$((TLS_BASE + 4))"
+}
+
+# write_tls_conf: the tls/http blocks and listen-on lines named.conf includes
+write_tls_conf() {
+    sh "$here/certs.sh" "$CERTS" || die "cannot make the test certificates in $CERTS"
+    {
+        for c in good expired wrongname selfsigned; do
+            printf 'tls %s { cert-file "%s/%s.chain.pem"; key-file "%s/%s.key"; };\n' \
+                "$c" "$CERTS" "$c" "$CERTS" "$c"
+        done
+        # BIND's default of 100 streams at once per connection: the pipelining
+        # tests keep 1,000 queries in flight, so the client must queue the rest
+        printf 'http doh { endpoints { "/dns-query"; }; streams-per-connection 100; };\n'
+    } >"$STATE/tls.conf"
+    {
+        printf 'listen-on port %s tls good { 127.0.0.1; };\n' "$TLS_BASE"
+        printf 'listen-on port %s tls good http doh { 127.0.0.1; };\n' $((TLS_BASE + 1))
+        printf 'listen-on port %s tls expired { 127.0.0.1; };\n' $((TLS_BASE + 2))
+        printf 'listen-on port %s tls wrongname { 127.0.0.1; };\n' $((TLS_BASE + 3))
+        printf 'listen-on port %s tls selfsigned { 127.0.0.1; };\n' $((TLS_BASE + 4))
+        if have_ipv6; then
+            printf 'listen-on-v6 port %s tls good { ::1; };\n' "$TLS_BASE"
+            printf 'listen-on-v6 port %s tls good http doh { ::1; };\n' $((TLS_BASE + 1))
+        fi
+    } >"$STATE/tls-listen.conf"
+}
+
+# tls_answers PORT: named answers DNS over TLS there (kdig when installed)
+tls_answers() {
+    KDIG=$(find_tool kdig) || return 0
+    "$KDIG" @127.0.0.1 -p "$1" +tls +time=2 +retry=0 example.test SOA 2>/dev/null | grep -q 'status: NOERROR'
+}
+
+# start_tls_alert: openssl s_server limited to TLS 1.1, which our clients
+# (TLS 1.2 at least) cannot speak: it answers their hello with an alert
+start_tls_alert() {
+    OPENSSL=$(find_tool openssl) || die "openssl not found"
+    mkdir -p "$ALERTDIR" || die "cannot create $ALERTDIR"
+    port=$((TLS_BASE + 5))
+    "$OPENSSL" s_server -accept "127.0.0.1:$port" -cert "$CERTS/good.pem" -key "$CERTS/good.key" \
+        -tls1_1 -cipher 'DEFAULT:@SECLEVEL=0' -quiet -naccept 100000 \
+        </dev/null >"$ALERTDIR/s_server.log" 2>&1 &
+    pid=$!
+    echo "$pid" >"$ALERTDIR/s_server.pid"
+    i=0
+    until grep -q ":$(printf '%04X' "$port") 00000000:0000 0A" /proc/net/tcp 2>/dev/null; do
+        alive "$pid" || { log_tail "$ALERTDIR/s_server.log"; stop_all; die "openssl s_server exited"; }
+        i=$((i + 1))
+        [ $i -lt 40 ] || { stop_all; die "openssl s_server does not listen on port $port"; }
+        sleep 0.25
+    done
+    say "tls alert server (pid $pid) listens on 127.0.0.1 port $port"
+
+    TLSBAD=$root/build/support/tlsbad
+    if ! [ -x "$TLSBAD" ] || [ "$here/tlsbad.c" -nt "$TLSBAD" ]; then
+        mkdir -p "$(dirname "$TLSBAD")"
+        say "building $TLSBAD"
+        ${CC:-cc} -std=c99 -D_GNU_SOURCE -O2 -g -Wall -Wextra -Werror -o "$TLSBAD" "$here/tlsbad.c" \
+            -lssl -lcrypto || { stop_all; die "cannot build $TLSBAD"; }
+    fi
+    "$TLSBAD" --base "$TLS_BASE" --cert "$CERTS/good.chain.pem" --key "$CERTS/good.key" \
+        </dev/null >"$ALERTDIR/tlsbad.log" 2>&1 &
+    pid=$!
+    echo "$pid" >"$ALERTDIR/tlsbad.pid"
+    port=$((TLS_BASE + 10))
+    i=0
+    until grep -q ":$(printf '%04X' "$port") 00000000:0000 0A" /proc/net/tcp 2>/dev/null; do
+        alive "$pid" || { log_tail "$ALERTDIR/tlsbad.log"; stop_all; die "tlsbad exited"; }
+        i=$((i + 1))
+        [ $i -lt 40 ] || { stop_all; die "tlsbad does not listen on port $port"; }
+        sleep 0.25
+    done
+    say "tlsbad (pid $pid) listens on 127.0.0.1 ports $((TLS_BASE + 6))-$port"
 }
 
 start_badserver() {
@@ -266,6 +371,8 @@ write_env() {
 # written by spec/support/servers.sh start; source it: . build/testenv/env.sh
 NAMES_TEST_PORT=$PORT; export NAMES_TEST_PORT
 NAMES_TEST_BAD_BASE=$BAD_BASE; export NAMES_TEST_BAD_BASE
+NAMES_TEST_TLS_BASE=$TLS_BASE; export NAMES_TEST_TLS_BASE
+NAMES_TEST_CERTS=$CERTS; export NAMES_TEST_CERTS
 NAMES_TEST_ROOT=$root; export NAMES_TEST_ROOT
 NAMES_TEST_IPV6=$v6; export NAMES_TEST_IPV6
 EOF
@@ -293,6 +400,8 @@ status() {
 }
 
 is_port "$PORT" || die "NAMES_TEST_PORT=$PORT is not a port number between 1024 and 65535"
+is_port "$TLS_BASE" && is_port $((TLS_BASE + 19)) ||
+    die "NAMES_TEST_TLS_BASE=$TLS_BASE: ports BASE..BASE+19 must lie within 1024-65535"
 is_port "$BAD_BASE" && is_port $((BAD_BASE + BAD_COUNT - 1)) ||
     die "NAMES_TEST_BAD_BASE=$BAD_BASE: ports BASE..BASE+$((BAD_COUNT - 1)) must lie within 1024-65535"
 if [ "$PORT" -ge "$BAD_BASE" ] && [ "$PORT" -lt $((BAD_BASE + BAD_COUNT)) ]; then
@@ -306,6 +415,7 @@ start)
     stop_all || die "servers from an earlier start would not stop"
     start_named
     start_badserver
+    start_tls_alert
     write_env
     ;;
 stop)

@@ -48,6 +48,16 @@ M.root = checkout_root()
 M.port = tonumber(os.getenv("NAMES_TEST_PORT") or "") or 53535
 M.bad_base = tonumber(os.getenv("NAMES_TEST_BAD_BASE") or "") or 53600
 M.ipv6 = has_ipv6()
+-- The encrypted listeners (servers.sh): NAMES_TEST_TLS_BASE + k, and the
+-- test CA and its certificates (NAMES_TEST_CERTS).
+M.tls_base = tonumber(os.getenv("NAMES_TEST_TLS_BASE") or "") or 53800
+M.certs = os.getenv("NAMES_TEST_CERTS") or (M.root .. "/build/testenv/certs")
+M.tls = {
+  dot = M.tls_base, doh = M.tls_base + 1, expired = M.tls_base + 2, wrongname = M.tls_base + 3,
+  selfsigned = M.tls_base + 4, alert = M.tls_base + 5, close_mid = M.tls_base + 6,
+  http500 = M.tls_base + 7, truncated = M.tls_base + 8, echo_len = M.tls_base + 9,
+  reverse = M.tls_base + 10,
+}
 M.server = { "127.0.0.1", M.port }
 M.server6 = { "::1", M.port }
 
@@ -56,7 +66,7 @@ M.behaviours = {
   "ok", "silent", "wrongid", "tc", "servfail", "refused", "notimp",
   "formerr_on_edns", "garbage", "otherquestion", "slow", "otherport", "noqr",
   "tcp_trickle", "tcp_reorder", "tcp_close", "echo_case", "lowercase_question", "tcp_once",
-  "formerr_noq", "opcode_decoy", "tc_cut",
+  "formerr_noq", "opcode_decoy", "tc_cut", "cookie_echo", "badcookie", "wrong_cookie", "badcookie_always",
 }
 M.bad = {}
 for i, name in ipairs(M.behaviours) do M.bad[name] = M.bad_base + i - 1 end
