@@ -56,7 +56,9 @@ local function filterAnswer(message, attempts)
     e.reason = reasonFor(query, attempts)
     return defer.Failure(e)
   end
-  return common.Result(message.answers, message.authority, message.additional, message)
+  local result = common.Result(message.answers, message.authority, message.additional, message)
+  result.attempts = attempts -- nil unless the resolver reports them (reportAttempts)
+  return result
 end
 
 -- Resolver ------------------------------------------------------------------------------
@@ -121,14 +123,18 @@ end
 
 --- The network resolver: `Resolver{resolv = path, servers = {...},
 -- timeout = {...}}`, or Twisted's positional `Resolver(resolv, servers,
--- timeout)`. Servers are `{"127.0.0.1", 53}` pairs or strings
+-- timeout)`. Beyond Twisted, what dig's `+dnssec`, `+norecurse` and a
+-- trace need: `dnssec = true` sets the DO bit, `recurse = false` clears
+-- RD, and `reportAttempts = true` gives every answer its tries too
+-- (`result.attempts`, as failures have them). Servers are `{"127.0.0.1", 53}` pairs or strings
 -- (`"192.0.2.1"`, `"[2001:db8::1]:5353"`, `"fe80::1%eth0"`). When servers
 -- are given they replace resolv.conf's nameservers (as Twisted documents);
 -- its search list and options still apply.
 -- @treturn Resolver
 local resolverOptions = {
   resolv = true, servers = true, timeout = true, rotate = true, tcp = true, edns = true,
-  dns0x20 = true, maxInflight = true, udpMaxQueries = true,
+  dns0x20 = true, maxInflight = true, udpMaxQueries = true, dnssec = true, recurse = true,
+  reportAttempts = true,
 }
 
 local checkOptions = common.checkOptions
@@ -196,6 +202,16 @@ function newResolver(o, level)
     error(format("bad argument #1 to 'Resolver' (%s)", why), level + 1)
   end
   self._core = core_or_err
+  for _, k in ipairs{ "dnssec", "recurse", "reportAttempts" } do
+    if o[k] ~= nil and type(o[k]) ~= "boolean" then
+      self._core:close()
+      error(format("bad argument #1 to 'Resolver' (%s: a boolean expected, got %s)", k, type(o[k])),
+        level + 1)
+    end
+  end
+  -- the core's per-query letters: d (DO bit), n (no RD), r (report attempts)
+  self._flags = (o.dnssec and "d" or "") .. (o.recurse == false and "n" or "")
+    .. (o.reportAttempts and "r" or "")
   local ok, err = pcall(self._core.set_servers, self._core, self.servers or confServers(conf))
   if not ok then
     self._core:close()
@@ -289,7 +305,7 @@ function Resolver:_lookup(name, cls, qtype, timeout)
         return done(held, nil, nil)
       end
     end
-    handle = self._core:query(candidate, qtype, cls, timeout, "", done)
+    handle = self._core:query(candidate, qtype, cls, timeout, self._flags, done)
   end
   try()
   return result
