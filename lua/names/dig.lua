@@ -223,11 +223,12 @@ end
 
 --- `dig("example.test MX")` at the REPL (or any coroutine the loop drives):
 -- the same words as the command line, as one string or a list; prints what
--- names-dig prints. Inside a coroutine that can wait (the REPL's), it
--- waits for the answer and returns the outcome; elsewhere it returns a
--- Deferred of it. Bulk mode (-f) is the command's alone.
+-- names-dig prints. Inside a coroutine that can wait (the REPL's, or
+-- task.react's), it waits for the answer and returns nothing (the prompt
+-- shows the text only); elsewhere it returns a Deferred of the outcome.
+-- Bulk mode (-f) is the command's alone.
 -- @tparam string|table args
--- @treturn table|Deferred the outcome
+-- @treturn nil|Deferred
 function M.dig(args)
   local o, err = options.parse(args)
   if not o then
@@ -235,7 +236,7 @@ function M.dig(args)
   end
   if o.help then
     io.stdout:write(options.help())
-    return nil
+    return
   end
   if o.file then
     error("dig: bulk mode (-f) is names-dig's on the command line", 2)
@@ -247,7 +248,8 @@ function M.dig(args)
     return r.outcome
   end)
   if coroutine.isyieldable() then
-    return coroutine.yield(d)
+    coroutine.yield(d)
+    return -- no value: the prompt shows the text alone
   end
   return d
 end
