@@ -18,24 +18,25 @@ local function usage(stderr, err)
 end
 
 local function single(o, argv, stdout, stderr)
-  local status, done = dig.EXIT_INTERNAL, false
+  local result
   dig.question(o, table.concat(argv, " ")):addBoth(function(r)
-    done = true
-    if defer.isFailure(r) then
-      stderr:write("names-dig: internal error: ", tostring(r.value), "\n")
-    else
-      stdout:write(r.text)
-      status = r.status
-    end
+    result = r
     if reactor.isRunning() then
       reactor.stop()
     end
   end)
   -- the question may have been answered at once (the hosts file)
-  if not done then
+  if result == nil then
     reactor.run()
   end
-  return status
+  -- written after the loop: a failing output is an internal error, not a
+  -- loop that never stops
+  if result == nil or defer.isFailure(result) then
+    stderr:write("names-dig: internal error: ", tostring(result and result.value or "no result"), "\n")
+    return dig.EXIT_INTERNAL
+  end
+  stdout:write(result.text)
+  return result.status
 end
 
 --- Runs names-dig with the words of its command line.
