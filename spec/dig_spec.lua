@@ -259,6 +259,7 @@ describe("names-dig against the test server, beside dig", function()
     assert.are.equal(0, status)
     assert.are.equal("192.0.2.10\n", out)
     status, out = child{ "www" }
+    assert.are.equal(0, status)
     assert.matches(";www.example.test.\t\tIN\tA", out, 1, true)
     assert.matches(";; SERVER: 127.0.0.1#" .. port, out, 1, true)
   end)

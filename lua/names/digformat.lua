@@ -326,6 +326,12 @@ function M.json(o)
   return json(t) .. "\n"
 end
 
+-- A name as the input gave it, with control bytes written as BIND
+-- writes them (\DDD), so that a line of output is always one line.
+local function printable(name)
+  return (name:gsub("[%c\127]", function(c) return format("\\%03d", c:byte()) end))
+end
+
 --- Bulk mode, text: `NAME TYPE STATUS rdata...`, tab-separated, one line a
 -- question (a bad input line: `;; line N: why`).
 -- @tparam table o an outcome
@@ -334,7 +340,7 @@ function M.bulkLine(o)
   if o.status == "BADINPUT" then
     return format(";; line %d: %s\n", o.line, o.error)
   end
-  local parts = { o.name, options.typeText(o.qtype), o.status }
+  local parts = { printable(o.name), options.typeText(o.qtype), o.status }
   for _, rr in ipairs(o.answers or {}) do
     parts[#parts + 1] = rr.payload:toText()
   end
@@ -349,7 +355,7 @@ function M.bulkJSON(o)
   if o.status == "BADINPUT" then
     return json{ line = o.line, input = o.input, status = o.status, error = o.error } .. "\n"
   end
-  return json{ name = o.name, type = options.typeText(o.qtype), status = o.status,
+  return json{ name = printable(o.name), type = options.typeText(o.qtype), status = o.status,
     rcode = o.rcode, answers = texts(o.answers), server = o.server or o.source ~= "network" and o.source or nil,
     time = o.time and math.floor(o.time * 1e6 + 0.5) / 1e6, attempts = o.attempts and #o.attempts or 0,
     error = o.error } .. "\n"
