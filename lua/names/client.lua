@@ -123,13 +123,14 @@ end
 
 --- The network resolver: `Resolver{resolv = path, servers = {...},
 -- timeout = {...}}`, or Twisted's positional `Resolver(resolv, servers,
--- timeout)`. Beyond Twisted, what dig's `+dnssec`, `+norecurse` and a
--- trace need: `dnssec = true` sets the DO bit, `recurse = false` clears
--- RD, and `reportAttempts = true` gives every answer its tries too
--- (`result.attempts`, as failures have them). Servers are `{"127.0.0.1", 53}` pairs or strings
+-- timeout)`. Servers are `{"127.0.0.1", 53}` pairs or strings
 -- (`"192.0.2.1"`, `"[2001:db8::1]:5353"`, `"fe80::1%eth0"`). When servers
 -- are given they replace resolv.conf's nameservers (as Twisted documents);
--- its search list and options still apply.
+-- its search list and options still apply. Beyond Twisted, what dig's
+-- `+dnssec` and `+norecurse` and names-dig's tries need: `dnssec = true`
+-- sets the DO bit, `recurse = false` clears RD, and `reportAttempts =
+-- true` gives every answer its tries too (`result.attempts`, as failures
+-- have them).
 -- @treturn Resolver
 local resolverOptions = {
   resolv = true, servers = true, timeout = true, rotate = true, tcp = true, edns = true,
