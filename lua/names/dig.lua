@@ -30,6 +30,10 @@ M.EXIT_OK, M.EXIT_USAGE, M.EXIT_BATCH, M.EXIT_NOREPLY, M.EXIT_INTERNAL, M.EXIT_I
 
 M.options = options.parse
 
+-- The resolvers made here that report their tries: only their answers
+-- without tries come from the cache.
+local reporting = setmetatable({}, { __mode = "k" })
+
 local function timeoutFor(o)
   if o.time or o.tries then
     local t = {}
@@ -53,14 +57,18 @@ end
 -- (no hosts file, no search list, as dig); without, the library's chain
 -- (hosts file, cache, the nameservers of resolv.conf with its search list),
 -- with `-p` moving resolv.conf's servers to that port.
+-- Answers carry their tries unless `o.reportAttempts` is false.
 -- @tparam table o parsed options (names.digoptions)
 -- @treturn table a resolver, with `hostsFile` set when the chain has one
 function M.resolverFor(o)
+  local report = o.reportAttempts ~= false
   local common = { timeout = timeoutFor(o), tcp = o.tcp or nil, dnssec = o.dnssec or nil,
-    recurse = o.recurse, reportAttempts = true, maxInflight = o.maxInflight }
+    recurse = o.recurse, reportAttempts = report, maxInflight = o.maxInflight }
   if o.server then
     common.servers = { serverSpec(o.server, o.port or 53) }
-    return client.Resolver(common)
+    local r = client.Resolver(common)
+    reporting[r] = report
+    return r
   end
   common.resolv = client.defaultResolvConf
   if o.port then
@@ -80,6 +88,7 @@ function M.resolverFor(o)
   local chain = resolve.ResolverChain{ hosts.Resolver(hostsFile), cached, network }
   chain.hostsFile = hostsFile
   chain.network = network
+  reporting[chain] = report
   return chain
 end
 
@@ -110,8 +119,10 @@ local function fromResult(o, r, resolver)
   o.rcode = 0
   if not r.message then
     o.source, o.hosts = "hosts", resolver.hostsFile
-  elseif not r.attempts then
+  elseif not r.attempts and reporting[resolver] then
     o.source = "cache"
+  elseif not r.attempts then
+    o.source = "network" -- or the cache: a resolver that does not report cannot tell
   else
     o.source = "network"
     o.attempts = r.attempts
@@ -141,6 +152,12 @@ local function fromFailure(o, f)
   o.answers, o.authority, o.additional = o.answers or {}, o.authority or {}, o.additional or {}
 end
 
+-- resolver:query of a new Query: dns.Query raises on a bad name, so it is
+-- made inside the pcall (a function of its own, not a closure per question)
+local function query(resolver, name, qtype, qclass)
+  return resolver:query(dns.Query(name, qtype, qclass))
+end
+
 --- Asks one question. Fires (never errbacks) with an outcome table (see
 -- names.digformat), whatever happened.
 -- @tparam table resolver from `resolverFor`, or any resolver
@@ -150,11 +167,9 @@ end
 -- @treturn Deferred firing with the outcome
 function M.ask(resolver, name, qtype, qclass)
   qtype, qclass = qtype or dns.A, qclass or dns.IN
-  local o = { name = name, qtype = qtype, qclass = qclass, when = os.time() }
+  local o = { name = name, qtype = qtype, qclass = qclass }
   local started = reactor.seconds()
-  local ok, d = pcall(function()
-    return resolver:query(dns.Query(name, qtype, qclass))
-  end)
+  local ok, d = pcall(query, resolver, name, qtype, qclass)
   if not ok then
     -- "bad argument #1 to 'Query' (name: empty label: 'a..b')": the part in brackets
     local why = tostring(d):gsub("^.-:%d+: ", "")
@@ -212,11 +227,13 @@ end
 -- @treturn Deferred firing with `{text = ..., status = ...}`
 function M.question(o, command)
   local resolver = M.resolverFor(o)
+  local when = os.time()
   return M.ask(resolver, o.name, o.qtype, o.qclass):addBoth(function(v)
     M.closeResolver(resolver)
     if defer.isFailure(v) then
       return v
     end
+    v.when = when
     return { text = M.render(v, o, command), status = M.exitStatus(v), outcome = v }
   end)
 end

@@ -55,6 +55,7 @@ function M.run(o, out)
     ropts[k] = v
   end
   ropts.maxInflight = o.concurrency > 512 and o.concurrency or nil
+  ropts.reportAttempts = o.json or false -- the text lines show no tries
   local resolver = dig.resolverFor(ropts)
   local line1 = o.json and digformat.bulkJSON or digformat.bulkLine
   local concurrency, window = o.concurrency, 4 * o.concurrency

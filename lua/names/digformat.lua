@@ -329,6 +329,9 @@ end
 -- A name as the input gave it, with control bytes written as BIND
 -- writes them (\DDD), so that a line of output is always one line.
 local function printable(name)
+  if not name:find("[%c\127]") then
+    return name
+  end
   return (name:gsub("[%c\127]", function(c) return format("\\%03d", c:byte()) end))
 end
 

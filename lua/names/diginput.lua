@@ -13,7 +13,7 @@ local options = require "names.digoptions"
 
 local M = {}
 
-local format = string.format
+local byte, format, sub = string.byte, string.format, string.sub
 
 --- The longest line taken as a question (a name is at most 255 octets
 -- written as text with escapes; this leaves room for a type and blanks).
@@ -131,12 +131,15 @@ end
 -- @treturn string|false|nil
 function Source:next()
   if self.file then
-    local line = self.file:read("L")
+    local line = self.file:read("l")
     if not line then
       self.eof = true
       return nil
     end
-    return (line:gsub("\r?\n$", ""))
+    if byte(line, -1) == 13 then -- a CRLF file
+      return sub(line, 1, -2)
+    end
+    return line
   end
   if self.head > self.tail then
     if self.eof then
