@@ -8,7 +8,12 @@
 #   names-dig bin/names-dig -f over Q PTR questions (default 1,000,000, one
 #             "NAME PTR" a line, cycling over the zone's Z names), -c 500,
 #             output to a file; its RSS sampled every 0.5 s
-#   adnshost  adns-tools' adnshost --asynch -f on the same names
+#   adnshost  adns-tools' adnshost --asynch --type ptr- -f on the same names (ptr-:
+#             the raw PTR, as names-dig asks; adns's checked ptr would also
+#             look up each target's address), for at most ADNS_SECONDS (default
+#             60): adnshost sends every question it reads at once, with no
+#             bound, so on a million it fills memory and the server drops most
+#             of them; the row gives what it answered in that time
 #
 # NSD serves 10.in-addr.arpa with Z PTR records (default 65,536) on
 # 127.0.0.1#BENCH_PORT, and on ADNS_ADDR#53 (default 127.54.70.1) for
@@ -33,6 +38,7 @@ Q=${Q:-1000000}
 Z=${Z:-65536}
 K=${K:-500}
 RUNS=${RUNS:-3}
+ADNS_SECONDS=${ADNS_SECONDS:-60}
 dir=$root/build/bench-dig
 nsd_pid=
 sampler_pid=
@@ -181,11 +187,15 @@ env -u LUA_PATH -u LUA_CPATH $pin_client timeout 900 /usr/bin/time -f "%e %U %S 
     bin/names-dig @127.0.0.1 -p "$PORT" -f "$questions" -c "$K" +time=5 +tries=2 \
     >"$dir/out.dig" 2>"$dir/err.dig" &
 dig_pid=$!
+descendants() { # PID: it and every process below it
+    echo "$1"
+    for c in $(pgrep -P "$1" 2>/dev/null); do descendants "$c"; done
+}
 (
     t0=$(date +%s.%N)
     while kill -0 "$dig_pid" 2>/dev/null; do
-        # the Lua process under time (and taskset, which execs)
-        for p in $(pgrep -P "$dig_pid" 2>/dev/null) "$dig_pid"; do
+        # the Lua process, below timeout and time
+        for p in $(descendants "$dig_pid"); do
             kb=$(awk '/^VmRSS/ { print $2 }' "/proc/$p/status" 2>/dev/null)
             cmd=$(tr '\0' ' ' <"/proc/$p/cmdline" 2>/dev/null)
             case $cmd in *lua*names-dig*) echo "$(echo "$(date +%s.%N) - $t0" | bc) $kb $(wc -l <"$dir/out.dig")" ;; esac
@@ -202,11 +212,17 @@ dig_lines=$(wc -l <"$dir/out.dig")
 dig_ok=$(grep -c 'NOERROR' "$dir/out.dig")
 
 if [ $adns = 1 ]; then
-    $pin_client timeout 900 /usr/bin/time -f "%e %U %S %M" -o "$dir/time.adns" \
-        adnshost +e --config "nameserver $ADNS_ADDR" --asynch --type ptr -f <"$names" \
-        >"$dir/out.adns" 2>"$dir/err.adns" || say "adnshost: status $? ($(tail -1 "$dir/err.adns"))"
-    read -r adns_wall adns_user adns_sys adns_rss <"$dir/time.adns"
+    # time outside timeout: it still reports when timeout stops adnshost
+    $pin_client /usr/bin/time -f "%e %U %S %M" -o "$dir/time.adns" \
+        timeout "$ADNS_SECONDS" adnshost +e --config "nameserver $ADNS_ADDR" --asynch --type ptr- -f \
+        <"$names" >"$dir/out.adns" 2>"$dir/err.adns"
+    adns_status=$?
+    tail -n 1 "$dir/time.adns" >"$dir/time.adns.last"
+    read -r adns_wall adns_user adns_sys adns_rss <"$dir/time.adns.last"
     adns_ok=$(grep -c ' PTR ' "$dir/out.adns")
+    # one status line a finished question: "ID NRRS STATUS ..."
+    adns_lines=$(awk '$1 ~ /^[0-9]+$/ && $2 ~ /^[0-9]+$/ && $3 ~ /^[a-z]+$/' "$dir/out.adns" | wc -l)
+    [ "$adns_status" = 124 ] && say "adnshost stopped after $ADNS_SECONDS s: $adns_lines of $Q questions finished"
 fi
 
 # ---- the table ---------------------------------------------------------------------------
@@ -219,9 +235,9 @@ awk -v w1="$w1" -v k="$K" 'BEGIN { printf "| %-34s | %10s | %9.0f | %12s | %9s |
 awk -v n="$dig_lines" -v w="$dig_wall" -v u="$dig_user" -v s="$dig_sys" -v m="$dig_rss" -v w1="$w1" -v ok="$dig_ok" \
     'BEGIN { printf "| %-34s | %10d | %9.0f | %12.2f | %6.1f MB | %10.2f |\n", "names-dig -f (" ok " answered)", n, n / w, (u + s) * 1e6 / n, m / 1024, n / w / w1 }'
 if [ $adns = 1 ]; then
-    awk -v n="$Q" -v w="$adns_wall" -v u="$adns_user" -v s="$adns_sys" -v m="$adns_rss" -v w1="$w1" -v ok="$adns_ok" \
-        -v v="$(dpkg-query -W -f='${Version}' adns-tools 2>/dev/null)" \
-        'BEGIN { printf "| %-34s | %10d | %9.0f | %12.2f | %6.1f MB | %10.2f |\n", "adnshost " v " --asynch (" ok " answered)", n, n / w, (u + s) * 1e6 / n, m / 1024, n / w / w1 }'
+    awk -v n="$adns_lines" -v q="$Q" -v w="$adns_wall" -v u="$adns_user" -v s="$adns_sys" -v m="$adns_rss" -v w1="$w1" \
+        -v ok="$adns_ok" -v v="$(dpkg-query -W -f='${Version}' adns-tools 2>/dev/null)" \
+        'BEGIN { printf "| %-34s | %10s | %9.0f | %12.2f | %6.1f MB | %10.2f |\n", "adnshost " v " --asynch (" ok " answered)", n " of " q, ok / w, (u + s) * 1e6 / (n > 0 ? n : 1), m / 1024, ok / w / w1 }'
 fi
 echo
 echo "names-dig's RSS during the run (seconds, MB, lines written), every ~10 % of the samples:"

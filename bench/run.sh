@@ -30,3 +30,9 @@ echo
 echo "## The resolver"
 echo
 sh bench/run-resolver.sh 2>/dev/null || echo "bench: the resolver benchmark failed" >&2
+echo
+echo "## names-dig's bulk mode"
+echo
+# bench/run-dig.sh: 1,000,000 PTR questions beside W1 and adnshost (adns-tools)
+DEPS_EXTRA="adns-tools" sh spec/support/deps.sh >&2 &&
+    sh bench/run-dig.sh 2>/dev/null || echo "bench: the names-dig benchmark failed" >&2
