@@ -178,7 +178,11 @@ while [ $r -le "$RUNS" ]; do
     say "W1 run $r: $line"
     r=$((r + 1))
 done
-w1=$(awk '$1 == "lua" { print $5 }' "$results" | sort -g | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }')
+median() { # FIELD of the W1 lines
+    awk -v f="$1" '$1 == "lua" { print $f }' "$results" | sort -g | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'
+}
+w1=$(median 5)
+w1_cpu=$(median 6)
 
 # names-dig, its RSS sampled every half second
 rss=$dir/rss.txt
@@ -231,7 +235,7 @@ echo "$Q PTR questions (the $Z names of the zone, in turn), $K in flight, NSD $(
 echo
 printf '| %-34s | %10s | %9s | %12s | %9s | %10s |\n' client questions "queries/s" "CPU us/query" "peak RSS" "/ W1 q/s"
 printf '|%s|%s|%s|%s|%s|%s|\n' "------------------------------------" "-----------:" "----------:" "-------------:" "----------:" "-----------:"
-awk -v w1="$w1" -v k="$K" 'BEGIN { printf "| %-34s | %10s | %9.0f | %12s | %9s | %10.2f |\n", "W1: names.client, 20,000 lookups", "20,000", w1, "", "", 1 }'
+awk -v w1="$w1" -v c="$w1_cpu" 'BEGIN { printf "| %-34s | %10s | %9.0f | %12.2f | %9s | %10.2f |\n", "W1: names.client, 20,000 lookups", "20,000", w1, c, "", 1 }'
 awk -v n="$dig_lines" -v w="$dig_wall" -v u="$dig_user" -v s="$dig_sys" -v m="$dig_rss" -v w1="$w1" -v ok="$dig_ok" \
     'BEGIN { printf "| %-34s | %10d | %9.0f | %12.2f | %6.1f MB | %10.2f |\n", "names-dig -f (" ok " answered)", n, n / w, (u + s) * 1e6 / n, m / 1024, n / w / w1 }'
 if [ $adns = 1 ]; then
