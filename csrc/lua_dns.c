@@ -83,8 +83,9 @@ struct decoder {
     const nm_msg *m;
     int classes;  /* stack index of the classes table */
     int name_mt;  /* stack index of Name's metatable */
+    int query_mt; /* stack index of Query's */
+    int rr_mt;    /* stack index of RRHeader's */
     int keys;     /* stack index of the key list */
-    int fixed;    /* stack index of key 0: the fixed keys follow it on the stack */
     int fields;   /* stack index of the field keys of `ftype` (NM_MAX_FIELDS slots) */
     const nm_rrtype *ftype;
     int cache;    /* stack index of the first cached Name */
@@ -96,11 +97,13 @@ struct decoder {
     uint8_t wire[NAME_CACHE][NM_NAME_MAX];
 };
 
-/* Pushes the key k, for a value pushed next and lua_rawset(L, -3): a copy
- * of a stack slot, the cheapest way to a string Lua already has. */
+/* Pushes the key k, for a value pushed next and lua_rawset(L, -3): an
+ * index into the key list (no copy of the list on the stack: a lazy
+ * message decodes one short section at a time, and copying every key
+ * first cost more than the section). */
 static inline void key(struct decoder *d, int k)
 {
-    lua_pushvalue(d->L, d->fixed + k);
+    lua_rawgeti(d->L, d->keys, k);
 }
 
 /* Pushes field i's key of type t (the keys of the last type used wait on
@@ -327,7 +330,7 @@ static void push_payload(struct decoder *d, const nm_rr *rr)
     lua_setmetatable(L, -2);
 }
 
-static void push_rr(struct decoder *d, const nm_rr *rr, int rr_mt, int auth)
+static void push_rr(struct decoder *d, const nm_rr *rr, int auth)
 {
     lua_State *L = d->L;
 
@@ -342,7 +345,7 @@ static void push_rr(struct decoder *d, const nm_rr *rr, int rr_mt, int auth)
     key(d, K_PAYLOAD);
     push_payload(d, rr);
     lua_rawset(L, -3);
-    lua_pushvalue(L, rr_mt);
+    lua_pushvalue(L, d->rr_mt);
     lua_setmetatable(L, -2);
 }
 
@@ -385,7 +388,7 @@ static void push_edns_option(struct decoder *d, uint16_t code, const uint8_t *p,
     }
 }
 
-static void push_section(struct decoder *d, int section, int rr_mt)
+static void push_section(struct decoder *d, int section)
 {
     lua_State *L = d->L;
     const nm_msg *m = d->m;
@@ -396,102 +399,233 @@ static void push_section(struct decoder *d, int section, int rr_mt)
     for (int k = section == NM_ANSWER ? 0 : section == NM_AUTHORITY ? m->count[NM_ANSWER]
                                                                     : m->count[NM_ANSWER] + m->count[NM_AUTHORITY];
          k < m->nrr && m->rr[k].section == section; k++) {
-        push_rr(d, &m->rr[k], rr_mt, auth);
+        push_rr(d, &m->rr[k], auth);
         lua_rawseti(L, -2, ++i);
     }
 }
 
-int nm_lua_push_message(lua_State *L, const nm_msg *m)
+/* Sets up a decoder for m: pushes the classes and the keys (and stack
+ * slots for the name cache and the field keys) above `top`.  0 when
+ * names.dns has not handed over its classes. */
+static int decoder_open(struct decoder *d, lua_State *L, const nm_msg *m, int top)
 {
-    struct decoder d;
-    int top = lua_gettop(L), query_mt, rr_mt;
-    uint16_t fl = m->flags;
-
-    luaL_checkstack(L, 32 + NAME_CACHE + NM_MAX_FIELDS + K_FIELDS, "decoding a message");
+    luaL_checkstack(L, 32 + NAME_CACHE + NM_MAX_FIELDS, "decoding a message");
     if (!push_classes(L)) {
         lua_settop(L, top);
         return 0;
     }
-    d.L = L;
-    d.m = m;
-    d.classes = top + 1;
-    lua_getfield(L, d.classes, "Name");
-    d.name_mt = top + 2;
-    lua_getfield(L, d.classes, "Query");
-    query_mt = top + 3;
-    lua_getfield(L, d.classes, "RRHeader");
-    rr_mt = top + 4;
+    d->L = L;
+    d->m = m;
+    d->classes = top + 1;
+    lua_getfield(L, d->classes, "Name");
+    d->name_mt = top + 2;
+    lua_getfield(L, d->classes, "Query");
+    d->query_mt = top + 3;
+    lua_getfield(L, d->classes, "RRHeader");
+    d->rr_mt = top + 4;
     lua_rawgetp(L, LUA_REGISTRYINDEX, &keys_key);
-    d.keys = top + 5;
-    d.cache = top + 6;
+    d->keys = top + 5;
+    d->cache = top + 6;
     for (int i = 0; i < NAME_CACHE; i++) lua_pushnil(L);
-    d.ncache = d.next = 0;
-    d.fields = d.cache + NAME_CACHE;
+    d->ncache = d->next = 0;
+    d->fields = d->cache + NAME_CACHE;
     for (int i = 0; i < NM_MAX_FIELDS; i++) lua_pushnil(L);
-    d.ftype = NULL;
-    d.fixed = d.fields + NM_MAX_FIELDS - 1; /* key k sits at fixed + k */
-    for (int k = 1; k < K_FIELDS; k++) lua_rawgeti(L, d.keys, k);
+    d->ftype = NULL;
+    return 1;
+}
 
-    lua_createtable(L, 0, m->edns.present ? 18 : 16);
-    set_int(&d, K_ID, m->id);
-    set_bool(&d, K_ANSWER, (fl & NM_QR) != 0);
-    set_int(&d, K_OPCODE, NM_OPCODE(fl));
-    set_bool(&d, K_AUTH, (fl & NM_AA) != 0);
-    set_bool(&d, K_TRUNC, (fl & NM_TC) != 0);
-    set_bool(&d, K_RECDES, (fl & NM_RD) != 0);
-    set_bool(&d, K_RECAV, (fl & NM_RA) != 0);
-    set_int(&d, K_RCODE, m->rcode);
-    set_bool(&d, K_AD, (fl & NM_AD) != 0);
-    set_bool(&d, K_CD, (fl & NM_CD) != 0);
+static void push_queries(struct decoder *d)
+{
+    lua_State *L = d->L;
+    const nm_msg *m = d->m;
+    lua_createtable(L, m->nq, 0);
+    for (int k = 0; k < m->nq; k++) {
+        lua_createtable(L, 0, 3);
+        key(d, K_NAME);
+        push_name_in_message(d, m->q[k].name);
+        lua_rawset(L, -3);
+        set_int(d, K_TYPE, m->q[k].type);
+        set_int(d, K_CLS, m->q[k].cls);
+        lua_pushvalue(L, d->query_mt);
+        lua_setmetatable(L, -2);
+        lua_rawseti(L, -2, k + 1);
+    }
+}
+
+/* The header's fields and EDNS's, into the table on top. */
+static void set_header(struct decoder *d)
+{
+    lua_State *L = d->L;
+    const nm_msg *m = d->m;
+    uint16_t fl = m->flags;
+    set_int(d, K_ID, m->id);
+    set_bool(d, K_ANSWER, (fl & NM_QR) != 0);
+    set_int(d, K_OPCODE, NM_OPCODE(fl));
+    set_bool(d, K_AUTH, (fl & NM_AA) != 0);
+    set_bool(d, K_TRUNC, (fl & NM_TC) != 0);
+    set_bool(d, K_RECDES, (fl & NM_RD) != 0);
+    set_bool(d, K_RECAV, (fl & NM_RA) != 0);
+    set_int(d, K_RCODE, m->rcode);
+    set_bool(d, K_AD, (fl & NM_AD) != 0);
+    set_bool(d, K_CD, (fl & NM_CD) != 0);
     if (m->edns.present) {
         nm_opt_iter it;
         uint16_t code, n;
         const uint8_t *p;
         lua_Integer i = 0;
-        set_int(&d, K_MAXSIZE, m->edns.udp_size);
-        set_int(&d, K_EDNSVERSION, m->edns.version);
-        set_bool(&d, K_DNSSECOK, (m->edns.flags & NM_EDNS_DO) != 0);
-        key(&d, K_EDNSOPTIONS);
+        set_int(d, K_MAXSIZE, m->edns.udp_size);
+        set_int(d, K_EDNSVERSION, m->edns.version);
+        set_bool(d, K_DNSSECOK, (m->edns.flags & NM_EDNS_DO) != 0);
+        key(d, K_EDNSOPTIONS);
         lua_createtable(L, 0, 0);
         nm_opt_begin(&it, m->wire + m->edns.rdata, m->edns.rdlen);
         while (nm_opt_next(&it, &code, &p, &n)) {
-            push_edns_option(&d, code, p, n);
+            push_edns_option(d, code, p, n);
             lua_rawseti(L, -2, ++i);
         }
         lua_rawset(L, -3);
     } else {
         /* Twisted's Message.decode sets maxSize 0: a decoded message
          * states no size (it matters only to a message sent with EDNS). */
-        set_int(&d, K_MAXSIZE, 0);
-        set_bool(&d, K_DNSSECOK, 0);
+        set_int(d, K_MAXSIZE, 0);
+        set_bool(d, K_DNSSECOK, 0);
     }
+}
 
+int nm_lua_push_message(lua_State *L, const nm_msg *m)
+{
+    struct decoder d;
+    int top = lua_gettop(L);
+    if (!decoder_open(&d, L, m, top)) return 0;
+    lua_createtable(L, 0, m->edns.present ? 18 : 16);
+    set_header(&d);
     key(&d, K_QUERIES);
-    lua_createtable(L, m->nq, 0);
-    for (int k = 0; k < m->nq; k++) {
-        lua_createtable(L, 0, 3);
-        key(&d, K_NAME);
-        push_name_in_message(&d, m->q[k].name);
-        lua_rawset(L, -3);
-        set_int(&d, K_TYPE, m->q[k].type);
-        set_int(&d, K_CLS, m->q[k].cls);
-        lua_pushvalue(L, query_mt);
-        lua_setmetatable(L, -2);
-        lua_rawseti(L, -2, k + 1);
-    }
+    push_queries(&d);
     lua_rawset(L, -3);
     key(&d, K_ANSWERS);
-    push_section(&d, NM_ANSWER, rr_mt);
+    push_section(&d, NM_ANSWER);
     lua_rawset(L, -3);
     key(&d, K_AUTHORITY);
-    push_section(&d, NM_AUTHORITY, rr_mt);
+    push_section(&d, NM_AUTHORITY);
     lua_rawset(L, -3);
     key(&d, K_ADDITIONAL);
-    push_section(&d, NM_ADDITIONAL, rr_mt);
+    push_section(&d, NM_ADDITIONAL);
     lua_rawset(L, -3);
     lua_getfield(L, d.classes, "Message");
     lua_setmetatable(L, -2);
 
+    lua_replace(L, top + 1);
+    lua_settop(L, top + 1);
+    return 1;
+}
+
+/* A Message whose header fields are set and whose question and record
+ * sections are decoded when first read (names.dns's Message.__index, from
+ * the wire bytes kept under the classes' private key): most lookups read
+ * the answers alone, and a record table costs more than its bytes.  `wire`
+ * is the stack index of m's bytes as a Lua string. */
+int nm_lua_push_message_lazy(lua_State *L, const nm_msg *m, int wire)
+{
+    return nm_lua_push_message_lazy_rcode(L, m, m->rcode, wire);
+}
+
+int nm_lua_push_message_lazy_rcode(lua_State *L, const nm_msg *m, int rcode, int wire)
+{
+    int top = lua_gettop(L);
+    wire = lua_absindex(L, wire);
+    luaL_checkstack(L, 8, "decoding a message");
+    if (!push_classes(L)) {
+        lua_settop(L, top);
+        return 0;
+    }
+    if (lua_getfield(L, top + 1, "lazyKey") != LUA_TTABLE) {
+        /* no private key handed over: everything now */
+        lua_settop(L, top);
+        if (m) return nm_lua_push_message(L, m);
+        {
+            size_t len;
+            const uint8_t *bytes = (const uint8_t *)lua_tolstring(L, wire, &len);
+            nm_msg parsed;
+            int ok = nm_msg_parse(&parsed, bytes, len) == NM_OK && nm_lua_push_message(L, &parsed);
+            nm_msg_release(&parsed);
+            return ok;
+        }
+    }
+    /* the rcode now (every lookup reads it), the rest when first read;
+     * no decoder set up for two fields */
+    lua_createtable(L, 0, 18);
+    lua_insert(L, top + 2);           /* classes, message, lazyKey */
+    lua_pushvalue(L, wire);
+    lua_rawset(L, top + 2);
+    lua_rawgetp(L, LUA_REGISTRYINDEX, &keys_key);
+    lua_rawgeti(L, -1, K_RCODE);
+    lua_pushinteger(L, rcode);
+    lua_rawset(L, top + 2);
+    lua_pop(L, 1);
+    lua_getfield(L, top + 1, "Message");
+    lua_setmetatable(L, top + 2);
+    lua_replace(L, top + 1);
+    lua_settop(L, top + 1);
+    return 1;
+}
+
+/* decode_header(bytes, message): sets the header's and EDNS's fields of
+ * the decoded bytes in the message table (a lazy message's, when one of
+ * them is first read); raises as decode does on malformed bytes. */
+static int l_decode_header(lua_State *L)
+{
+    size_t len;
+    const char *s = luaL_checklstring(L, 1, &len);
+    struct decoder d;
+    char why[160];
+    nm_msg m;
+    int top, err;
+    luaL_checktype(L, 2, LUA_TTABLE);
+    err = nm_msg_parse(&m, (const uint8_t *)s, len);
+    if (err) {
+        nm_msg_describe_error(&m, err, why, sizeof why);
+        nm_msg_release(&m);
+        return codec_error(L, "malformed DNS message: %s", why);
+    }
+    lua_settop(L, 2);
+    top = lua_gettop(L);
+    if (!decoder_open(&d, L, &m, top)) {
+        nm_msg_release(&m);
+        return codec_error(L, "names.dns is not loaded");
+    }
+    lua_pushvalue(L, 2);
+    set_header(&d);
+    nm_msg_release(&m);
+    return 0;
+}
+
+/* decode_section(bytes, name) -> the list of one section ("queries",
+ * "answers", "authority" or "additional") of a message; raises as decode
+ * does on malformed bytes. */
+static int l_decode_section(lua_State *L)
+{
+    static const char *const sections[] = { "queries", "answers", "authority", "additional", NULL };
+    size_t len;
+    const char *s = luaL_checklstring(L, 1, &len);
+    int which = luaL_checkoption(L, 2, NULL, sections);
+    struct decoder d;
+    char why[160];
+    nm_msg m;
+    int top, err = nm_msg_parse(&m, (const uint8_t *)s, len);
+    if (err) {
+        nm_msg_describe_error(&m, err, why, sizeof why);
+        nm_msg_release(&m);
+        return codec_error(L, "malformed DNS message: %s", why);
+    }
+    lua_settop(L, 2);
+    top = lua_gettop(L);
+    if (!decoder_open(&d, L, &m, top)) {
+        nm_msg_release(&m);
+        return codec_error(L, "names.dns is not loaded");
+    }
+    if (which == 0) push_queries(&d);
+    else push_section(&d, which == 1 ? NM_ANSWER : which == 2 ? NM_AUTHORITY : NM_ADDITIONAL);
+    nm_msg_release(&m);
     lua_replace(L, top + 1);
     lua_settop(L, top + 1);
     return 1;
@@ -1190,6 +1324,10 @@ static int l_dns_setup(lua_State *L)
             return luaL_error(L, "dns_setup: classes.%s is not a table", named[i]);
         lua_setfield(L, 2, named[i]);
     }
+    /* the private key under which a Message keeps the bytes of the
+     * sections it has not decoded yet (optional) */
+    if (lua_getfield(L, 1, "lazyKey") == LUA_TTABLE) lua_setfield(L, 2, "lazyKey");
+    else lua_pop(L, 1);
     lua_pushnil(L);
     while (lua_next(L, 1)) {
         if (lua_isinteger(L, -2) && lua_tointeger(L, -2) >= 0 && lua_tointeger(L, -2) <= 65535) {
@@ -1210,6 +1348,8 @@ void nm_lua_open_dns(lua_State *L)
 {
     static const luaL_Reg funcs[] = {
         { "decode", l_decode },
+        { "decode_section", l_decode_section },
+        { "decode_header", l_decode_header },
         { "encode", l_encode },
         { "rr_text", l_rr_text },
         { "rdata_text", l_rdata_text },

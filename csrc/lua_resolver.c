@@ -103,7 +103,10 @@ static int l_deliver(lua_State *L)
         }
         lua_pushnil(L);
     } else if (res->status == NM_OK) {
-        if (!nm_lua_push_message(L, res->msg)) return luaL_error(L, "names.dns is not loaded");
+        /* the bytes copied: the sections are decoded when first read */
+        lua_pushlstring(L, (const char *)res->msg->wire, res->msg->len);
+        if (!nm_lua_push_message_lazy(L, res->msg, -1)) return luaL_error(L, "names.dns is not loaded");
+        lua_remove(L, -2);
         lua_pushnil(L);
     } else {
         lua_pushnil(L);
@@ -295,6 +298,8 @@ static int l_resolver_new(lua_State *L)
         o.udp_max_queries = opt_int(L, "udpMaxQueries", o.udp_max_queries, 1, 65536, 1);
         /* seconds, to the millisecond; at most a day */
         o.tcp_idle_ms = opt_int(L, "tcpIdle", o.tcp_idle_ms, 1, 86400000, 1000);
+        /* 0: UDP sockets close whenever nothing is in flight */
+        o.udp_idle_ms = opt_int(L, "udpIdle", o.udp_idle_ms, 0, 86400000, 1000);
     }
     box = lua_newuserdatauv(L, sizeof *box, 1); /* uservalue: the cache it fills */
     /* after the options' metamethods and the last allocation: either may

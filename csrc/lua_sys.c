@@ -178,6 +178,46 @@ static int l_hosts_addresses(lua_State *L)
     return 1;
 }
 
+/* hosts:find(name, 4|6) -> {"192.0.2.1", ...} | nil, listed: the name's
+ * addresses of that family, or nil and whether it has one of the other
+ * (one call for the common miss, where addresses and lists made two) */
+static int l_hosts_find(lua_State *L)
+{
+    const char *name = luaL_checkstring(L, 2);
+    int family = luaL_checkinteger(L, 3) == 6 ? AF_INET6 : AF_INET;
+    uint8_t out[64][16];
+    const nm_hosts *h = check_hosts(L)->hosts;
+    int n = nm_hosts_addresses(h, name, family, out, 64);
+    if (n == 0) {
+        lua_pushnil(L);
+        lua_pushboolean(L, nm_hosts_addresses(h, name, family == AF_INET ? AF_INET6 : AF_INET, out, 1) > 0);
+        return 2;
+    }
+    lua_createtable(L, n, 0);
+    for (int i = 0; i < n; i++) {
+        char buf[INET6_ADDRSTRLEN];
+        inet_ntop(family, out[i], buf, sizeof buf);
+        lua_pushstring(L, buf);
+        lua_rawseti(L, -2, i + 1);
+    }
+    return 1;
+}
+
+/* hosts:address(name) -> the first IPv6 address the file gives name, else
+ * its first IPv4 one, else nil: getHostByName's answer from the file */
+static int l_hosts_address(lua_State *L)
+{
+    const char *name = luaL_checkstring(L, 2);
+    const nm_hosts *h = check_hosts(L)->hosts;
+    char buf[INET6_ADDRSTRLEN];
+    uint8_t out[1][16];
+    if (nm_hosts_addresses(h, name, AF_INET6, out, 1) > 0) inet_ntop(AF_INET6, out[0], buf, sizeof buf);
+    else if (nm_hosts_addresses(h, name, AF_INET, out, 1) > 0) inet_ntop(AF_INET, out[0], buf, sizeof buf);
+    else return 0;
+    lua_pushstring(L, buf);
+    return 1;
+}
+
 /* hosts:lists(name, 4|6) -> whether the file gives name an address of that
  * family (no table built: a chain asks this of every name it resolves) */
 static int l_hosts_lists(lua_State *L)
@@ -308,8 +348,7 @@ static int l_cache_get(lua_State *L)
     uint8_t wire[NM_NAME_MAX], *out = NULL;
     uint16_t type, cls;
     size_t len;
-    nm_msg m;
-    int err;
+    int err, rcode;
     lua_Number now;
     check_key(L, wire, &type, &cls);
     now = luaL_checknumber(L, 5);
@@ -321,16 +360,95 @@ static int l_cache_get(lua_State *L)
     /* the copy goes into a Lua string first, so nothing leaks on error */
     lua_pushlstring(L, (const char *)out, len);
     free(out);
-    out = (uint8_t *)(uintptr_t)lua_tolstring(L, -1, &len);
-    if (nm_msg_parse(&m, out, len) != NM_OK) {
-        nm_msg_release(&m);
-        return 0;
+    /* parsed and checked when it was stored, and held only with rcode
+     * NOERROR or NXDOMAIN: the header's four bits are the whole rcode, and
+     * the sections are parsed when they are read */
+    if (len < NM_HEADER_LEN) return 0;
+    rcode = ((const uint8_t *)lua_tostring(L, -1))[3] & 0x0F;
+    if (!nm_lua_push_message_lazy_rcode(L, NULL, rcode, -1)) return luaL_error(L, "names.dns is not loaded");
+    return 1;
+}
+
+/* The address getHostByName takes from the answers of m for `name`
+ * (common.lua's extract, Twisted's extractRecord: an A6, AAAA or A record
+ * owned by the name, in that order of types, or the CNAME it owns followed
+ * within the same answers, at most `level` names deep), written to out;
+ * 0 when there is none, or when an A6 would be taken (its text is left to
+ * the Lua path). */
+static size_t extract_address(const nm_msg *m, const uint8_t *name, int level, char *out)
+{
+    static const uint16_t order[] = { 38, 28, 1 };
+    uint8_t cur[NM_NAME_MAX], owner[NM_NAME_MAX];
+    size_t n;
+    nm_reader r;
+    memcpy(cur, name, nm_name_len(name));
+    for (; level > 0; level--) {
+        int cname = -1;
+        for (size_t t = 0; t < sizeof order / sizeof *order; t++) {
+            for (int k = 0; k < m->count[NM_ANSWER] && k < m->nrr; k++) {
+                const nm_rr *rr = &m->rr[k];
+                if (rr->type != order[t]) continue;
+                nm_reader_init(&r, m->wire, m->len);
+                r.pos = rr->owner;
+                if (nm_name_read(&r, owner, &n) != NM_OK || !nm_name_equal(owner, cur)) continue;
+                if (rr->type == 38) return 0;
+                if (rr->rdlen != (rr->type == 1 ? 4 : 16)) return 0;
+                return nm_ip_to_text(m->wire + rr->rdata, rr->rdlen, out);
+            }
+        }
+        for (int k = 0; k < m->count[NM_ANSWER] && k < m->nrr && cname < 0; k++) {
+            const nm_rr *rr = &m->rr[k];
+            if (rr->type != 5) continue;
+            nm_reader_init(&r, m->wire, m->len);
+            r.pos = rr->owner;
+            if (nm_name_read(&r, owner, &n) == NM_OK && nm_name_equal(owner, cur)) cname = k;
+        }
+        if (cname < 0) return 0;
+        nm_reader_init(&r, m->wire, m->len);
+        r.pos = m->rr[cname].rdata;
+        if (nm_name_read(&r, cur, &n) != NM_OK) return 0;
     }
-    if (!nm_lua_push_message(L, &m)) {
+    return 0;
+}
+
+/* cache:address(name, cls, now, effort) -> address | nil | false: what
+ * getHostByName makes of the AAAA and A answers held for name, when it is
+ * an address found in them (a string); nil when neither is held (a chain
+ * asks on); false when only one is, or when the address is not in them at
+ * once (a CNAME leading elsewhere, an error, no address): the Deferred way
+ * then decides.  No Lua table is made: a server that resolves a name on
+ * every request pays a cache lookup, not a decoded message. */
+static int l_cache_address(lua_State *L)
+{
+    static const uint16_t types[2] = { 28, 1 };
+    uint8_t wire[NM_NAME_MAX], *held[2] = { NULL, NULL };
+    size_t len[2], n, wl;
+    const char *name = luaL_checklstring(L, 2, &n);
+    lua_Integer cls = luaL_checkinteger(L, 3), effort = luaL_optinteger(L, 5, 10);
+    lua_Number now = luaL_checknumber(L, 4);
+    char text[NM_IP_TEXT_MAX];
+    size_t found = 0;
+    int have = 0;
+    nm_cache *c;
+    if (nm_name_from_text(name, n, wire, &wl) != NM_OK) return luaL_argerror(L, 2, "bad name");
+    luaL_argcheck(L, cls >= 0 && cls <= 65535, 3, "class out of range");
+    c = *check_cache_box(L, 1); /* after the arguments, whose conversion may run a finalizer */
+    for (int i = 0; i < 2; i++)
+        if (nm_cache_get(c, wire, types[i], (uint16_t)cls, now, &held[i], &len[i]) == NM_OK) have++;
+    for (int i = 0; i < 2 && have == 2 && !found; i++) {
+        nm_msg m;
+        if (nm_msg_parse(&m, held[i], len[i]) == NM_OK && m.rcode == 0)
+            found = extract_address(&m, wire, effort > 64 ? 64 : (int)effort, text);
         nm_msg_release(&m);
-        return luaL_error(L, "names.dns is not loaded");
     }
-    nm_msg_release(&m);
+    free(held[0]);
+    free(held[1]);
+    if (have == 0) return 0;
+    if (!found) {
+        lua_pushboolean(L, 0);
+        return 1;
+    }
+    lua_pushlstring(L, text, found);
     return 1;
 }
 
@@ -414,27 +532,28 @@ static int hexval(int c)
     return -1;
 }
 
-/* reverse_address(name) -> "127.0.0.1" | nil: the address a full reverse
- * name stands for */
-static int l_reverse_address(lua_State *L)
+/* The address a full reverse name (in-addr.arpa or ip6.arpa, a final dot
+ * allowed) stands for: its family (AF_INET or AF_INET6), 0 for any other
+ * name. */
+static int reverse_bytes(const char *s, size_t n, uint8_t a[16])
 {
-    size_t n;
-    const char *s = luaL_checklstring(L, 1, &n);
-    char buf[INET6_ADDRSTRLEN];
-    uint8_t a[16];
     if (n && s[n - 1] == '.') n--;
     if (n > 13 && strncasecmp(s + n - 13, ".in-addr.arpa", 13) == 0) {
-        unsigned o[4];
-        char tail;
-        char copy[32];
-        if (n - 13 >= sizeof copy) return 0;
-        memcpy(copy, s, n - 13);
-        copy[n - 13] = 0;
-        if (sscanf(copy, "%3u.%3u.%3u.%3u%c", &o[0], &o[1], &o[2], &o[3], &tail) != 4) return 0;
-        if (o[0] > 255 || o[1] > 255 || o[2] > 255 || o[3] > 255) return 0;
-        snprintf(buf, sizeof buf, "%u.%u.%u.%u", o[3], o[2], o[1], o[0]);
-        lua_pushstring(L, buf);
-        return 1;
+        /* four decimal labels of 1 to 3 digits, each at most 255 (by hand:
+         * sscanf cost more than the rest of a hosts-file miss) */
+        const char *p = s, *end = s + n - 13;
+        for (int i = 0; i < 4; i++) {
+            unsigned v = 0;
+            int digits = 0;
+            while (p < end && *p >= '0' && *p <= '9' && digits < 4) {
+                v = v * 10 + (unsigned)(*p++ - '0');
+                digits++;
+            }
+            if (digits == 0 || digits > 3 || v > 255) return 0;
+            if (i < 3 && (p >= end || *p++ != '.')) return 0;
+            a[3 - i] = (uint8_t)v;
+        }
+        return p == end ? AF_INET : 0;
     }
     if (n == 64 + 8 && strncasecmp(s + 64, "ip6.arpa", 8) == 0) {
         for (int i = 0; i < 32; i++) {
@@ -443,11 +562,47 @@ static int l_reverse_address(lua_State *L)
             if (i % 2 == 0) a[15 - i / 2] = (uint8_t)v;
             else a[15 - i / 2] |= (uint8_t)(v << 4);
         }
-        inet_ntop(AF_INET6, a, buf, sizeof buf);
-        lua_pushstring(L, buf);
-        return 1;
+        return AF_INET6;
     }
     return 0;
+}
+
+/* reverse_address(name) -> "127.0.0.1" | nil: the address a full reverse
+ * name stands for */
+static int l_reverse_address(lua_State *L)
+{
+    size_t n;
+    const char *s = luaL_checklstring(L, 1, &n);
+    char buf[INET6_ADDRSTRLEN];
+    uint8_t a[16];
+    int family = reverse_bytes(s, n, a);
+    if (!family) return 0;
+    inet_ntop(family, a, buf, sizeof buf);
+    lua_pushstring(L, buf);
+    return 1;
+}
+
+/* hosts:pointer(reverse name) -> {"localhost", ...} | nil: the names the
+ * file gives the address a reverse name stands for, nil when none (the
+ * hosts resolver, first in every chain, asks this for every PTR lookup:
+ * no address string and no empty table for the common miss) */
+static int l_hosts_pointer(lua_State *L)
+{
+    size_t len;
+    const char *s = luaL_checklstring(L, 2, &len), *name, *none[1];
+    uint8_t addr[16];
+    int family = reverse_bytes(s, len, addr), n;
+    if (!family || nm_hosts_names(check_hosts(L)->hosts, family, addr, none, 1) == 0) return 0;
+    n = copy_names(L, family, addr);
+    if (n == 0) return 0;
+    name = lua_touserdata(L, -1);
+    lua_createtable(L, n, 0);
+    for (int i = 0; i < n; i++) {
+        lua_pushstring(L, name);
+        lua_rawseti(L, -2, i + 1);
+        name += strlen(name) + 1;
+    }
+    return 1;
 }
 
 void nm_lua_open_sys(lua_State *L)
@@ -463,11 +618,15 @@ void nm_lua_open_sys(lua_State *L)
         { "addresses", l_hosts_addresses },
         { "lists", l_hosts_lists },
         { "names", l_hosts_names },
+        { "find", l_hosts_find },
+        { "address", l_hosts_address },
+        { "pointer", l_hosts_pointer },
         { "count", l_hosts_count },
         { NULL, NULL },
     };
     static const luaL_Reg cache_methods[] = {
         { "get", l_cache_get },
+        { "address", l_cache_address },
         { "put", l_cache_put },
         { "clear", l_cache_clear },
         { "count", l_cache_count },

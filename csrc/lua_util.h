@@ -27,6 +27,12 @@ struct nm_cache *nm_lua_check_cache(lua_State *L, int idx);
 /* Pushes a decoded message as a names.dns Message; returns 1, or 0 and
  * pushes nothing when names.dns has not registered its classes yet. */
 int nm_lua_push_message(lua_State *L, const nm_msg *m);
+/* The same, with the question and record sections decoded when first
+ * read, from m's bytes: the Lua string at stack index `wire`. */
+int nm_lua_push_message_lazy(lua_State *L, const nm_msg *m, int wire);
+/* The same for bytes parsed before (m may be NULL), whose rcode is known:
+ * nothing is parsed now. */
+int nm_lua_push_message_lazy_rcode(lua_State *L, const nm_msg *m, int rcode, int wire);
 
 /* Sets t[k] = v for the table at the top of the stack. */
 static inline void nm_lua_setint(lua_State *L, const char *k, lua_Integer v)

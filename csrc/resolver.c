@@ -17,6 +17,7 @@
 typedef struct server {
     nm_addr addr;
     nm_udp *udp;      /* the socket new queries go out on; NULL until needed */
+    uint64_t udp_used; /* when a query last went out on it (loop time, ms) */
     nm_tcp *tcp;      /* the connection, while it lasts */
     uint8_t no_edns;  /* it refused EDNS once: ask it plainly from now on */
     int refs;         /* live exchanges that may still ask it */
@@ -156,6 +157,7 @@ void nm_resolver_options_default(nm_resolver_options *o)
     o->max_inflight = 512;
     o->udp_max_queries = 256;
     o->tcp_idle_ms = 10000;
+    o->udp_idle_ms = 5000;
 }
 
 /* ------------------------------------------------- handles and closing */
@@ -394,6 +396,15 @@ static void server_release(nm_resolver *r, server *s)
  * query is done. */
 static nm_udp *server_udp(nm_resolver *r, server *s, int *err)
 {
+    /* a socket left idle for long is not taken up again: a new one, on a
+     * new random port (no timer closes it meanwhile: an idle resolver
+     * needs no wake-up, which matters to a loop it is embedded in) */
+    uint64_t now = uv_now(r->loop);
+    if (s->udp && !nm_udp_pending(s->udp) && now - s->udp_used >= (uint64_t)r->opt.udp_idle_ms) {
+        nm_udp *old = s->udp;
+        s->udp = NULL;
+        nm_udp_close(old);
+    }
     if (s->udp && nm_udp_sent(s->udp) >= (uint32_t)r->opt.udp_max_queries) {
         nm_udp *old = s->udp;
         s->udp = NULL;
@@ -408,6 +419,7 @@ static nm_udp *server_udp(nm_resolver *r, server *s, int *err)
         r->stats.sockets_open++;
         r->stats.sockets_opened++;
     }
+    s->udp_used = now;
     return s->udp;
 }
 
@@ -905,8 +917,9 @@ static void start_queued(nm_resolver *r)
     r->starting = 0;
 }
 
-/* With nothing in flight, the sockets close: an idle resolver holds no
- * descriptor but its TCP connections (until their idle time). */
+/* With udp_idle_ms 0, the sockets close as soon as nothing is in flight:
+ * an idle resolver then holds no descriptor but its TCP connections (until
+ * their idle time). */
 static void close_idle_sockets(nm_resolver *r)
 {
     for (int i = 0; i < r->nservers; i++) {
@@ -947,7 +960,8 @@ static void detach(exchange *ex)
     ex->anext = ex->aprev = NULL;
     for (int i = 0; i < ex->nservers; i++) server_release(r, ex->servers[i]);
     ex->nservers = 0;
-    if (r->inflight == 0 && !r->queue_head && !r->closing) close_idle_sockets(r);
+    if (r->inflight == 0 && !r->queue_head && !r->closing && r->opt.udp_idle_ms == 0)
+        close_idle_sockets(r);
 }
 
 static void free_exchange(exchange *ex)
@@ -1279,6 +1293,7 @@ nm_resolver *nm_resolver_new(uv_loop_t *loop, const nm_resolver_options *o)
     if (r->opt.max_inflight <= 0) r->opt.max_inflight = 512;
     if (r->opt.udp_max_queries <= 0) r->opt.udp_max_queries = 256;
     if (r->opt.tcp_idle_ms <= 0) r->opt.tcp_idle_ms = 10000;
+    if (r->opt.udp_idle_ms < 0) r->opt.udp_idle_ms = 5000;
     nm_random_init(&r->rnd);
     nm_rxbuf_init(&r->rx, RX_CHUNKS);
     if (uv_timer_init(loop, &r->timer) != 0) {

@@ -46,6 +46,9 @@ typedef struct nm_resolver_options {
     int max_inflight;    /* exchanges on the wire at once */
     int udp_max_queries; /* queries a UDP socket sends before it is retired */
     int tcp_idle_ms;     /* an idle TCP connection closes after this */
+    int udp_idle_ms;     /* a UDP socket idle this long is replaced by the next
+                          * query (a closed resolver closes it); 0: sockets
+                          * close whenever nothing is in flight */
 } nm_resolver_options;
 
 enum nm_query_flags {

@@ -12,7 +12,6 @@
 
 local common = require "names.common"
 local core = require "names.core"
-local defer = require "names.defer"
 local dns = require "names.dns"
 local errors = require "names.error"
 local reactor = require "names.reactor"
@@ -50,19 +49,28 @@ function M.CacheResolver(opts)
   }, CacheResolver)
 end
 
-function CacheResolver:_lookup(name, cls, qtype, _)
+-- The cache answers at once: see common.answerNow.
+function CacheResolver:_answer(name, cls, qtype)
   local m = self._cache:get(name, qtype, cls, self.clock.seconds())
   if not m then
-    return defer.fail(errors.DomainError(name))
+    return nil
   end
   if m.rCode ~= dns.OK then
     -- a negative answer held is an answer: `fromCache` tells a chain to
     -- stop here rather than ask the network again
     local e = errors.errorForRcode(m.rCode)(m)
     e.fromCache = true
-    return defer.fail(e)
+    return nil, e
   end
-  return defer.succeed(common.Result(m.answers, m.authority, m.additional, m))
+  return common.lazyResult(m)
+end
+
+CacheResolver._lookup = common.lookupFromAnswer
+
+-- getHostByName's address from the AAAA and A answers held, without a
+-- record built: see common.addressNow.
+function CacheResolver:_addressNow(name, cls, effort)
+  return self._cache:address(name, cls, self.clock.seconds(), effort)
 end
 
 --- Stores a response Message for its question (Twisted's `cacheResult`
@@ -87,6 +95,7 @@ function CacheResolver:count()
 end
 
 common.ResolverBase(CacheResolver)
+common.answersAtOnce(CacheResolver)
 
 M.CacheResolverClass = CacheResolver
 

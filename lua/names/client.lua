@@ -56,8 +56,10 @@ local function filterAnswer(message, attempts)
     e.reason = reasonFor(query, attempts)
     return defer.Failure(e)
   end
-  local result = common.Result(message.answers, message.authority, message.additional, message)
-  result.attempts = attempts -- nil unless the resolver reports them (reportAttempts)
+  local result = common.lazyResult(message)
+  if attempts then -- only when the resolver reports them (reportAttempts)
+    result.attempts = attempts
+  end
   return result
 end
 
@@ -134,8 +136,8 @@ end
 -- @treturn Resolver
 local resolverOptions = {
   resolv = true, servers = true, timeout = true, rotate = true, tcp = true, edns = true,
-  dns0x20 = true, maxInflight = true, udpMaxQueries = true, dnssec = true, recurse = true,
-  reportAttempts = true,
+  dns0x20 = true, maxInflight = true, udpMaxQueries = true, udpIdle = true, dnssec = true,
+  recurse = true, reportAttempts = true,
 }
 
 local checkOptions = common.checkOptions
@@ -196,6 +198,7 @@ function newResolver(o, level)
     dns0x20 = o.dns0x20 or false,
     maxInflight = o.maxInflight,
     udpMaxQueries = o.udpMaxQueries,
+    udpIdle = o.udpIdle,
   })
   if not made then
     -- the core names the option: "(maxInflight: a number expected, ...)"
@@ -247,68 +250,85 @@ function Resolver:_candidates(name)
   return { common.relative(name) }
 end
 
+-- One lookup (Resolver:_lookup): its state lives in one table, and the
+-- core's callback is one closure over it. Closures over the locals of
+-- _lookup cost an upvalue object for each local they shared, on every
+-- lookup.
+local tryNext
+
+local function cancelLookup(d)
+  local st = d._lookupState
+  if st and st.handle then
+    st.handle:cancel()
+  end
+end
+
+local function onAnswer(st, message, err, attempts)
+  st.handle = nil
+  local result = st.result
+  if result.called then
+    return
+  end
+  if not message then
+    if err.status == "cancelled" then
+      return result:errback(defer.CancelledError())
+    end
+    return result:errback(failureFor(dns.Query(st.candidates[st.i], st.qtype, st.cls), err, attempts))
+  end
+  local out = filterAnswer(message, attempts)
+  if defer.isFailure(out) then
+    if out:check(errors.DNSNameError) then
+      st.lastFailure = out
+      return tryNext(st) -- the next candidate, or NODATA, or this error
+    end
+    return result:errback(out)
+  elseif st.i < #st.candidates and #out[1] == 0 then
+    st.nodata = st.nodata or out
+    return tryNext(st)
+  end
+  result:callback(out)
+end
+
+function tryNext(st)
+  local i = st.i + 1
+  st.i = i
+  local candidate = st.candidates[i]
+  if not candidate then
+    if st.nodata then
+      return st.result:callback(st.nodata)
+    end
+    return st.result:errback(st.lastFailure or defer.Failure(errors.DNSNameError(st.name)))
+  end
+  -- the cache holds answers under the names asked, search list applied:
+  -- only here are those names known (the name itself, a chain's
+  -- CacheResolver has looked up before this resolver is asked)
+  local cache = st.cache
+  if cache and candidate ~= st.asked then
+    local held = cache._cache:get(candidate, st.qtype, st.cls, cache.clock.seconds())
+    if held then
+      return onAnswer(st, held, nil, nil)
+    end
+  end
+  local r = st.resolver
+  st.handle = r._core:query(candidate, st.qtype, st.cls, st.timeout, r._flags, st.done)
+end
+
 --- Asks for `name`, trying the search list's candidates in turn: a name
 -- that does not exist moves on to the next; the first answer wins; NODATA
 -- is kept unless a later candidate has data. One Deferred per lookup, the
 -- core's callback firing it straight: this is the per-query path.
 function Resolver:_lookup(name, cls, qtype, timeout)
   self:_maybeParseConfig()
-  local candidates = self:_candidates(name)
   local cache = self.cache
-  local asked = cache and common.relative(name)
-  local i, lastFailure, nodata = 0, nil, nil
-  local handle
-  local result = defer.Deferred(function()
-    if handle then
-      handle:cancel()
-    end
-  end)
-  local try
-  local function done(message, err, attempts)
-    handle = nil
-    if result.called then
-      return
-    end
-    if not message then
-      if err.status == "cancelled" then
-        return result:errback(defer.CancelledError())
-      end
-      return result:errback(failureFor(dns.Query(candidates[i], qtype, cls), err, attempts))
-    end
-    local out = filterAnswer(message, attempts)
-    if defer.isFailure(out) then
-      if out:check(errors.DNSNameError) then
-        lastFailure = out
-        return try() -- the next candidate, or NODATA, or this error
-      end
-      return result:errback(out)
-    elseif #out[1] == 0 and i < #candidates then
-      nodata = nodata or out
-      return try()
-    end
-    result:callback(out)
+  local result = defer.Deferred(cancelLookup)
+  local st = { resolver = self, name = name, cls = cls, qtype = qtype, timeout = timeout,
+    candidates = self:_candidates(name), cache = cache, asked = cache and common.relative(name),
+    i = 0, result = result, handle = false, done = false, nodata = false, lastFailure = false }
+  st.done = function(message, err, attempts)
+    onAnswer(st, message, err, attempts)
   end
-  try = function()
-    i = i + 1
-    local candidate = candidates[i]
-    if not candidate then
-      if nodata then
-        return result:callback(nodata)
-      end
-      return result:errback(lastFailure or defer.Failure(errors.DNSNameError(name)))
-    end
-    -- the cache holds answers under the names asked, search list applied:
-    -- only here are those names known (the name itself, a chain's
-    -- CacheResolver has looked up before this resolver is asked)
-    if cache and candidate ~= asked then
-      local held = cache._cache:get(candidate, qtype, cls, cache.clock.seconds())
-      if held then
-        return done(held, nil, nil)
-      end
-    end
-    handle = self._core:query(candidate, qtype, cls, timeout, self._flags, done)
-  end
-  try()
+  result._lookupState = st
+  tryNext(st)
   return result
 end
 

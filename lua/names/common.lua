@@ -19,7 +19,37 @@ local byte, concat, format, sub = string.byte, table.concat, string.format, stri
 -- Result -----------------------------------------------------------------------
 
 local Result = { __name = "names.common.Result" }
-Result.__index = Result
+
+-- A result made from a response takes its sections from the message when
+-- they are first read (see lazyResult); r[1] and r.answers are then the
+-- same table as r.message.answers, as when they are given.
+local sectionNames = { "answers", "authority", "additional", answers = "answers",
+  authority = "authority", additional = "additional" }
+local sectionSlots = { answers = 1, authority = 2, additional = 3 }
+
+function Result.__index(self, k)
+  local section = sectionNames[k]
+  if section then
+    local m = self.message -- when absent, this comes back here and gives nil
+    if m ~= nil then
+      local v = m[section] or {}
+      -- both keys absent (else no __index) and no __newindex: plain sets
+      self[sectionSlots[section]] = v
+      self[section] = v
+      return v
+    end
+  end
+  return Result[k]
+end
+
+function Result.__len()
+  return 3
+end
+
+function Result.__pairs(self)
+  local _ = self[1], self[2], self[3]
+  return next, self, nil
+end
 
 local sectionRepr = repr.list
 
@@ -38,6 +68,13 @@ function M.Result(answers, authority, additional, message)
   answers, authority, additional = answers or {}, authority or {}, additional or {}
   return setmetatable({ answers, authority, additional, answers = answers, authority = authority,
     additional = additional, message = message }, Result)
+end
+
+--- A lookup's result from a response Message, its sections taken from the
+-- message when first read.
+-- @treturn Result
+function M.lazyResult(message)
+  return setmetatable({ message = message }, Result)
 end
 
 function M.isResult(v)
@@ -131,11 +168,12 @@ local function nameArgs(fname, name, timeout)
   if type(name) ~= "string" then
     error(format("bad argument #1 to '%s' (name: string expected, got %s)", fname, type(name)), 3)
   end
-  local ok, err = core.name_check(name)
-  if not ok then
+  local canonical, err = core.name_check(name)
+  if not canonical then
     error(format("bad argument #1 to '%s' (%s: '%s')", fname, err, name), 3)
   end
-  return name, M.checkTimeout(timeout, fname, 3)
+  -- the name as given, its timeout, and its canonical text (no final dot)
+  return name, M.checkTimeout(timeout, fname, 3), canonical
 end
 
 M.nameArgs = nameArgs
@@ -164,6 +202,88 @@ function M.relative(name)
   return name
 end
 
+-- Answers without waiting --------------------------------------------------------
+
+-- The query methods ResolverBase made (see plainQuery).
+local baseQueries = setmetatable({}, { __mode = "k" })
+
+--- What a resolver can answer at once, without a Deferred: a resolver
+-- class may have `_answer(name, cls, type)`, which returns a `Result`, or
+-- `nil, err` when the lookup fails with error value `err` (`err` nil: the
+-- name is not there, a DomainError), or `false` when it must be asked the
+-- Deferred way (`_lookup`). The hosts file and the cache answer at once;
+-- a ResolverChain asks them so, and `getHostByName` too, so that an answer
+-- they hold costs no Deferred, Failure or callback per resolver.
+-- Only the `_answer` of a class registered with answersAtOnce is taken, and
+-- only while the resolver keeps that class's `_lookup` and `query`: one
+-- that replaces either is asked through them.
+-- @return a Result, or nil and an error value, or false
+-- The classes whose _answer and _addressNow are taken, by method (weak).
+local methodClass = setmetatable({}, { __mode = "k" })
+
+--- Registers a resolver class whose `_answer` (and `_addressNow`, if it
+-- has one) may be called in place of its `_lookup` (see answerNow).
+-- @tparam table cls
+function M.answersAtOnce(cls)
+  methodClass[cls._answer] = cls
+  if cls._addressNow then
+    methodClass[cls._addressNow] = cls
+  end
+end
+
+-- The method `key` of a registered class, when the resolver has it and
+-- keeps that class's `_lookup` and `query` (a subclass or an instance
+-- that replaces either is asked through them). No C function is called:
+-- this runs several times for every lookup of a chain.
+local function ownMethod(resolver, key)
+  local f = resolver[key]
+  local cls = f and methodClass[f]
+  if cls and resolver._lookup == cls._lookup and resolver.query == cls.query then
+    return f
+  end
+  return nil
+end
+
+function M.answerNow(resolver, name, cls, qtype)
+  local answer = ownMethod(resolver, "_answer")
+  if answer then
+    return answer(resolver, name, cls, qtype)
+  end
+  return false
+end
+
+--- The address getHostByName gives for `name` (canonical) when a resolver
+-- can tell it at once without building records: a class may have
+-- `_addressNow(name, cls, effort)`, which returns the address, nil when it
+-- answers neither AAAA nor A for the name (a chain asks on), or false when
+-- getHostByName must work it out the general way. The hosts file, the
+-- cache and a chain of them have it.
+-- @return an address string, nil or false
+function M.addressNow(resolver, name, cls, effort)
+  local f = ownMethod(resolver, "_addressNow")
+  if f then
+    return f(resolver, name, cls, effort)
+  end
+  return false
+end
+
+--- Whether `resolver:query(q, timeout)` is ResolverBase's, which is
+-- `resolver:_lookup(q.name.name, q.cls, q.type, timeout)`.
+function M.plainQuery(resolver)
+  local mt = getmetatable(resolver)
+  return type(mt) == "table" and resolver.query == rawget(mt, "query") and baseQueries[rawget(mt, "query")]
+    or false
+end
+
+--- The `_lookup` of a resolver that has `_answer` and never waits.
+function M.lookupFromAnswer(self, name, cls, qtype)
+  local result, err = self:_answer(name, cls, qtype)
+  if result then
+    return defer.succeed(result)
+  end
+  return defer.fail(err or errors.DomainError(M.relative(name)))
+end
+
 -- ResolverBase --------------------------------------------------------------------
 
 --- The lookup methods, by Twisted's names, and the type each asks for.
@@ -185,8 +305,10 @@ M.lookupTypes = {
 function M.ResolverBase(cls)
   for method, qtype in pairs(M.lookupTypes) do
     cls[method] = function(self, name, timeout)
-      name, timeout = nameArgs(method, name, timeout)
-      return self:_lookup(name, dns.IN, qtype, timeout)
+      local canonical
+      name, timeout, canonical = nameArgs(method, name, timeout)
+      -- the canonical name too, for a chain that would check it again
+      return self:_lookup(name, dns.IN, qtype, timeout, canonical)
     end
   end
 
@@ -197,6 +319,7 @@ function M.ResolverBase(cls)
     end
     return self:_lookup(query.name.name, query.cls, query.type, M.checkTimeout(timeout, "query", 2))
   end
+  baseQueries[cls.query] = true
 
   if not cls.lookupZone then
     function cls:lookupZone()
@@ -208,12 +331,13 @@ function M.ResolverBase(cls)
   -- CNAMEs. Fires with a string; errbacks with DNSNameError when there is
   -- no address.
   function cls:getHostByName(name, timeout, effort)
-    name, timeout = nameArgs("getHostByName", name, timeout)
+    local canonical
+    name, timeout, canonical = nameArgs("getHostByName", name, timeout)
     -- effort: how many CNAMEs to follow (Twisted's), 10 by default
     if effort ~= nil and (math.type(effort) ~= "integer" or effort < 0) then
       error("bad argument #3 to 'getHostByName' (effort: a count of CNAMEs to follow expected)", 2)
     end
-    return M.getHostByName(self, name, timeout, effort or 10)
+    return M.getHostByName(self, name, timeout, effort or 10, canonical)
   end
   return cls
 end
@@ -221,8 +345,10 @@ end
 -- getHostByName ---------------------------------------------------------------------
 
 local function sameName(a, b)
-  return a:lower() == b:lower()
+  return a == b or a:lower() == b:lower()
 end
+
+local addressTypes = { dns.A6, dns.AAAA, dns.A }
 
 -- Twisted's extractRecord: an address of `name` among the answers (A6,
 -- AAAA, then A), or the CNAME to follow; nil when neither.
@@ -230,7 +356,7 @@ local function extract(name, answers, level)
   if level <= 0 then
     return nil
   end
-  for _, t in ipairs({ dns.A6, dns.AAAA, dns.A }) do
+  for _, t in ipairs(addressTypes) do
     for _, rr in ipairs(answers) do
       if rr.type == t and sameName(rr.name.name, name) then
         return t == dns.A6 and rr.payload.suffix or rr.payload.address
@@ -262,46 +388,92 @@ local function answeredName(result, name)
   return name
 end
 
+-- What getHostByName makes of the two answers, `{ok, value}` pairs (AAAA,
+-- then A) as a DeferredList gives them: an address, a Failure, or a
+-- Deferred (a CNAME to follow with a new lookup).
+-- `atOnce`: the name the answers are for, when they were given at once.
+local function decide(resolver, name, timeout, effort, results, atOnce)
+  local answered, firstFailure = {}, nil
+  for _, pair in ipairs(results) do
+    if pair[1] then
+      -- an answer given at once answers the name itself: the hosts file's,
+      -- or the cache's, held under the name asked (no search list there)
+      answered[#answered + 1] = { name = atOnce or answeredName(pair[2], name), answers = pair[2][1] }
+    elseif not firstFailure then
+      firstFailure = pair[2]
+    end
+  end
+  local follow
+  for _, a in ipairs(answered) do
+    local found = extract(a.name, a.answers, effort)
+    if type(found) == "string" then
+      return found
+    end
+    follow = follow or (found and found.follow)
+  end
+  if follow then
+    return M.getHostByName(resolver, follow, timeout, effort - 1)
+  end
+  if firstFailure and #answered == 0 then
+    return firstFailure
+  end
+  return noAddress(name)
+end
+
+local function settled(result, err, name)
+  if result then
+    return { true, result }
+  end
+  return { false, defer.Failure(err or errors.DomainError(name)) }
+end
+
 --- AAAA and A asked at once (no ANY query: servers answer it minimally
 -- since RFC 8482); IPv6 preferred, as Twisted; CNAMEs followed, with a new
--- lookup when the server did not follow the chain itself.
-function M.getHostByName(resolver, name, timeout, effort)
+-- lookup when the server did not follow the chain itself. When both
+-- answers are there at once (hosts file, cache: see answerNow), the
+-- address is worked out without waiting and the Deferred comes fired.
+function M.getHostByName(resolver, name, timeout, effort, canonical)
   if effort <= 0 then
     return noAddress(name)
   end
-  local both = defer.DeferredList({
-    resolver:_lookup(name, dns.IN, dns.AAAA, timeout),
-    resolver:_lookup(name, dns.IN, dns.A, timeout),
-  }, { consumeErrors = true })
+  canonical = canonical or core.name_check(name) or name
+  local address = M.addressNow(resolver, canonical, dns.IN, effort)
+  if address then
+    return defer.succeed(address)
+  end
+  local r6, e6 = M.answerNow(resolver, name, dns.IN, dns.AAAA)
+  local r4, e4 = false, nil
+  if r6 ~= false then
+    r4, e4 = M.answerNow(resolver, name, dns.IN, dns.A)
+    if r4 ~= false then
+      local v = decide(resolver, name, timeout, effort, { settled(r6, e6, name), settled(r4, e4, name) },
+        canonical)
+      if type(v) == "string" then
+        return defer.succeed(v)
+      elseif defer.isFailure(v) then
+        return defer.fail(v)
+      end
+      return v -- the Deferred of a CNAME followed
+    end
+  end
+  -- an answer already there is not asked for again
+  local function lookup(result, err, qtype)
+    if result == false then
+      return resolver:_lookup(name, dns.IN, qtype, timeout)
+    elseif result then
+      return defer.succeed(result)
+    end
+    return defer.fail(err or errors.DomainError(name))
+  end
+  local both = defer.DeferredList({ lookup(r6, e6, dns.AAAA), lookup(r4, e4, dns.A) },
+    { consumeErrors = true })
   -- a plain Deferred, as Twisted's getHostByName gives: it shows "waiting
   -- on" while a CNAME's follow-up lookup runs, and cancelling it cancels both
   local d = defer.Deferred(function()
     both:cancel()
   end)
   both:addCallback(function(results)
-    local answered, firstFailure = {}, nil
-    for _, pair in ipairs(results) do
-      if pair[1] then
-        answered[#answered + 1] = { name = answeredName(pair[2], name), answers = pair[2][1] }
-      elseif not firstFailure then
-        firstFailure = pair[2]
-      end
-    end
-    local follow
-    for _, a in ipairs(answered) do
-      local found = extract(a.name, a.answers, effort)
-      if type(found) == "string" then
-        return found
-      end
-      follow = follow or (found and found.follow)
-    end
-    if follow then
-      return M.getHostByName(resolver, follow, timeout, effort - 1)
-    end
-    if firstFailure and #answered == 0 then
-      return firstFailure
-    end
-    return noAddress(name)
+    return decide(resolver, name, timeout, effort, results)
   end)
   both:chainDeferred(d)
   return d

@@ -346,14 +346,16 @@ end
 -- through; `false` in an args slot means no extra arguments. `_n` is the
 -- last slot used; `_i`, the next slot to run, is stored only while a run is
 -- interrupted (else it is 1, from the metatable). The constructor sizes the
--- table for one callback and for the fields every Deferred gets (`called`,
+-- table for two callbacks (a lookup's Deferred mostly gets a callback and
+-- an errback: a fifth slot grew the array, a rehash that cost more than the
+-- four slots) and for the fields every Deferred gets (`called`,
 -- `result`, `_n`, `_running`, `_canceller`), so that the common path never
 -- rehashes: `result = nil` stores nothing, but Lua counts it when it sizes
 -- the table (five fields: room for eight).
 local CONTINUE = {}
 
 local function newDeferred(meta, canceller)
-  return setmetatable({ nil, nil, nil, nil,
+  return setmetatable({ nil, nil, nil, nil, nil, nil, nil, nil,
     called = false, _n = 0, _running = false, _canceller = canceller, result = nil }, meta)
 end
 
@@ -386,7 +388,7 @@ function M.Deferred(canceller)
   if canceller ~= nil then
     checkCallable(canceller, 1, "Deferred")
   end
-  return setmetatable({ nil, nil, nil, nil,
+  return setmetatable({ nil, nil, nil, nil, nil, nil, nil, nil,
     called = false, _n = 0, _running = false, _canceller = canceller, result = nil }, Deferred)
 end
 
@@ -570,7 +572,9 @@ end
 -- @param ... extra arguments for f
 -- @treturn Deferred self
 function Deferred:addErrback(f, ...)
-  checkCallable(f, 1, "addErrback")
+  if type(f) ~= "function" then
+    checkCallable(f, 1, "addErrback")
+  end
   local args = select("#", ...) > 0 and pack(...) or false
   append(self, false, f, false, args)
   if self.called then
@@ -584,7 +588,9 @@ end
 -- @param ... extra arguments for f
 -- @treturn Deferred self
 function Deferred:addBoth(f, ...)
-  checkCallable(f, 1, "addBoth")
+  if type(f) ~= "function" then
+    checkCallable(f, 1, "addBoth")
+  end
   local args = select("#", ...) > 0 and pack(...) or false
   append(self, f, f, args, args)
   if self.called then
@@ -807,9 +813,16 @@ Deferred.__tostring = deferredTostring
 -- @param result
 -- @treturn Deferred
 function M.succeed(result)
-  local d = newDeferred(Deferred)
-  d:callback(result)
-  return d
+  local mt = getmetatable(result)
+  if mt == Failure or isDeferredMeta[mt] then
+    local d = newDeferred(Deferred)
+    d:callback(result) -- errback path, or the error for a Deferred
+    return d
+  end
+  -- what callback() leaves on a Deferred with no callbacks, made at once:
+  -- every answer from the hosts file or the cache comes this way
+  return setmetatable({ nil, nil, nil, nil,
+    called = true, _n = 0, _running = false, result = result }, Deferred)
 end
 
 --- A Deferred that has already failed.

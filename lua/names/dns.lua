@@ -576,7 +576,74 @@ end
 -- Message --------------------------------------------------------------------
 
 local Message = { __name = "names.dns.Message" }
-Message.__index = Message
+
+-- A message that came off the wire (a reply, a cache entry) keeps its
+-- bytes under this key until every section has been read: each section is
+-- decoded when it is first read, as most lookups read the answers alone.
+-- Indexing, pairs, tostring and encoding all see the sections as if they
+-- had been there from the start.
+local lazyKey, headerDone = {}, {}
+local lazySections = { queries = true, answers = true, authority = true, additional = true }
+local decodeSection, decodeHeader = core.decode_section, core.decode_header
+
+-- The header's fields, where the message has none of its own (one may
+-- have been assigned before any was read).
+local function fillHeader(self, wire)
+  local h = {}
+  decodeHeader(wire, h)
+  for k, v in next, h do
+    if rawget(self, k) == nil then
+      rawset(self, k, v)
+    end
+  end
+  self[headerDone] = true
+end
+
+-- Plain assignments where a key is known to be absent (the message has no
+-- __newindex), rawget where it may be: both are C calls in Lua, and this
+-- runs for every response a lookup reads. The wire bytes stay until pairs
+-- settles the message.
+function Message.__index(self, k)
+  local v = Message[k]
+  if v ~= nil then
+    return v
+  end
+  local wire = rawget(self, lazyKey)
+  if not wire then
+    return nil
+  end
+  if lazySections[k] then
+    v = decodeSection(wire, k)
+    self[k] = v
+  elseif not rawget(self, headerDone) then
+    -- the header's fields (the rcode is there from the start)
+    fillHeader(self, wire)
+    v = rawget(self, k)
+  end
+  return v
+end
+
+-- Every section and the header decoded: a lazy message becomes a plain table.
+local function settle(self)
+  local wire = rawget(self, lazyKey)
+  if wire then
+    if not rawget(self, headerDone) then
+      fillHeader(self, wire)
+    end
+    for k in pairs(lazySections) do
+      if rawget(self, k) == nil then
+        rawset(self, k, decodeSection(wire, k))
+      end
+    end
+    rawset(self, lazyKey, nil)
+    rawset(self, headerDone, nil)
+  end
+end
+
+function Message.__pairs(self)
+  settle(self)
+  return next, self, nil
+end
 
 local messageArgs = { "id", "answer", "opCode", "recDes", "recAv", "auth", "rCode", "trunc",
   "maxSize", "authenticData", "checkingDisabled" }
@@ -697,7 +764,7 @@ end
 
 do
   local classes = { Name = Name, Query = Query, RRHeader = RRHeader, Message = Message,
-    Unknown = Unknown }
+    Unknown = Unknown, lazyKey = lazyKey }
   for t, cls in pairs(classesByType) do
     classes[t] = cls
   end

@@ -12,9 +12,7 @@
 local class = require "names.class"
 local common = require "names.common"
 local core = require "names.core"
-local defer = require "names.defer"
 local dns = require "names.dns"
-local errors = require "names.error"
 local reactor = require "names.reactor"
 
 local M = {}
@@ -47,63 +45,105 @@ function Resolver:_maybeReload()
   end
 end
 
-local function records(self, name, rtype, family)
+-- Records built as the dns constructors build them, without their
+-- argument checks: the file's names and addresses were checked when it was
+-- read, and this runs for every hosts-file answer.
+local RRHeader, Name, IN = dns.RRHeader, dns.Name, dns.IN
+local payloadClass = { [dns.A] = dns.Record_A, [dns.AAAA] = dns.Record_AAAA }
+local nameCheck = core.name_check
+
+local function toName(text)
+  return setmetatable({ name = nameCheck(text) or text }, Name)
+end
+
+local function record(owner, rtype, ttl, payload)
+  return setmetatable({ name = owner, type = rtype, cls = IN, ttl = ttl, payload = payload, auth = false },
+    RRHeader)
+end
+
+local function build(list, name, rtype, ttl)
+  local owner, cls = toName(name), payloadClass[rtype]
   local out = {}
-  for _, address in ipairs(self._hosts:addresses(name, family)) do
-    local payload = rtype == dns.A and dns.Record_A(address, self.ttl)
-      or dns.Record_AAAA(address, self.ttl)
-    out[#out + 1] = dns.RRHeader(name, rtype, dns.IN, self.ttl, payload)
+  for i = 1, #list do
+    out[i] = record(owner, rtype, ttl, setmetatable({ address = list[i], ttl = ttl }, cls))
   end
   return out
 end
 
-local function respond(name, answers)
+local function records(self, name, rtype, family)
+  local list = self._hosts:find(name, family)
+  return list and build(list, name, rtype, self.ttl) or {}
+end
+
+-- A name it does not list: nil (a DomainError, for a chain to move on).
+local function respond(answers)
   if #answers == 0 then
-    return defer.fail(errors.DomainError(name))
+    return nil
   end
-  return defer.succeed(common.Result(answers, {}, {}))
+  return common.Result(answers, {}, {})
 end
 
 -- A or AAAA. A name the file lists only with the other family has no
 -- address of this one: an empty answer (NODATA), as c-ares and glibc give,
 -- not DomainError, which would send the question to the network (and make
 -- getHostByName of such a name wait for it).
-local function addresses(self, name, rtype, family, other)
-  local answers = records(self, name, rtype, family)
-  if #answers == 0 and self._hosts:lists(name, other) then
-    return defer.succeed(common.Result({}, {}, {}))
+local function addresses(self, name, rtype, family)
+  local list, other = self._hosts:find(name, family)
+  if list then
+    return common.Result(build(list, name, rtype, self.ttl), {}, {})
+  elseif other then
+    return common.Result({}, {}, {})
   end
-  return respond(name, answers)
+  return nil
 end
 
-function Resolver:_lookup(name, cls, qtype, _)
+-- The file answers at once: see common.answerNow.
+function Resolver:_answer(name, cls, qtype)
   self:_maybeReload()
   name = common.relative(name)
   if cls ~= dns.IN then
-    return defer.fail(class.NotImplementedError("hosts: class " .. cls))
+    return nil, class.NotImplementedError("hosts: class " .. cls)
   end
   if qtype == dns.A then
-    return addresses(self, name, dns.A, 4, 6)
+    return addresses(self, name, dns.A, 4)
   elseif qtype == dns.AAAA then
-    return addresses(self, name, dns.AAAA, 6, 4)
+    return addresses(self, name, dns.AAAA, 6)
   elseif qtype == dns.ALL_RECORDS then
     local all = records(self, name, dns.A, 4)
     for _, rr in ipairs(records(self, name, dns.AAAA, 6)) do
       all[#all + 1] = rr
     end
-    return respond(name, all)
+    return respond(all)
   elseif qtype == dns.PTR then
-    local address = core.reverse_address(name)
-    local answers = {}
-    for _, host in ipairs(address and self._hosts:names(address) or {}) do
-      answers[#answers + 1] = dns.RRHeader(name, dns.PTR, dns.IN, self.ttl,
-        dns.Record_PTR(host, self.ttl))
+    local hosts = self._hosts:pointer(name)
+    if not hosts then
+      return nil
     end
-    return respond(name, answers)
+    local answers, owner, ttl = {}, toName(name), self.ttl
+    for i, host in ipairs(hosts) do
+      answers[i] = record(owner, dns.PTR, ttl, setmetatable({ name = toName(host), ttl = ttl }, dns.Record_PTR))
+    end
+    return respond(answers)
   end
-  return defer.fail(class.NotImplementedError("hosts: type " .. dns.typeToText(qtype)))
+  return nil, class.NotImplementedError("hosts: type " .. dns.typeToText(qtype))
+end
+
+Resolver._lookup = common.lookupFromAnswer
+
+-- getHostByName's address (the first IPv6 address the file gives the
+-- name, else the first IPv4 one), without a record built: see
+-- common.addressNow. A name the file lists is answered here for both
+-- families.
+function Resolver:_addressNow(name, cls)
+  if cls ~= IN then
+    return false
+  end
+  self:_maybeReload()
+  name = common.relative(name)
+  return self._hosts:address(name)
 end
 
 common.ResolverBase(Resolver)
+common.answersAtOnce(Resolver)
 
 return M

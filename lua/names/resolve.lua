@@ -9,11 +9,18 @@
 
 local class = require "names.class"
 local common = require "names.common"
+local core = require "names.core"
 local defer = require "names.defer"
 local dns = require "names.dns"
 local errors = require "names.error"
 
 local M = {}
+
+local answerNow, addressNow, isinstance, nameCheck = common.answerNow, common.addressNow, class.isinstance,
+  core.name_check
+local succeed, fail = defer.succeed, defer.fail
+local DomainError, TimeoutError, NotImplementedError = errors.DomainError, defer.TimeoutError,
+  class.NotImplementedError
 
 local ResolverChain = { __name = "names.resolve.ResolverChain" }
 ResolverChain.__index = ResolverChain
@@ -34,22 +41,34 @@ function M.ResolverChain(resolvers)
   return setmetatable({ resolvers = resolvers }, ResolverChain)
 end
 
-local function movesOn(failure)
-  local e = failure.value
+-- Whether a chain asks the next resolver after this error value (nil: the
+-- name is not there).
+local function movesOnError(e)
+  if e == nil then
+    return true
+  end
   if type(e) == "table" and rawget(e, "fromCache") then
     return false -- a negative answer a cache holds (RFC 2308) is final
   end
-  return failure:check(errors.DomainError, defer.TimeoutError, class.NotImplementedError)
+  return isinstance(e, DomainError) or isinstance(e, TimeoutError) or isinstance(e, NotImplementedError)
 end
 
-function ResolverChain:_lookup(name, cls, qtype, timeout)
-  local resolvers = self.resolvers
-  if #resolvers == 0 then
-    return defer.fail(errors.DomainError(name))
+local function movesOn(failure)
+  return movesOnError(failure.value)
+end
+
+-- The Deferred way, from resolver `first` on: each asked in turn while the
+-- previous one fails with an error that moves on.
+local function askFrom(resolvers, first, name, cls, qtype, timeout)
+  local r = resolvers[first]
+  if first == #resolvers and common.plainQuery(r) then
+    -- the last one (the network, in createResolver's chain): its query()
+    -- would only unpack a dns.Query made for it
+    return r:_lookup(name, cls, qtype, timeout)
   end
   local query = dns.Query(name, qtype, cls)
-  local d = resolvers[1]:query(query, timeout)
-  for i = 2, #resolvers do
+  local d = resolvers[first]:query(query, timeout)
+  for i = first + 1, #resolvers do
     d:addErrback(function(failure)
       if not movesOn(failure) then
         return failure
@@ -58,6 +77,51 @@ function ResolverChain:_lookup(name, cls, qtype, timeout)
     end)
   end
   return d
+end
+
+--- What the chain can answer without waiting, as `common.answerNow`
+-- describes: the resolvers that answer at once (hosts file, cache) are
+-- asked in turn without a Deferred or a Failure each; `false, i` when
+-- resolver i must be asked the Deferred way.
+function ResolverChain:_answer(name, cls, qtype)
+  local resolvers = self.resolvers
+  local n = #resolvers
+  for i = 1, n do
+    local result, err = answerNow(resolvers[i], name, cls, qtype)
+    if result then
+      return result
+    elseif result == false then
+      return false, i
+    elseif i == n or not movesOnError(err) then
+      return nil, err or DomainError(name)
+    end
+  end
+  return nil, DomainError(name)
+end
+
+--- getHostByName's address when the members that answer at once hold it
+-- (see common.addressNow): the first member that answers for the name
+-- decides; false as soon as one cannot tell.
+function ResolverChain:_addressNow(name, cls, effort)
+  for _, r in ipairs(self.resolvers) do
+    local address = addressNow(r, name, cls, effort)
+    if address ~= nil then
+      return address
+    end
+  end
+  return false
+end
+
+function ResolverChain:_lookup(name, cls, qtype, timeout, canonical)
+  -- the name a dns.Query would hold (no final dot), as every member saw it
+  name = canonical or nameCheck(name) or name
+  local result, err = self:_answer(name, cls, qtype)
+  if result then
+    return succeed(result)
+  elseif result == nil then
+    return fail(err)
+  end
+  return askFrom(self.resolvers, err, name, cls, qtype, timeout)
 end
 
 --- A zone transfer goes to the first resolver that can make one.
@@ -72,5 +136,6 @@ function ResolverChain:lookupZone(name, timeout)
 end
 
 common.ResolverBase(ResolverChain)
+common.answersAtOnce(ResolverChain)
 
 return M

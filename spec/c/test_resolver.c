@@ -325,15 +325,102 @@ TEST(cancel_calls_back_at_once_and_keeps_shared_exchanges)
     nm_resolver_stats_get(f.r, &st);
     CHECK_INT(st.inflight_now, 1);
     CHECK_INT(st.timers_now, 1);
-    /* the last one stops the exchange, its timer and its socket */
+    /* the last one stops the exchange and its timer; its socket waits,
+     * idle, for the next query, and keeps nothing alive */
     nm_query_cancel(q2);
     CHECK_INT(other.status, NM_ECANCELLED);
     uv_run(&f.loop, UV_RUN_NOWAIT);
     nm_resolver_stats_get(f.r, &st);
     CHECK_INT(st.inflight_now, 0);
     CHECK_INT(st.timers_now, 0);
-    CHECK_INT(st.sockets_open, 0);
+    CHECK_INT(st.sockets_open, 1);
     CHECK(!uv_loop_alive(&f.loop));
+    teardown(&f);
+}
+
+static void on_tick(uv_timer_t *t)
+{
+    *(int *)t->data = 1;
+}
+
+/* Runs the loop for ms milliseconds (an idle resolver keeps it alive for
+ * nothing: a timer of the test's own does). */
+static void run_for(fixture *f, uint64_t ms)
+{
+    uv_timer_t t;
+    int fired = 0;
+    uv_timer_init(&f->loop, &t);
+    t.data = &fired;
+    uv_timer_start(&t, on_tick, ms, 0);
+    while (!fired) uv_run(&f->loop, UV_RUN_ONCE);
+    uv_close((uv_handle_t *)&t, NULL);
+    uv_run(&f->loop, UV_RUN_NOWAIT);
+}
+
+static void setup_idle(fixture *f, const nm_addr *s, int udp_idle_ms)
+{
+    nm_resolver_options o;
+    nm_resolver_options_default(&o);
+    o.timeouts[0] = 2;
+    o.ntimeouts = 1;
+    o.udp_idle_ms = udp_idle_ms;
+    finished = 0;
+    if (uv_loop_init(&f->loop) != 0) abort();
+    f->r = nm_resolver_new(&f->loop, &o);
+    f->closed = 0;
+    CHECK(f->r != NULL);
+    CHECK_INT(nm_resolver_set_servers(f->r, s, 1), NM_OK);
+}
+
+TEST(keeps_an_idle_udp_socket_for_the_next_query_until_it_is_stale)
+{
+    fixture f;
+    result res;
+    nm_resolver_stats st;
+    nm_addr s = server(named_port);
+    setup_idle(&f, &s, 150);
+    /* one question at a time, as a script asks: one socket for all */
+    for (int i = 0; i < 5; i++) {
+        ask(&f, "www.example.test", T_A, 0, &res);
+        CHECK_INT(res.status, NM_OK);
+    }
+    nm_resolver_stats_get(f.r, &st);
+    CHECK_INT(st.sockets_opened, 1);
+    CHECK_INT(st.sockets_open, 1);
+    CHECK(!uv_loop_alive(&f.loop)); /* idle: nothing keeps the loop running */
+    /* a query within the idle time takes it up again */
+    run_for(&f, 100);
+    ask(&f, "www.example.test", T_A, 0, &res);
+    CHECK_INT(res.status, NM_OK);
+    nm_resolver_stats_get(f.r, &st);
+    CHECK_INT(st.sockets_opened, 1);
+    /* after longer, the next query gets a new socket and the stale one closes */
+    run_for(&f, 200);
+    ask(&f, "www.example.test", T_A, 0, &res);
+    CHECK_INT(res.status, NM_OK);
+    uv_run(&f.loop, UV_RUN_NOWAIT);
+    nm_resolver_stats_get(f.r, &st);
+    CHECK_INT(st.sockets_opened, 2);
+    CHECK_INT(st.sockets_open, 1);
+    teardown(&f);
+}
+
+TEST(closes_udp_sockets_whenever_idle_when_told_to)
+{
+    fixture f;
+    result res;
+    nm_resolver_stats st;
+    nm_addr s = server(named_port);
+    setup_idle(&f, &s, 0);
+    for (int i = 0; i < 3; i++) {
+        ask(&f, "www.example.test", T_A, 0, &res);
+        CHECK_INT(res.status, NM_OK);
+        uv_run(&f.loop, UV_RUN_NOWAIT);
+        nm_resolver_stats_get(f.r, &st);
+        CHECK_INT(st.sockets_open, 0);
+    }
+    nm_resolver_stats_get(f.r, &st);
+    CHECK_INT(st.sockets_opened, 3);
     teardown(&f);
 }
 
