@@ -112,8 +112,23 @@ local function answeredBy(attempts)
   return nil
 end
 
+-- An outcome reads a result's authority and additional sections only when
+-- asked: the library builds a section's records when it is first read, and
+-- bulk mode's lines need the answers alone.
+local Outcome = {}
+function Outcome.__index(o, k)
+  if k == "authority" or k == "additional" then
+    local r = rawget(o, "result")
+    local v = r and r[k] or {}
+    rawset(o, k, v)
+    return v
+  end
+  return nil
+end
+
 local function fromResult(o, r, resolver)
-  o.answers, o.authority, o.additional = r.answers, r.authority, r.additional
+  o.result = r
+  o.answers = r.answers
   o.message = r.message
   o.status = "NOERROR"
   o.rcode = 0
@@ -158,37 +173,66 @@ local function query(resolver, name, qtype, qclass)
   return resolver:query(dns.Query(name, qtype, qclass))
 end
 
+-- The end of a question: its outcome from the result or the failure. A
+-- cancelled question stays a failure (CancelledError), unless a `notify`
+-- function was given: that one gets every end, the cancelled included (nil
+-- and the failure).
+local function settle(v, o)
+  o.time = reactor.seconds() - o.started
+  o.started = nil
+  local notify, job = o.notify, o.job
+  o.notify, o.job = nil, nil
+  local resolver = o.resolver
+  o.resolver = nil
+  if defer.isFailure(v) then
+    if v:check(defer.CancelledError) then
+      if notify then
+        notify(job, nil, v)
+        return nil
+      end
+      return v
+    end
+    fromFailure(o, v)
+  else
+    fromResult(o, v, resolver)
+  end
+  if notify then
+    notify(job, o)
+    return nil
+  end
+  return o
+end
+
 --- Asks one question. Fires (never errbacks) with an outcome table (see
--- names.digformat), whatever happened.
+-- names.digformat), whatever happened but a cancel. With `notify`, the
+-- outcome goes to `notify(job, outcome)` instead (`notify(job, nil,
+-- failure)` when cancelled), and the Deferred fires with nil: one callback
+-- less per question in bulk mode.
 -- @tparam table resolver from `resolverFor`, or any resolver
 -- @tparam string name
 -- @tparam[opt=A] integer qtype
 -- @tparam[opt=IN] integer qclass
+-- @tparam[opt] function notify
+-- @param[opt] job passed to `notify`
 -- @treturn Deferred firing with the outcome
-function M.ask(resolver, name, qtype, qclass)
+function M.ask(resolver, name, qtype, qclass, notify, job)
   qtype, qclass = qtype or dns.A, qclass or dns.IN
-  local o = { name = name, qtype = qtype, qclass = qclass }
-  local started = reactor.seconds()
+  local o = setmetatable({ name = name, qtype = qtype, qclass = qclass, started = reactor.seconds(),
+    resolver = resolver, notify = notify, job = job }, Outcome)
   local ok, d = pcall(query, resolver, name, qtype, qclass)
   if not ok then
     -- "bad argument #1 to 'Query' (name: empty label: 'a..b')": the part in brackets
     local why = tostring(d):gsub("^.-:%d+: ", "")
     o.status, o.error, o.time = "BADINPUT", why:match("^bad argument #%d+ to '[^']*' %((.*)%)$") or why, 0
     o.answers, o.authority, o.additional = {}, {}, {}
+    o.started, o.resolver, o.notify, o.job = nil, nil, nil, nil
+    if notify then
+      notify(job, o)
+      return defer.succeed(nil)
+    end
     return defer.succeed(o)
   end
-  return d:addCallbacks(function(r)
-    o.time = reactor.seconds() - started
-    fromResult(o, r, resolver)
-    return o
-  end, function(f)
-    o.time = reactor.seconds() - started
-    if f:check(defer.CancelledError) then
-      return f
-    end
-    fromFailure(o, f)
-    return o
-  end)
+  return d:addBoth(settle, o)
 end
 
 --- The exit status dig gives an outcome: 0 for an answer of any status, 9

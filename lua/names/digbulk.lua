@@ -142,35 +142,46 @@ function M.run(o, out)
     end
   end
 
-  local function answered(n, at, line)
-    return function(outcome)
-      outcome.line, outcome.input = at, line
-      pending[n] = nil
-      inflight = inflight - 1
-      complete(n, outcome)
-      pump()
+  -- The end of question `job` ({n, line number, line, question}): its
+  -- outcome, or nil and the failure when it was cancelled.
+  local function answered(job, outcome, failure)
+    local n = job[1]
+    pending[n] = nil
+    inflight = inflight - 1
+    if outcome then
+      outcome.line, outcome.input = job[2], job[3]
+    else
+      local q, e = job[4], failure.value
+      outcome = { name = q.name, qtype = q.qtype, qclass = q.qclass, status = "INTERRUPTED",
+        error = tostring(type(e) == "table" and e.args and e.args[1] or e) }
     end
-  end
-
-  local function interruptedOne(n, q)
-    return function(failure)
-      pending[n] = nil
-      inflight = inflight - 1
-      local e = failure.value
-      complete(n, { name = q.name, qtype = q.qtype, qclass = q.qclass, status = "INTERRUPTED",
-        error = tostring(type(e) == "table" and e.args and e.args[1] or e) })
-      pump()
-    end
+    complete(n, outcome)
+    pump()
   end
 
   -- Starts what the limits allow; reentrant calls (answers that fire at
   -- once, from the hosts file or the cache) only ask for one more round.
+  local fault -- an error of this module's own: the run stops, exit 10
+  local pumpOnce
+
   pump = function()
     if pumping then
       again = true
       return
     end
     pumping = true
+    local ok, why = xpcall(pumpOnce, debug.traceback)
+    pumping = false
+    if not ok then
+      fault = fault or why
+      stopping = true
+      finish()
+      return
+    end
+    maybeDone()
+  end
+
+  pumpOnce = function()
     repeat
       again = false
       while not stopping and inflight < concurrency and (not ordered or seq - written < window) do
@@ -200,17 +211,14 @@ function M.run(o, out)
             seq = seq + 1
             local n = seq
             inflight = inflight + 1
-            local d = dig.ask(resolver, q.name, q.qtype, q.qclass)
-            if inflight > 0 and not d.called then
+            local d = dig.ask(resolver, q.name, q.qtype, q.qclass, answered, { n, lineNo, line, q })
+            if not d.called then
               pending[n] = d
             end
-            d:addCallbacks(answered(n, lineNo, line), interruptedOne(n, q))
           end
         end
       end
     until not again
-    pumping = false
-    maybeDone()
   end
 
   source.wakeup = pump
@@ -274,6 +282,10 @@ function M.run(o, out)
     error(runErr, 0)
   end
   stdout:flush()
+  if fault then
+    stderr:write("names-dig: internal error: ", tostring(fault), "\n")
+    return dig.EXIT_INTERNAL
+  end
   return stopping and dig.EXIT_INTERRUPTED or dig.EXIT_OK
 end
 

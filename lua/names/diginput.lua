@@ -13,7 +13,7 @@ local options = require "names.digoptions"
 
 local M = {}
 
-local byte, format, sub = string.byte, string.format, string.sub
+local byte, find, format, match, sub = string.byte, string.find, string.format, string.match, string.sub
 
 --- The longest line taken as a question (a name is at most 255 octets
 -- written as text with escapes; this leaves room for a type and blanks).
@@ -184,12 +184,18 @@ function M.question(line, defaultType)
   if #line > M.maxLine then
     return false, format("line too long (%d bytes; at most %d)", #line, M.maxLine)
   end
-  local first = line:match("^%s*(%S)")
-  if not first or first == "#" or first == ";" then
+  local first, rest = match(line, "^%s*(%S+)%s*(.*)$")
+  if not first or byte(first) == 35 or byte(first) == 59 then -- blank, "#", ";"
     return nil
   end
-  local words = {}
-  for w in line:gmatch("%S+") do
+  if rest ~= "" and not find(rest, "%S") then
+    rest = ""
+  end
+  if rest == "" and first ~= "-x" then -- the common line: a name alone
+    return { name = first, qtype = defaultType or dns.A, qclass = dns.IN }
+  end
+  local words = { first }
+  for w in rest:gmatch("%S+") do
     words[#words + 1] = w
   end
   if words[1] == "-x" then
