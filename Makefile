@@ -11,6 +11,7 @@
 #   make bench-resolver   the resolver against raw UDP and c-ares, on NSD (bench/run-resolver.sh)
 #   make bench-codec  decoding against c-ares and ldns, and into Lua (bench/run-codec.sh)
 #   make lint         cppcheck + luacheck
+#   make docs         the API reference with LDoc (config.ld) in build/doc; a warning fails it
 #   make install PREFIX=DIR   LuaRocks-style tree under DIR
 #   make clean
 
@@ -42,11 +43,13 @@ BUILD       = build
 # The core: plain C, no Lua headers (checked by `make lint`).
 CORE_SRC    = csrc/wire.c csrc/name.c csrc/rrtype.c csrc/rdata.c csrc/message.c \
               csrc/rdata_text.c csrc/edns.c csrc/addr.c csrc/random.c \
-              csrc/reply.c csrc/udp.c csrc/tcp.c csrc/resolver.c \
-              csrc/hash.c csrc/filestamp.c csrc/resolvconf.c csrc/hosts.c csrc/cache.c
+              csrc/reply.c csrc/clock.c csrc/transport.c csrc/udp.c csrc/tcp.c csrc/stream_frame.c \
+              csrc/resolver.c \
+              csrc/hash.c csrc/filestamp.c csrc/resolvconf.c csrc/hosts.c csrc/cache.c \
+              csrc/route.c
 # The binding: the only files that include lua.h.
-BIND_SRC    = csrc/lua_core.c csrc/lua_dns.c csrc/lua_loop.c csrc/lua_resolver.c \
-              csrc/lua_transport.c csrc/lua_sys.c csrc/lua_readline.c
+BIND_SRC    = csrc/lua_core.c csrc/lua_class.c csrc/lua_dns.c csrc/lua_loop.c csrc/lua_resolver.c \
+              csrc/lua_transport.c csrc/lua_sys.c csrc/lua_repl.c csrc/lua_route.c
 
 CORE_OBJ    = $(CORE_SRC:csrc/%.c=$(BUILD)/obj/%.o)
 BIND_OBJ    = $(BIND_SRC:csrc/%.c=$(BUILD)/obj/%.o)
@@ -63,7 +66,7 @@ CTEST_BIN   = $(CTEST_SRC:spec/c/%.c=$(BUILD)/ctest/%)
 SUPPORT_SRC = $(wildcard spec/support/*.c)
 SUPPORT_BIN = $(SUPPORT_SRC:spec/support/%.c=$(BUILD)/support/%)
 
-.PHONY: all demo test check asan valgrind fuzz bench bench-resolver bench-codec lint install clean ctest support
+.PHONY: all demo test check asan valgrind fuzz bench bench-resolver bench-codec lint docs install clean ctest support
 
 all: $(MODULE)
 
@@ -143,6 +146,14 @@ lint:
 	cppcheck --quiet --error-exitcode=1 --enable=warning,performance,portability \
 	  --std=c99 -Icsrc --suppress=missingIncludeSystem csrc
 	luacheck lua spec examples bin
+
+# LDoc says what it did and warns on stdout alike: any line but those two
+# is a warning, and fails the target
+docs:
+	@out=$$(ldoc . 2>&1) || { printf '%s\n' "$$out" >&2; exit 1; }; \
+	 warnings=$$(printf '%s\n' "$$out" | grep -v '^reading configuration from\|^output written to'); \
+	 if [ -n "$$warnings" ]; then printf '%s\n' "$$warnings" >&2; echo "docs: LDoc warns (above)" >&2; exit 1; fi; \
+	 echo "docs: build/doc/index.html"
 
 install: all
 	install -d $(DESTDIR)$(LUADIR)/names $(DESTDIR)$(LIBDIR)/names $(DESTDIR)$(BINDIR)

@@ -9,10 +9,6 @@
 #include "message.h"
 #include "name.h"
 
-#define TYPE_SOA 6
-#define TYPE_ANY 255
-#define RCODE_NOERROR 0
-#define RCODE_NXDOMAIN 3
 /* RFC 2181 section 8: a TTL with the top bit set means zero. */
 #define TTL_MAX 0x7FFFFFFFu
 #define MAX_BUCKETS (1u << 24)
@@ -286,20 +282,20 @@ static int lifetime(const nm_cache *c, const nm_msg *m, uint16_t qtype, uint32_t
 
     if (!(m->flags & NM_QR) || NM_OPCODE(m->flags) != 0) return NM_CACHE_NOT_RESPONSE;
     if (m->flags & NM_TC) return NM_CACHE_TRUNCATED;
-    if (m->rcode != RCODE_NOERROR && m->rcode != RCODE_NXDOMAIN) return NM_CACHE_RCODE;
+    if (m->rcode != NM_RCODE_NOERROR && m->rcode != NM_RCODE_NXDOMAIN) return NM_CACHE_RCODE;
     for (int i = 0; i < m->nrr; i++) {
         const nm_rr *rr = &m->rr[i];
         if (rr->section == NM_ANSWER) {
             has_answer = 1;
             answers = min32(answers, ttl_of(rr->ttl));
-            if (rr->type == qtype || qtype == TYPE_ANY) has_data = 1;
-        } else if (rr->section == NM_AUTHORITY && rr->type == TYPE_SOA && !soa &&
+            if (rr->type == qtype || qtype == NM_TYPE_ANY) has_data = 1;
+        } else if (rr->section == NM_AUTHORITY && rr->type == NM_TYPE_SOA && !soa &&
                    rr->rdlen >= 22) {
             soa = rr;
         }
     }
     answers = min32(answers, c->max_ttl);
-    if (m->rcode == RCODE_NOERROR && has_data) {
+    if (m->rcode == NM_RCODE_NOERROR && has_data) {
         *ttl = answers;
         *cap = c->max_ttl;
     } else if (soa) {
@@ -307,7 +303,7 @@ static int lifetime(const nm_cache *c, const nm_msg *m, uint16_t qtype, uint32_t
         uint32_t minimum = nm_get32(m->wire + soa->rdata + soa->rdlen - 4);
         negative = min32(min32(ttl_of(soa->ttl), ttl_of(minimum)), c->max_negative_ttl);
         *ttl = *cap = has_answer ? min32(negative, answers) : negative;
-    } else if (m->rcode == RCODE_NOERROR && has_answer) {
+    } else if (m->rcode == NM_RCODE_NOERROR && has_answer) {
         *ttl = answers; /* a CNAME chain without an SOA: the CNAMEs still hold */
         *cap = c->max_ttl;
     } else {

@@ -80,3 +80,52 @@ int nm_file_read(const char *path, size_t max, char **out, size_t *len)
     *len = n;
     return NM_OK;
 }
+
+int nm_file_load(const char *path, size_t max, int (*parse)(void *arg, const char *text, size_t len),
+                 void *arg)
+{
+    char *buf;
+    size_t len;
+    int ret = nm_file_read(path, max, &buf, &len);
+    if (ret != NM_OK) {
+        parse(arg, "", 0);
+        return ret;
+    }
+    ret = parse(arg, buf, len);
+    free(buf);
+    return ret;
+}
+
+int nm_text_lines(const char *text, size_t len, const char *comment, size_t ncomment,
+                  int (*line)(void *arg, const char *s, size_t n), void *arg)
+{
+    size_t start = 0;
+    int total = 0;
+    while (start < len) {
+        const char *nl = memchr(text + start, '\n', len - start);
+        size_t end = nl ? (size_t)(nl - text) : len, content;
+        int r;
+        for (content = start; content < end && !memchr(comment, text[content], ncomment); content++) {}
+        if ((r = line(arg, text + start, content - start)) < 0) return r;
+        total += r;
+        start = end + 1;
+    }
+    return total;
+}
+
+static int is_blank(char c)
+{
+    return c == ' ' || c == '\t' || c == '\r' || c == '\f' || c == '\v';
+}
+
+int nm_text_word(const char *s, size_t len, size_t *pos, const char **w, size_t *wn)
+{
+    size_t i = *pos, start;
+    while (i < len && is_blank(s[i])) i++;
+    start = i;
+    while (i < len && !is_blank(s[i])) i++;
+    *pos = i;
+    *w = s + start;
+    *wn = i - start;
+    return i > start;
+}

@@ -274,36 +274,21 @@ static size_t normalize(const char *w, size_t n, char *out)
     return nm_name_to_text(wire, out, 0);
 }
 
-static int is_space(char c)
-{
-    return c == ' ' || c == '\t' || c == '\r' || c == '\f' || c == '\v';
-}
-
-static int next_word(const char *s, size_t len, size_t *pos, const char **w, size_t *wn)
-{
-    size_t i = *pos, start;
-    while (i < len && is_space(s[i])) i++;
-    start = i;
-    while (i < len && !is_space(s[i])) i++;
-    *pos = i;
-    *w = s + start;
-    *wn = i - start;
-    return i > start;
-}
 
 /* One line without its comment: 0 when used (or blank), 1 when skipped,
  * NM_ENOMEM. */
-static int parse_line(nm_hosts *h, const char *s, size_t len)
+static int parse_line(void *arg, const char *s, size_t len)
 {
+    nm_hosts *h = arg;
     size_t pos = 0, wn;
     const char *w;
     uint8_t bytes[16];
     uint32_t ai = NONE;
     int family, err;
 
-    if (!next_word(s, len, &pos, &w, &wn)) return 0;
+    if (!nm_text_word(s, len, &pos, &w, &wn)) return 0;
     if (!parse_addr(w, wn, &family, bytes)) return 1;
-    while (next_word(s, len, &pos, &w, &wn)) {
+    while (nm_text_word(s, len, &pos, &w, &wn)) {
         char text[NM_NAME_TEXT_MAX];
         size_t tl = normalize(w, wn, text);
         uint32_t ni;
@@ -317,39 +302,21 @@ static int parse_line(nm_hosts *h, const char *s, size_t len)
 
 int nm_hosts_parse(nm_hosts *h, const char *text, size_t len)
 {
-    size_t start = 0;
-    int skipped = 0;
-
+    int skipped;
     clear(h);
-    while (start < len) {
-        size_t end = start, content;
-        int r;
-        const char *nl = memchr(text + start, '\n', len - start);
-        end = nl ? (size_t)(nl - text) : len;
-        for (content = start; content < end && text[content] != '#'; content++) {}
-        r = parse_line(h, text + start, content - start);
-        if (r < 0) {
-            clear(h);
-            return r;
-        }
-        skipped += r;
-        start = end + 1;
-    }
+    /* comments run from '#' to the end of the line */
+    if ((skipped = nm_text_lines(text, len, "#", 1, parse_line, h)) < 0) clear(h);
     return skipped;
+}
+
+static int parse_text(void *h, const char *text, size_t len)
+{
+    return nm_hosts_parse(h, text, len);
 }
 
 int nm_hosts_load(nm_hosts *h, const char *path)
 {
-    char *buf;
-    size_t len;
-    int ret = nm_file_read(path, NM_HOSTS_MAX_BYTES, &buf, &len);
-    if (ret != NM_OK) {
-        clear(h);
-        return ret;
-    }
-    ret = nm_hosts_parse(h, buf, len);
-    free(buf);
-    return ret;
+    return nm_file_load(path, NM_HOSTS_MAX_BYTES, parse_text, h);
 }
 
 int nm_hosts_reload_if_changed(nm_hosts *h, const char *path, nm_file_stamp *stamp)

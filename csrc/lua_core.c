@@ -12,6 +12,7 @@ int luaopen_names_core(lua_State *L)
     nm_lua_open_resolver(L);
     nm_lua_open_transport(L);
     nm_lua_open_sys(L);
-    nm_lua_open_readline(L);
+    nm_lua_open_route(L);
+    nm_lua_open_repl(L);
     return 1;
 }

@@ -1256,12 +1256,6 @@ static int l_address(lua_State *L)
 /* types() -> the type table as data, for names.dns to build its classes */
 static int l_types(lua_State *L)
 {
-    static const char *const kinds[] = {
-        "u8", "u16", "u32", "u48", "type", "time", "name", "name", "ipv4", "ipv6",
-        "string", "strings", "tag", "text", "hex", "base64", "opaque", "salt", "hash",
-        "base64_16", "other16", "bitmap", "ports", "a6len", "a6suffix", "a6prefix", "params",
-        "rcode"
-    };
     int n = nm_rrtype_count();
     lua_createtable(L, n, 0);
     for (int i = 0; i < n; i++) {
@@ -1280,7 +1274,7 @@ static int l_types(lua_State *L)
             lua_createtable(L, 0, 2);
             lua_pushstring(L, t->fields[k].name);
             lua_setfield(L, -2, "name");
-            lua_pushstring(L, kinds[t->fields[k].kind]);
+            lua_pushstring(L, nm_field_kind_name(t->fields[k].kind));
             lua_setfield(L, -2, "kind");
             lua_rawseti(L, -2, k + 1);
         }

@@ -13,19 +13,13 @@
  * outside the loop wakes the poller (a send on the hold handle makes the
  * descriptor readable), since libuv only registers new descriptors with
  * the backend at its next poll.
- *
- * The REPL reads its input and takes Ctrl-C through watches on the loop
- * (watch_fd: a uv_poll; watch_signal: a uv_signal).
+
  *
  * Lifetime: the reactor struct is malloc'd (libuv touches it) and pointed
  * to by a userdata in the registry.  Its __gc closes the handles and frees
  * the struct from the last close callback. */
-#include <errno.h>
-#include <limits.h>
-#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include <uv.h>
 
@@ -47,6 +41,15 @@ struct nm_reactor {
     int polled;         /* pollfd() was asked for: wake the poller on new work */
     int closing;        /* pending close callbacks on a foreign loop */
     int io;             /* I/O objects created: after this, use_luv is too late */
+    /* Loop callbacks under way.  Some run synchronously, outside uv_run (a
+     * query failed by closing its socket, a cancel): running the loop from
+     * there would free what the caller below still holds, so run() and
+     * step() refuse while this is not zero.  Per reactor: another Lua
+     * state's loop holds nothing of this one's. */
+    int callback_depth;
+    /* Errors that loop callbacks raised and nothing caught (they are
+     * written to stderr): counted, so that tests can tell when one happened. */
+    lua_Integer callback_errors;
 };
 
 /* ------------------------------------------------------------ calling Lua */
@@ -62,16 +65,16 @@ static int traceback(lua_State *L)
     return 1;
 }
 
-/* Loop callbacks under way.  Some run synchronously, outside uv_run (a
- * query failed by closing its socket, a cancel): running the loop from
- * there would free what the caller below still holds, so run() and step()
- * refuse while this is not zero.  One count for the process: a callback
- * of one Lua state stepping another's loop is refused too. */
-static int callback_depth;
-
-/* Errors that loop callbacks raised and nothing caught (they are written
- * to stderr): counted, so that tests can tell when one happened. */
-static lua_Integer callback_errors;
+/* The reactor of L's state if it has one and it is open; never raises
+ * (loop callbacks call this, and an error would jump through libuv). */
+static nm_reactor *reactor_if_open(lua_State *L)
+{
+    nm_reactor *r = NULL;
+    if (lua_rawgetp(L, LUA_REGISTRYINDEX, &reactor_key) == LUA_TUSERDATA)
+        r = *(nm_reactor **)lua_touserdata(L, -1);
+    lua_pop(L, 1);
+    return r;
+}
 
 /* Whether a finalizer (__gc) is on the Lua stack.  The collector may run
  * one inside any allocation of a binding function, which holds pointers
@@ -91,15 +94,18 @@ static int in_finalizer(lua_State *L)
 int nm_lua_pcall(lua_State *L, int nargs, int nresults)
 {
     int base = lua_gettop(L) - nargs, rc;
+    nm_reactor *r = reactor_if_open(L);
     lua_pushcfunction(L, traceback);
     lua_insert(L, base);
-    callback_depth++;
+    /* (a callback cannot free the reactor: only lua_close does, and
+     * use_luv refuses once I/O exists, as it does for any callback) */
+    if (r) r->callback_depth++;
     rc = lua_pcall(L, nargs, nresults, base);
-    callback_depth--;
+    if (r) r->callback_depth--;
     lua_remove(L, base);
     if (rc != LUA_OK) {
         const char *msg = lua_tostring(L, -1);
-        callback_errors++;
+        if (r) r->callback_errors++;
         fprintf(stderr, "Unhandled error in a loop callback:\n%s\n",
                 msg ? msg : luaL_typename(L, -1));
         lua_pop(L, 1);
@@ -108,10 +114,11 @@ int nm_lua_pcall(lua_State *L, int nargs, int nresults)
 }
 
 /* callback_errors() -> how many errors loop callbacks have raised that
- * nothing caught, in this process */
+ * nothing caught, in this Lua state */
 static int l_callback_errors(lua_State *L)
 {
-    lua_pushinteger(L, callback_errors);
+    nm_reactor *r = reactor_if_open(L);
+    lua_pushinteger(L, r ? r->callback_errors : 0);
     return 1;
 }
 
@@ -132,9 +139,13 @@ static void on_hold(uv_async_t *a)
 }
 
 /* libuv adds a new descriptor to the backend (epoll) at its next poll; until
- * then pollfd() cannot report it.  The queue of such watchers is empty when
+ * then pollfd() cannot report it.  libuv has no API to ask whether such
+ * registrations wait, so this reads its private watcher_queue: empty when
  * its first word points at itself (void *[2] up to libuv 1.46, struct
- * uv__queue after: the same layout). */
+ * uv__queue after: the same layout).  Unix only (Windows' loop has no
+ * watcher_queue); what breaks it: a libuv that renames the field (a build
+ * error, loud) or changes the queue's layout (silent: pollfd() users would
+ * wait for their next timeout instead of waking at once). */
 static int registrations_pending(const uv_loop_t *loop)
 {
     const void *q = &loop->watcher_queue;
@@ -330,7 +341,7 @@ static int l_run(lua_State *L)
     nm_reactor *r = nm_lua_reactor(L);
     if (r->running) return luaL_error(L, "the reactor is already running");
     if (r->depth) return luaL_error(L, "run: the loop is already running (inside step())");
-    if (callback_depth) return luaL_error(L, "run: not from inside a loop callback");
+    if (r->callback_depth) return luaL_error(L, "run: not from inside a loop callback");
     if (in_finalizer(L)) return luaL_error(L, "run: not from inside a finalizer");
     r->running = 1;
     r->depth++;
@@ -370,7 +381,7 @@ static int l_step(lua_State *L)
     uv_loop_t *loop = nm_lua_loop(L);
     nm_reactor *r = nm_lua_reactor(L);
     int wait = lua_toboolean(L, 1);
-    if (r->depth || callback_depth)
+    if (r->depth || r->callback_depth)
         return luaL_error(L, "step: the loop is already running (called from one of its callbacks)");
     if (in_finalizer(L)) return luaL_error(L, "step: not from inside a finalizer");
     r->depth++;
@@ -418,6 +429,41 @@ static int l_backend_timeout(lua_State *L)
 static int l_alive(lua_State *L)
 {
     lua_pushboolean(L, uv_loop_alive(nm_lua_loop(L)));
+    return 1;
+}
+
+/* What handles() found on the loop: their types, up to a bound. */
+typedef struct handle_list {
+    const nm_reactor *r;
+    int n;
+    const char *types[64];
+} handle_list;
+
+static void list_handle(uv_handle_t *h, void *arg)
+{
+    handle_list *l = arg;
+    if (uv_is_closing(h)) return;
+    if (l->r->started && (h == (uv_handle_t *)&l->r->timer || h == (uv_handle_t *)&l->r->hold))
+        return; /* the reactor's own */
+    if (l->n < (int)(sizeof l->types / sizeof *l->types)) l->types[l->n] = uv_handle_type_name(h->type);
+    l->n++;
+}
+
+/* handles() -> the types of the handles open on the loop ("udp", "tcp",
+ * "timer", ...), less the reactor's own timer and wake-up: what the C tests
+ * check with uv_loop_close, for the Lua specs (spec/support/helper.lua).
+ * On luv's loop, luv's handles count too. */
+static int l_handles(lua_State *L)
+{
+    handle_list l;
+    l.r = nm_lua_reactor(L);
+    l.n = 0;
+    uv_walk(nm_lua_loop(L), list_handle, &l);
+    lua_createtable(L, l.n, 0);
+    for (int i = 0; i < l.n; i++) {
+        lua_pushstring(L, i < (int)(sizeof l.types / sizeof *l.types) && l.types[i] ? l.types[i] : "?");
+        lua_rawseti(L, -2, i + 1);
+    }
     return 1;
 }
 
@@ -477,192 +523,6 @@ static int l_use_luv(lua_State *L)
     return 1;
 }
 
-/* fd_kind(fd) -> "tty", "pipe", "file", "tcp", "udp" or "unknown" */
-static int l_fd_kind(lua_State *L)
-{
-    lua_Integer fd = luaL_checkinteger(L, 1);
-    const char *kind;
-    luaL_argcheck(L, fd >= 0 && fd <= INT_MAX, 1, "not a file descriptor");
-    switch (uv_guess_handle((int)fd)) {
-    case UV_TTY: kind = "tty"; break;
-    case UV_NAMED_PIPE: kind = "pipe"; break;
-    case UV_FILE: kind = "file"; break;
-    case UV_TCP: kind = "tcp"; break;
-    case UV_UDP: kind = "udp"; break;
-    default: kind = "unknown"; break;
-    }
-    lua_pushstring(L, kind);
-    return 1;
-}
-
-/* ----------------------------------------------- descriptors and signals */
-
-/* A uv_poll on a descriptor (the REPL's standard input) or a uv_signal:
- * malloc'd for libuv, boxed for Lua; the box is pinned while the watch is
- * active and closing it frees the struct from the close callback. */
-typedef struct watch {
-    union {
-        uv_handle_t handle;
-        uv_poll_t poll;
-        uv_signal_t signal;
-    } h;
-    lua_State *L;
-    int fn;    /* registry ref of the callback */
-    int self;  /* registry ref pinning the box while active */
-} watch;
-
-#define WATCH_MT "names.watch"
-
-static void on_watch_closed(uv_handle_t *h)
-{
-    free(h->data);
-}
-
-static void watch_release(lua_State *L, watch *w)
-{
-    if (w->fn != LUA_NOREF) luaL_unref(L, LUA_REGISTRYINDEX, w->fn);
-    if (w->self != LUA_NOREF) luaL_unref(L, LUA_REGISTRYINDEX, w->self);
-    w->fn = w->self = LUA_NOREF;
-}
-
-static void on_readable(uv_poll_t *p, int status, int events)
-{
-    watch *w = p->data;
-    lua_State *L = w->L;
-    (void)events;
-    if (w->fn == LUA_NOREF) return;
-    lua_rawgeti(L, LUA_REGISTRYINDEX, w->fn);
-    lua_pushboolean(L, status == 0);
-    nm_lua_pcall(L, 1, 0);
-}
-
-static void on_signal(uv_signal_t *sig, int signum)
-{
-    watch *w = sig->data;
-    lua_State *L = w->L;
-    if (w->fn == LUA_NOREF) return;
-    lua_rawgeti(L, LUA_REGISTRYINDEX, w->fn);
-    lua_pushinteger(L, signum);
-    nm_lua_pcall(L, 1, 0);
-}
-
-static void watch_close(lua_State *L, watch **box)
-{
-    watch *w = *box;
-    if (!w) return;
-    *box = NULL;
-    watch_release(L, w);
-    uv_close(&w->h.handle, on_watch_closed);
-}
-
-static int watch_gc(lua_State *L)
-{
-    watch_close(L, luaL_checkudata(L, 1, WATCH_MT));
-    return 0;
-}
-
-static int l_watch_close(lua_State *L)
-{
-    watch_close(L, luaL_checkudata(L, 1, WATCH_MT));
-    return 0;
-}
-
-/* A new watch whose callback is the function at fnidx, boxed at the top
- * of the stack; its handle is for the caller to initialise. */
-static watch *new_watch(lua_State *L, int fnidx, watch ***boxp)
-{
-    watch **box, *w;
-    luaL_checktype(L, fnidx, LUA_TFUNCTION);
-    box = lua_newuserdatauv(L, sizeof *box, 0);
-    *box = NULL;
-    luaL_setmetatable(L, WATCH_MT);
-    if (!(w = calloc(1, sizeof *w))) luaL_error(L, "out of memory");
-    w->L = nm_lua_main(nm_lua_reactor(L));
-    w->fn = w->self = LUA_NOREF;
-    *boxp = box;
-    return w;
-}
-
-static void watch_pin(lua_State *L, watch **box, watch *w, int fnidx)
-{
-    w->h.handle.data = w;
-    lua_pushvalue(L, fnidx);
-    w->fn = luaL_ref(L, LUA_REGISTRYINDEX);
-    lua_pushvalue(L, -1);
-    w->self = luaL_ref(L, LUA_REGISTRYINDEX);
-    *box = w;
-}
-
-/* watch_fd(fd, fn) -> watch with :close(), or nil, message (a descriptor
- * epoll cannot watch, such as a regular file); fn(ok) when fd is readable */
-static int l_watch_fd(lua_State *L)
-{
-    lua_Integer fd = luaL_checkinteger(L, 1);
-    watch **box, *w;
-    int rc;
-    luaL_argcheck(L, fd >= 0 && fd <= INT_MAX, 1, "not a file descriptor");
-    w = new_watch(L, 2, &box);
-    /* the loop after the allocations: a finalizer cannot move it, but
-     * nothing is read before it needs to be */
-    if ((rc = uv_poll_init(nm_lua_loop(L), &w->h.poll, (int)fd)) != 0) {
-        free(w);
-        lua_pushnil(L);
-        lua_pushstring(L, uv_strerror(rc));
-        return 2;
-    }
-    watch_pin(L, box, w, 2);
-    nm_lua_io_started(L);
-    uv_poll_start(&w->h.poll, UV_READABLE, on_readable);
-    return 1;
-}
-
-/* watch_signal(name, fn) -> watch with :close(); fn(signum) on the loop
- * after the signal arrives (its default action is off meanwhile).  The
- * watch keeps no loop alive.  name: "SIGINT", "SIGTERM", "SIGHUP",
- * "SIGQUIT" or "SIGWINCH". */
-static int l_watch_signal(lua_State *L)
-{
-    static const char *const names[] = { "SIGINT", "SIGTERM", "SIGHUP", "SIGQUIT", "SIGWINCH", NULL };
-    static const int numbers[] = { SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGWINCH };
-    int signum = numbers[luaL_checkoption(L, 1, NULL, names)];
-    watch **box, *w = new_watch(L, 2, &box);
-    int rc;
-    if ((rc = uv_signal_init(nm_lua_loop(L), &w->h.signal)) != 0) {
-        free(w);
-        return luaL_error(L, "watch_signal: %s", uv_strerror(rc));
-    }
-    watch_pin(L, box, w, 2);
-    /* a handle on the module's loop: use_luv may no longer move it */
-    nm_lua_io_started(L);
-    uv_signal_start(&w->h.signal, on_signal, signum);
-    uv_unref(&w->h.handle);
-    return 1;
-}
-
-/* fd_read(fd [, max]) -> bytes, "" at end of file, or nil, err when it
- * would block */
-static int l_fd_read(lua_State *L)
-{
-    lua_Integer fd = luaL_checkinteger(L, 1);
-    lua_Integer max = luaL_optinteger(L, 2, 4096);
-    luaL_Buffer b;
-    char *p;
-    ssize_t n;
-    luaL_argcheck(L, fd >= 0 && fd <= INT_MAX, 1, "not a file descriptor");
-    luaL_argcheck(L, max > 0 && max <= 1 << 20, 2, "size out of range");
-    p = luaL_buffinitsize(L, &b, (size_t)max);
-    do {
-        n = read((int)fd, p, (size_t)max);
-    } while (n < 0 && errno == EINTR);
-    if (n < 0) {
-        lua_pushnil(L);
-        lua_pushstring(L, strerror(errno));
-        return 2;
-    }
-    luaL_pushresultsize(&b, (size_t)n);
-    return 1;
-}
-
 void nm_lua_open_loop(lua_State *L)
 {
     static const luaL_Reg funcs[] = {
@@ -677,24 +537,10 @@ void nm_lua_open_loop(lua_State *L)
         { "pollfd", l_pollfd },
         { "backend_timeout", l_backend_timeout },
         { "alive", l_alive },
+        { "handles", l_handles },
         { "wake", l_wake },
         { "use_luv", l_use_luv },
-        { "fd_kind", l_fd_kind },
-        { "watch_fd", l_watch_fd },
-        { "watch_signal", l_watch_signal },
-        { "fd_read", l_fd_read },
         { NULL, NULL },
     };
-    static const luaL_Reg watch_methods[] = {
-        { "close", l_watch_close },
-        { NULL, NULL },
-    };
-    if (luaL_newmetatable(L, WATCH_MT)) {
-        lua_pushcfunction(L, watch_gc);
-        lua_setfield(L, -2, "__gc");
-        luaL_newlib(L, watch_methods);
-        lua_setfield(L, -2, "__index");
-    }
-    lua_pop(L, 1);
     luaL_setfuncs(L, funcs, 0);
 }

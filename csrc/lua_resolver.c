@@ -21,6 +21,8 @@ typedef struct lresolver {
     int self;       /* registry ref pinning the box while pending > 0 */
     int finalizing; /* closed from __gc: never call Lua again */
     struct lresolver **box;
+    int own_clock;  /* on a clock of Lua's (set_clock) */
+    double clock_s; /* its time, in seconds */
 } lresolver;
 
 typedef struct lquery {
@@ -32,10 +34,6 @@ typedef struct lquery {
 } lquery;
 
 /* ------------------------------------------------------------- results */
-
-static const char *const outcome_names[] = {
-    "pending", "answer", "timeout", "rcode", "truncated", "noedns", "error", "late"
-};
 
 static const char *status_name(int status)
 {
@@ -59,10 +57,9 @@ static void push_attempts(lua_State *L, const nm_result *res)
         lua_createtable(L, 0, 9);
         lua_pushstring(L, nm_addr_text(&a->addr, buf, sizeof buf));
         lua_setfield(L, -2, "server");
-        lua_pushstring(L, a->transport == NM_TCP ? "tcp" : "udp");
+        lua_pushstring(L, nm_transport_name(a->transport));
         lua_setfield(L, -2, "transport");
-        lua_pushstring(L, a->outcome < sizeof outcome_names / sizeof *outcome_names
-                              ? outcome_names[a->outcome] : "?");
+        lua_pushstring(L, nm_outcome_name(a->outcome));
         lua_setfield(L, -2, "outcome");
         if (a->rcode >= 0) nm_lua_setint(L, "rcode", a->rcode);
         if (a->err) {
@@ -85,7 +82,7 @@ static void push_attempts(lua_State *L, const nm_result *res)
  * nothing went wrong. */
 static int plain_answer(const nm_result *res)
 {
-    return res->status == NM_OK && (res->nmessages > 0 || (res->msg && res->msg->rcode == 0));
+    return res->status == NM_OK && (res->nmessages > 0 || (res->msg && res->msg->rcode == NM_RCODE_NOERROR));
 }
 
 /* Runs protected: pushes (message | nil, error | nil, attempts | nil) and
@@ -171,9 +168,14 @@ static void on_resolver_freed(void *arg)
     free(arg);
 }
 
-static void resolver_close(lua_State *L, lresolver **box, int finalizing)
+/* close, __close and __gc.  A resolver is pinned while queries are
+ * pending, so it is collected idle; the exception is one that another
+ * finalizer revived to start a query: that query is dropped with it, its
+ * callback not run (Lua offers no way to tell this finalizer from the ones
+ * of lua_close, where no callback may run either). */
+static void resolver_close(lua_State *L, void *boxp, int finalizing)
 {
-    lresolver *lr = *box;
+    lresolver **box = boxp, *lr = *box;
     if (!lr) return;
     *box = NULL;
     lr->box = NULL;
@@ -183,23 +185,6 @@ static void resolver_close(lua_State *L, lresolver **box, int finalizing)
         if (!finalizing) luaL_unref(L, LUA_REGISTRYINDEX, lr->self);
         lr->self = LUA_NOREF;
     }
-}
-
-static int l_resolver_close(lua_State *L)
-{
-    resolver_close(L, luaL_checkudata(L, 1, RESOLVER_MT), 0);
-    return 0;
-}
-
-/* A resolver is pinned while queries are pending, so it is collected idle;
- * the exception is one that another finalizer revived to start a query:
- * that query is dropped with it, its callback not run (Lua offers no way
- * to tell this finalizer from the ones of lua_close, where no callback may
- * run either). */
-static int l_resolver_gc(lua_State *L)
-{
-    resolver_close(L, luaL_checkudata(L, 1, RESOLVER_MT), 1);
-    return 0;
 }
 
 /* The errors of options name the option: "maxInflight: a number
@@ -519,20 +504,11 @@ static int l_exchange(lua_State *L)
     luaL_argcheck(L, len >= NM_HEADER_LEN && len <= NM_MAX_MESSAGE, 2, "not a DNS message");
     check_server(L, 3, &server, 1);
     o.server = &server;
-    o.transport = strcmp(luaL_optstring(L, 4, "udp"), "tcp") == 0 ? NM_TCP : NM_UDP;
+    o.transport = nm_transport_find(luaL_optstring(L, 4, "udp"));
+    luaL_argcheck(L, o.transport >= 0, 4, "no such transport");
     o.timeout = luaL_optnumber(L, 5, 10);
     luaL_checktype(L, 6, LUA_TFUNCTION);
-    if (!lua_isnoneornil(L, 7)) {
-        int is_tcp;
-        void *via = nm_lua_check_via(L, 7, &is_tcp);
-        if (is_tcp) {
-            o.via_tcp = via;
-            o.transport = NM_TCP;
-        } else {
-            o.via_udp = via;
-            o.transport = NM_UDP;
-        }
-    }
+    if (!lua_isnoneornil(L, 7)) o.transport = nm_lua_check_via(L, 7)->ops->kind;
     /* the resolver last (and the port after the server): the server's
      * metamethods may have closed either */
     check_resolver(L, 1);
@@ -544,13 +520,10 @@ static int l_exchange(lua_State *L)
     lq->report = 1; /* one exchange: which transport answered is its news */
     if (has_via) {
         /* again: the allocations above may have run a finalizer closing it */
-        void *via = nm_lua_via_if_open(L, 7);
-        if (!via) {
+        if (!(o.via = nm_lua_via_if_open(L, 7))) {
             drop_lquery(L, lq);
             return luaL_error(L, "the port is closed");
         }
-        if (o.transport == NM_TCP) o.via_tcp = via;
-        else o.via_udp = via;
     }
     q = nm_resolver_exchange(lr->r, (const uint8_t *)msg, len, &o, on_done, lq);
     if (!q) {
@@ -558,6 +531,49 @@ static int l_exchange(lua_State *L)
         return luaL_error(L, "cannot start the exchange");
     }
     return set_handle(box, lq, q);
+}
+
+/* ---- a clock of Lua's (clock.h): time stands still until Lua moves it */
+
+static uint64_t lua_clock_ms(void *ctx)
+{
+    return (uint64_t)(((lresolver *)ctx)->clock_s * 1000.0 + 0.5);
+}
+
+static double lua_clock_seconds(void *ctx)
+{
+    return ((lresolver *)ctx)->clock_s;
+}
+
+/* resolver:set_clock(seconds | nil)
+ * The lookups' deadlines on a clock of Lua's, for tests and for Twisted's
+ * task.Clock.  The first call takes the resolver off the loop's clock (only
+ * while nothing is in flight) with the time `seconds`; each later call
+ * moves the time there (never backwards) and runs at once whatever falls
+ * due, callbacks included, as task.Clock.advance runs its calls.  nil puts
+ * it back on the loop's clock (nothing in flight).  A task.Clock drives a
+ * resolver by calling, after each advance, resolver:set_clock(clock:seconds()). */
+static int l_set_clock(lua_State *L)
+{
+    lresolver *lr = check_resolver(L, 1);
+    nm_clock c = { lua_clock_ms, lua_clock_seconds, NULL, NULL };
+    int own = !lua_isnoneornil(L, 2), rc;
+    lua_Number secs = own ? luaL_checknumber(L, 2) : 0;
+    luaL_argcheck(L, secs >= 0 && secs < 1e12, 2, "time out of range");
+    lr = check_resolver(L, 1); /* converting the number may have run a finalizer */
+    if (own && lr->own_clock) {
+        luaL_argcheck(L, secs >= lr->clock_s, 2, "the clock cannot go back");
+        lr->clock_s = secs;
+        nm_resolver_clock_moved(lr->r);
+        return 0;
+    }
+    c.ctx = lr;
+    rc = nm_resolver_set_clock(lr->r, own ? &c : NULL);
+    if (rc == NM_EBUSY) return luaL_error(L, "the resolver has queries in flight");
+    if (rc != NM_OK) return luaL_error(L, "set_clock: %s", nm_strerror(rc));
+    lr->own_clock = own;
+    lr->clock_s = secs;
+    return 0;
 }
 
 /* resolver:set_cache(cache | nil): answers fill the cache */
@@ -586,13 +602,20 @@ static int l_stats(lua_State *L)
     nm_lua_setint(L, "queries", (lua_Integer)s.queries);
     nm_lua_setint(L, "exchanges", (lua_Integer)s.exchanges);
     nm_lua_setint(L, "shared", (lua_Integer)s.shared);
-    nm_lua_setint(L, "sentUDP", (lua_Integer)s.sent_udp);
-    nm_lua_setint(L, "sentTCP", (lua_Integer)s.sent_tcp);
+    for (int k = 0; k < NM_NTRANSPORTS; k++) {
+        /* sentUDP, sentTCP, ...: "sent" and the transport's name in capitals */
+        char key[16] = "sent";
+        const char *name = nm_transport_name(k);
+        size_t i = 4;
+        for (; *name && i < sizeof key - 1; name++) key[i++] = (char)(*name & ~0x20);
+        key[i] = 0;
+        nm_lua_setint(L, key, (lua_Integer)s.sent[k]);
+    }
     nm_lua_setint(L, "queued", (lua_Integer)s.queued_now);
     nm_lua_setint(L, "inflight", (lua_Integer)s.inflight_now);
     nm_lua_setint(L, "socketsOpen", (lua_Integer)s.sockets_open);
-    nm_lua_setint(L, "socketsOpened", (lua_Integer)s.sockets_opened);
-    nm_lua_setint(L, "tcpOpened", (lua_Integer)s.tcp_opened);
+    nm_lua_setint(L, "socketsOpened", (lua_Integer)s.opened[NM_UDP]);
+    nm_lua_setint(L, "tcpOpened", (lua_Integer)s.opened[NM_TCP]);
     nm_lua_setint(L, "dropped", (lua_Integer)s.dropped);
     nm_lua_setint(L, "timers", (lua_Integer)s.timers_now);
     nm_lua_setint(L, "pending", pending);
@@ -616,13 +639,14 @@ static int l_query_active(lua_State *L)
     return 1;
 }
 
-static int l_query_gc(lua_State *L)
+static void query_release(lua_State *L, void *boxp, int finalizing)
 {
-    lquery **box = luaL_checkudata(L, 1, QUERY_MT);
+    lquery **box = boxp;
+    (void)L;
+    (void)finalizing;
     /* a collected handle does not stop the query: its callback still runs */
     if (*box) (*box)->box = NULL;
     *box = NULL;
-    return 0;
 }
 
 void nm_lua_open_resolver(lua_State *L)
@@ -634,7 +658,7 @@ void nm_lua_open_resolver(lua_State *L)
         { "exchange", l_exchange },
         { "stats", l_stats },
         { "set_cache", l_set_cache },
-        { "close", l_resolver_close },
+        { "set_clock", l_set_clock },
         { NULL, NULL },
     };
     static const luaL_Reg query_methods[] = {
@@ -642,22 +666,11 @@ void nm_lua_open_resolver(lua_State *L)
         { "active", l_query_active },
         { NULL, NULL },
     };
-    if (luaL_newmetatable(L, RESOLVER_MT)) {
-        lua_pushcfunction(L, l_resolver_gc);
-        lua_setfield(L, -2, "__gc");
-        lua_pushcfunction(L, l_resolver_close);
-        lua_setfield(L, -2, "__close");
-        luaL_newlib(L, resolver_methods);
-        lua_setfield(L, -2, "__index");
-    }
-    lua_pop(L, 1);
-    if (luaL_newmetatable(L, QUERY_MT)) {
-        lua_pushcfunction(L, l_query_gc);
-        lua_setfield(L, -2, "__gc");
-        luaL_newlib(L, query_methods);
-        lua_setfield(L, -2, "__index");
-    }
-    lua_pop(L, 1);
+    static const nm_lua_class resolver = { RESOLVER_MT, resolver_methods, resolver_close, 1 };
+    /* a query ends by cancel (or its answer); it is not a thing to close */
+    static const nm_lua_class query = { QUERY_MT, query_methods, query_release, 0 };
+    nm_lua_new_class(L, &resolver);
+    nm_lua_new_class(L, &query);
     lua_pushcfunction(L, l_resolver_new);
     lua_setfield(L, -2, "resolver_new");
 }

@@ -113,12 +113,14 @@ static int l_conf_candidates(lua_State *L)
     return 1;
 }
 
-static int l_conf_gc(lua_State *L)
+/* close, __close and __gc of the three: freeing is all there is to it */
+static void conf_release(lua_State *L, void *boxp, int finalizing)
 {
-    lconf **box = luaL_checkudata(L, 1, CONF_MT);
+    lconf **box = boxp;
+    (void)L;
+    (void)finalizing;
     free(*box);
     *box = NULL;
-    return 0;
 }
 
 /* ---------------------------------------------------------------- hosts */
@@ -286,15 +288,16 @@ static int l_hosts_count(lua_State *L)
     return 1;
 }
 
-static int l_hosts_gc(lua_State *L)
+static void hosts_release(lua_State *L, void *boxp, int finalizing)
 {
-    lhosts **box = luaL_checkudata(L, 1, HOSTS_MT);
+    lhosts **box = boxp;
+    (void)L;
+    (void)finalizing;
     if (*box) {
         nm_hosts_free((*box)->hosts);
         free(*box);
     }
     *box = NULL;
-    return 0;
 }
 
 /* ---------------------------------------------------------------- cache */
@@ -487,12 +490,14 @@ static int l_cache_count(lua_State *L)
     return 1;
 }
 
-static int l_cache_gc(lua_State *L)
+/* (a resolver holding the cache keeps its own reference) */
+static void cache_release(lua_State *L, void *boxp, int finalizing)
 {
-    nm_cache **box = luaL_checkudata(L, 1, CACHE_MT);
+    nm_cache **box = boxp;
+    (void)L;
+    (void)finalizing;
     if (*box) nm_cache_free(*box);
     *box = NULL;
-    return 0;
 }
 
 /* ----------------------------------------------------------- reverse names */
@@ -640,24 +645,11 @@ void nm_lua_open_sys(lua_State *L)
         { "reverse_address", l_reverse_address },
         { NULL, NULL },
     };
-    struct {
-        const char *mt;
-        const luaL_Reg *methods;
-        lua_CFunction gc;
-    } classes[] = {
-        { CONF_MT, conf_methods, l_conf_gc },
-        { HOSTS_MT, hosts_methods, l_hosts_gc },
-        { CACHE_MT, cache_methods, l_cache_gc },
+    static const nm_lua_class classes[] = {
+        { CONF_MT, conf_methods, conf_release, 1 },
+        { HOSTS_MT, hosts_methods, hosts_release, 1 },
+        { CACHE_MT, cache_methods, cache_release, 1 },
     };
-    for (size_t i = 0; i < sizeof classes / sizeof *classes; i++) {
-        if (luaL_newmetatable(L, classes[i].mt)) {
-            lua_pushcfunction(L, classes[i].gc);
-            lua_setfield(L, -2, "__gc");
-            lua_newtable(L);
-            luaL_setfuncs(L, classes[i].methods, 0);
-            lua_setfield(L, -2, "__index");
-        }
-        lua_pop(L, 1);
-    }
+    for (size_t i = 0; i < sizeof classes / sizeof *classes; i++) nm_lua_new_class(L, &classes[i]);
     luaL_setfuncs(L, funcs, 0);
 }

@@ -13,8 +13,7 @@
 #define TCP_MT "names.tcp_connection"
 
 typedef struct ltransport {
-    nm_udp *udp;
-    nm_tcp *tcp;
+    nm_transport *conn;  /* a UDP port or a TCP connection */
     lua_State *L;
     int on_message; /* registry refs: the Lua callbacks */
     int on_connected;
@@ -97,17 +96,16 @@ static void release(lua_State *L, ltransport *t)
     }
 }
 
-/* close, __gc and __close: the same path */
-static void transport_close(lua_State *L, ltransport **box, int finalizing)
+/* close, __gc and __close: the same path, for ports and connections */
+static void transport_close(lua_State *L, void *boxp, int finalizing)
 {
-    ltransport *t = *box;
+    ltransport **box = boxp, *t = *box;
     if (!t) return;
     *box = NULL;
     t->box = NULL;
     t->closed = 1;
     if (!finalizing) release(L, t);
-    if (t->udp) nm_udp_close(t->udp);
-    if (t->tcp) nm_tcp_close(t->tcp);
+    if (t->conn) nm_transport_close(t->conn);
 }
 
 static ltransport *new_transport(lua_State *L, const char *mt, int on_message, int on_connected)
@@ -133,66 +131,98 @@ static ltransport *new_transport(lua_State *L, const char *mt, int on_message, i
     return t;
 }
 
-static void fail_open(lua_State *L, ltransport *t, int err)
+/* The failure of an opener, structured: nil, a message, and a code for
+ * Lua to map (an nm_error name such as "ESYNTAX" for an address that is
+ * no IP address, or libuv's name of a socket error, "EADDRINUSE"). */
+static int open_failed(lua_State *L, const char *message, const char *code)
 {
-    release(L, t);
-    *t->box = NULL;
-    free(t);
-    luaL_error(L, "%s", uv_strerror(err));
+    lua_pushnil(L);
+    lua_pushstring(L, message);
+    lua_pushstring(L, code);
+    return 3;
 }
 
-/* udp_listen(host, port, on_datagram(bytes, host, port)) -> port */
-static int l_udp_listen(lua_State *L)
+/* Opens t's transport of this kind (to peer, or on bind_to; idle_ms for a
+ * connection) and pins t's box, at the top of the stack, while it is open.
+ * Returns the box's results, or open_failed's, t freed, when it cannot. */
+static int open_transport(lua_State *L, ltransport *t, int kind, const nm_addr *peer,
+                          const nm_addr *bind_to, int idle_ms)
 {
-    const char *host = luaL_optstring(L, 1, "0.0.0.0");
-    lua_Integer port = luaL_checkinteger(L, 2);
-    nm_transport_hooks hooks = { NULL, on_closed, on_unsolicited, NULL, NULL };
-    nm_addr bind_to;
-    ltransport *t;
+    nm_transport_hooks hooks = { NULL, on_closed, on_unsolicited, on_connected, NULL };
+    nm_transport_config c;
     int err = 0;
-    luaL_argcheck(L, port >= 0 && port <= 65535, 2, "port out of range");
-    luaL_checktype(L, 3, LUA_TFUNCTION);
-    if (nm_addr_from_host(host, (uint16_t)port, &bind_to)) return luaL_argerror(L, 1, "bad address");
-    t = new_transport(L, UDP_MT, 3, 0);
     hooks.owner = t;
-    t->udp = nm_udp_open(nm_lua_loop(L), NULL, &bind_to, NULL, &t->rx, &hooks, &err);
-    if (!t->udp) fail_open(L, t, err);
+    memset(&c, 0, sizeof c);
+    c.loop = nm_lua_loop(L);
+    c.peer = peer;
+    c.bind_to = bind_to;
+    c.idle_ms = idle_ms;
+    c.rx = &t->rx;
+    c.hooks = &hooks; /* copied by the transport */
+    if (!(t->conn = nm_transport_open(kind, &c, &err))) {
+        release(L, t);
+        *t->box = NULL;
+        free(t);
+        return open_failed(L, uv_strerror(err), uv_err_name(err));
+    }
     lua_pushvalue(L, -1);
     t->self = luaL_ref(L, LUA_REGISTRYINDEX);
     nm_lua_io_started(L);
     return 1;
 }
 
+/* udp_listen(host, port, on_datagram(bytes, host, port)) -> port, or nil,
+ * message, code (open_failed) */
+static int l_udp_listen(lua_State *L)
+{
+    const char *host = luaL_optstring(L, 1, "0.0.0.0");
+    lua_Integer port = luaL_checkinteger(L, 2);
+    nm_addr bind_to;
+    ltransport *t;
+    luaL_argcheck(L, port >= 0 && port <= 65535, 2, "port out of range");
+    luaL_checktype(L, 3, LUA_TFUNCTION);
+    if (nm_addr_from_host(host, (uint16_t)port, &bind_to))
+        return open_failed(L, "bad address", nm_error_name(NM_ESYNTAX));
+    t = new_transport(L, UDP_MT, 3, 0);
+    return open_transport(L, t, NM_UDP, NULL, &bind_to, 0);
+}
+
 /* tcp_connect(host, port, on_connected(err), on_message(bytes)
- *             [, on_lost(reason)]) -> connection
- * on_lost runs when an open connection goes by itself (not on close). */
+ *             [, on_lost(reason) [, bind_host, bind_port]]) -> connection,
+ *             or nil, message, code
+ * on_lost runs when an open connection goes by itself (not on close);
+ * bind_host and bind_port: the local address to connect from. */
 static int l_tcp_connect(lua_State *L)
 {
     const char *host = luaL_checkstring(L, 1);
     lua_Integer port = luaL_checkinteger(L, 2);
-    nm_transport_hooks hooks = { NULL, on_closed, on_unsolicited, on_connected, NULL };
-    nm_addr peer;
+    nm_addr peer, local;
+    int bind = !lua_isnoneornil(L, 6);
     ltransport *t;
-    int err = 0;
     luaL_argcheck(L, port > 0 && port <= 65535, 2, "port out of range");
     luaL_checktype(L, 3, LUA_TFUNCTION);
     luaL_checktype(L, 4, LUA_TFUNCTION);
-    if (nm_addr_from_host(host, (uint16_t)port, &peer)) return luaL_argerror(L, 1, "bad address");
+    if (nm_addr_from_host(host, (uint16_t)port, &peer))
+        return open_failed(L, "bad address", nm_error_name(NM_ESYNTAX));
     if (!lua_isnoneornil(L, 5)) luaL_checktype(L, 5, LUA_TFUNCTION);
+    if (bind) {
+        const char *bhost = luaL_checkstring(L, 6);
+        lua_Integer bport = luaL_optinteger(L, 7, 0);
+        luaL_argcheck(L, bport >= 0 && bport <= 65535, 7, "port out of range");
+        if (nm_addr_from_host(bhost, (uint16_t)bport, &local))
+            return open_failed(L, "bad bind address", nm_error_name(NM_ESYNTAX));
+        if (local.u.sa.sa_family != peer.u.sa.sa_family)
+            return open_failed(L, "the bind address is not of the peer's address family",
+                               nm_error_name(NM_ESYNTAX));
+    }
     lua_settop(L, 5); /* the connection goes above: index 5 stays on_lost or nil */
     t = new_transport(L, TCP_MT, 4, 3);
     if (!lua_isnil(L, 5)) {
         lua_pushvalue(L, 5);
         t->on_lost = luaL_ref(L, LUA_REGISTRYINDEX);
     }
-    hooks.owner = t;
     /* a user's connection stays until closed: no idle close */
-    t->tcp = nm_tcp_open(nm_lua_loop(L), &peer, 0x7FFFFFFF, &t->rx, &hooks, &err);
-    if (!t->tcp) fail_open(L, t, err);
-    lua_pushvalue(L, -1);
-    t->self = luaL_ref(L, LUA_REGISTRYINDEX);
-    nm_lua_io_started(L);
-    return 1;
+    return open_transport(L, t, NM_TCP, &peer, bind ? &local : NULL, 0x7FFFFFFF);
 }
 
 static ltransport *check_open(lua_State *L, int idx, const char *mt)
@@ -216,13 +246,13 @@ static int l_udp_write(lua_State *L)
     luaL_argcheck(L, port > 0 && port <= 65535, 4, "port out of range");
     if (nm_addr_from_host(host, (uint16_t)port, &to)) return luaL_argerror(L, 3, "bad address");
     t = check_open(L, 1, UDP_MT);
-    lua_pushboolean(L, nm_udp_send_raw(t->udp, (const uint8_t *)msg, len, &to) == NM_OK);
+    lua_pushboolean(L, nm_udp_send_raw(nm_udp_of(t->conn), (const uint8_t *)msg, len, &to) == NM_OK);
     return 1;
 }
 
 static int l_udp_port(lua_State *L)
 {
-    lua_pushinteger(L, nm_udp_port(check_open(L, 1, UDP_MT)->udp));
+    lua_pushinteger(L, nm_udp_port(nm_udp_of(check_open(L, 1, UDP_MT)->conn)));
     return 1;
 }
 
@@ -233,54 +263,27 @@ static int l_tcp_write(lua_State *L)
     size_t len;
     const char *msg = luaL_checklstring(L, 2, &len);
     t = check_open(L, 1, TCP_MT);
-    lua_pushboolean(L, nm_tcp_write_raw(t->tcp, (const uint8_t *)msg, len) == NM_OK);
+    lua_pushboolean(L, nm_tcp_write_raw(nm_tcp_of(t->conn), (const uint8_t *)msg, len) == NM_OK);
     return 1;
 }
 
-static int l_udp_close(lua_State *L)
-{
-    transport_close(L, luaL_checkudata(L, 1, UDP_MT), 0);
-    return 0;
-}
-
-static int l_udp_gc(lua_State *L)
-{
-    transport_close(L, luaL_checkudata(L, 1, UDP_MT), 1);
-    return 0;
-}
-
-static int l_tcp_close(lua_State *L)
-{
-    transport_close(L, luaL_checkudata(L, 1, TCP_MT), 0);
-    return 0;
-}
-
-static int l_tcp_gc(lua_State *L)
-{
-    transport_close(L, luaL_checkudata(L, 1, TCP_MT), 1);
-    return 0;
-}
-
-void *nm_lua_check_via(lua_State *L, int idx, int *is_tcp)
+nm_transport *nm_lua_check_via(lua_State *L, int idx)
 {
     ltransport **box = luaL_testudata(L, idx, UDP_MT);
     if (box) {
-        *is_tcp = 0;
         if (!*box) luaL_error(L, "the port is closed");
-        return (*box)->udp;
+        return (*box)->conn;
     }
     box = luaL_checkudata(L, idx, TCP_MT);
     if (!*box) luaL_error(L, "the connection is closed");
-    *is_tcp = 1;
-    return (*box)->tcp;
+    return (*box)->conn;
 }
 
-void *nm_lua_via_if_open(lua_State *L, int idx)
+nm_transport *nm_lua_via_if_open(lua_State *L, int idx)
 {
     ltransport **box = luaL_testudata(L, idx, UDP_MT);
     if (!box) box = luaL_testudata(L, idx, TCP_MT);
-    if (!box || !*box) return NULL;
-    return luaL_testudata(L, idx, UDP_MT) ? (void *)(*box)->udp : (void *)(*box)->tcp;
+    return box && *box ? (*box)->conn : NULL;
 }
 
 void nm_lua_open_transport(lua_State *L)
@@ -288,32 +291,16 @@ void nm_lua_open_transport(lua_State *L)
     static const luaL_Reg udp_methods[] = {
         { "write", l_udp_write },
         { "port", l_udp_port },
-        { "close", l_udp_close },
         { NULL, NULL },
     };
     static const luaL_Reg tcp_methods[] = {
         { "write", l_tcp_write },
-        { "close", l_tcp_close },
         { NULL, NULL },
     };
-    if (luaL_newmetatable(L, UDP_MT)) {
-        lua_pushcfunction(L, l_udp_gc);
-        lua_setfield(L, -2, "__gc");
-        lua_pushcfunction(L, l_udp_close);
-        lua_setfield(L, -2, "__close");
-        luaL_newlib(L, udp_methods);
-        lua_setfield(L, -2, "__index");
-    }
-    lua_pop(L, 1);
-    if (luaL_newmetatable(L, TCP_MT)) {
-        lua_pushcfunction(L, l_tcp_gc);
-        lua_setfield(L, -2, "__gc");
-        lua_pushcfunction(L, l_tcp_close);
-        lua_setfield(L, -2, "__close");
-        luaL_newlib(L, tcp_methods);
-        lua_setfield(L, -2, "__index");
-    }
-    lua_pop(L, 1);
+    static const nm_lua_class udp = { UDP_MT, udp_methods, transport_close, 1 };
+    static const nm_lua_class tcp = { TCP_MT, tcp_methods, transport_close, 1 };
+    nm_lua_new_class(L, &udp);
+    nm_lua_new_class(L, &tcp);
     lua_pushcfunction(L, l_udp_listen);
     lua_setfield(L, -2, "udp_listen");
     lua_pushcfunction(L, l_tcp_connect);

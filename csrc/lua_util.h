@@ -13,14 +13,32 @@ void nm_lua_open_loop(lua_State *L);
 void nm_lua_open_resolver(lua_State *L);
 void nm_lua_open_transport(lua_State *L);
 void nm_lua_open_sys(lua_State *L);
-void nm_lua_open_readline(lua_State *L);
+void nm_lua_open_route(lua_State *L);
+/* core.repl: what only names-repl uses (lua_repl.c) */
+void nm_lua_open_repl(lua_State *L);
 
-/* The nm_udp or nm_tcp of a Lua port or connection at idx (raises if idx
- * is neither, or closed). */
-void *nm_lua_check_via(lua_State *L, int idx, int *is_tcp);
+/* A class of userdata boxes: a box holds a pointer to the object, NULL
+ * once it is closed.  nm_lua_new_class registers its metatable once, with
+ * __name, __index (the methods), __gc, __tostring ("name: 0x..." or
+ * "name (closed)") and, for a closable class, both a close method and
+ * __close.  All of them end in one release function: close and __close
+ * call it with finalizing 0, __gc with 1 (then it may not call Lua back
+ * nor touch the registry's references: lua_close may be under way).  The
+ * class must be static: its metatable's closures point to it. */
+typedef struct nm_lua_class {
+    const char *name;        /* the metatable's registry key and __name */
+    const luaL_Reg *methods; /* NULL: none */
+    void (*release)(lua_State *L, void *box, int finalizing);
+    int closable;            /* close and __close too */
+} nm_lua_class;
+void nm_lua_new_class(lua_State *L, const nm_lua_class *c);
+
+/* The transport of a Lua port or connection at idx (raises if idx is
+ * neither, or closed). */
+nm_transport *nm_lua_check_via(lua_State *L, int idx);
 /* The same, checked already: NULL when it has been closed since (by a
  * finalizer, say); never raises. */
-void *nm_lua_via_if_open(lua_State *L, int idx);
+nm_transport *nm_lua_via_if_open(lua_State *L, int idx);
 /* The core cache of a names.cache object at idx. */
 struct nm_cache *nm_lua_check_cache(lua_State *L, int idx);
 

@@ -259,12 +259,66 @@ void nm_wr_opt(nm_writer *w, uint16_t udp_size, uint8_t ext_rcode, uint8_t versi
     nm_wr_bytes(w, options, optlen);
 }
 
+static uint8_t *put16(uint8_t *p, uint16_t v)
+{
+    p[0] = (uint8_t)(v >> 8);
+    p[1] = (uint8_t)v;
+    return p + 2;
+}
+
+size_t nm_query_write(uint8_t *out, const nm_query_spec *q)
+{
+    uint8_t *p = out;
+    p = put16(p, q->id);
+    p = put16(p, q->flags);
+    p = put16(p, 1);                    /* QDCOUNT */
+    p = put16(p, 0);                    /* ANCOUNT */
+    p = put16(p, 0);                    /* NSCOUNT */
+    p = put16(p, q->udp_size ? 1 : 0);  /* ARCOUNT: the OPT record */
+    memcpy(p, q->name, q->namelen);
+    p += q->namelen;
+    p = put16(p, q->type);
+    p = put16(p, q->cls);
+    if (q->udp_size) {
+        uint8_t *rdlen;
+        /* OPT: root owner, our UDP size, no extended rcode, version 0 */
+        *p++ = 0;
+        p = put16(p, NM_TYPE_OPT);
+        p = put16(p, q->udp_size);
+        p = put16(p, 0);
+        p = put16(p, q->edns_flags);
+        rdlen = p;
+        p += 2;
+        /* The options of every query the library sends are written here,
+         * and only here: those given for this query (a server's cookie),
+         * then any the library adds to all (padding, RFC 7830/8467, goes
+         * last, as it depends on the length of the rest). */
+        if (q->optlen) {
+            memcpy(p, q->options, q->optlen);
+            p += q->optlen;
+        }
+        put16(rdlen, (uint16_t)(p - rdlen - 2));
+    }
+    return (size_t)(p - out);
+}
+
 int nm_build_query(nm_writer *w, uint16_t id, const uint8_t *name, uint16_t type,
                    uint16_t cls, int rd, uint16_t udp_size, int dnssec_ok)
 {
-    nm_wr_header(w, id, rd ? NM_RD : 0);
-    nm_wr_question(w, name, type, cls);
-    if (udp_size) nm_wr_opt(w, udp_size, 0, 0, dnssec_ok ? NM_EDNS_DO : 0, NULL, 0);
-    nm_wr_counts(w, 1, 0, 0, udp_size ? 1 : 0);
-    return w->err;
+    nm_query_spec q;
+    size_t n = nm_name_len(name);
+    if (w->err) return w->err;
+    if (n > NM_NAME_MAX) return w->err = NM_ENAME;
+    memset(&q, 0, sizeof q);
+    q.id = id;
+    q.flags = rd ? NM_RD : 0;
+    q.name = name;
+    q.namelen = n;
+    q.type = type;
+    q.cls = cls;
+    q.udp_size = udp_size;
+    q.edns_flags = dnssec_ok ? NM_EDNS_DO : 0;
+    if (nm_wr_reserve(w, NM_QUERY_MAX)) return w->err;
+    w->len += nm_query_write(w->buf + w->len, &q);
+    return NM_OK;
 }

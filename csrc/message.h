@@ -6,6 +6,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "name.h"
 #include "rdata.h"
 #include "rrtype.h"
 #include "wire.h"
@@ -23,7 +24,19 @@
 #define NM_OPCODE(flags) (((flags) >> 11) & 0xF)
 #define NM_RCODE(flags) ((flags) & 0xF)
 
+/* The types and rcodes the core itself tests for (the rest are data). */
+#define NM_TYPE_SOA 6
 #define NM_TYPE_OPT 41
+#define NM_TYPE_ANY 255
+enum nm_rcode {
+    NM_RCODE_NOERROR = 0,
+    NM_RCODE_FORMERR = 1,
+    NM_RCODE_SERVFAIL = 2,
+    NM_RCODE_NXDOMAIN = 3,
+    NM_RCODE_NOTIMP = 4,
+    NM_RCODE_REFUSED = 5,
+    NM_RCODE_BADVERS = 16 /* extended (EDNS): the version we sent is not spoken */
+};
 #define NM_EDNS_DO 0x8000
 
 enum nm_section { NM_QUESTION, NM_ANSWER, NM_AUTHORITY, NM_ADDITIONAL };
@@ -108,7 +121,34 @@ void nm_wr_opt(nm_writer *w, uint16_t udp_size, uint8_t ext_rcode, uint8_t versi
                uint16_t flags, const uint8_t *options, size_t optlen);
 void nm_wr_counts(nm_writer *w, int qd, int an, int ns, int ar);
 
-/* A whole query: one question, RD as asked, EDNS when udp_size > 0. */
+/* A query as the library sends it: one question, the header flags asked
+ * for, and an OPT record when udp_size > 0.  Every query goes through
+ * nm_query_write (the resolver's tries, nm_build_query), so that what an
+ * OPT record carries is decided in one place. */
+typedef struct nm_query_spec {
+    uint16_t id;
+    uint16_t flags;          /* header flags: NM_RD, NM_CD */
+    const uint8_t *name;     /* uncompressed wire form, checked */
+    size_t namelen;          /* nm_name_len(name) */
+    uint16_t type, cls;
+    uint16_t udp_size;       /* EDNS: the UDP size advertised; 0 sends no OPT */
+    uint16_t edns_flags;     /* NM_EDNS_DO */
+    /* EDNS options for this query, already encoded (code, length, data
+     * each: a cookie, say); written after those nm_query_write adds
+     * itself.  NULL/0: none. */
+    const uint8_t *options;
+    uint16_t optlen;
+} nm_query_spec;
+
+/* The longest query nm_query_write writes, options aside. */
+#define NM_QUERY_MAX (NM_HEADER_LEN + NM_NAME_MAX + 4 + 11)
+
+/* Writes the query into out, which holds NM_QUERY_MAX + q->optlen bytes;
+ * returns its length.  Straight stores, no checks: it runs for every try. */
+size_t nm_query_write(uint8_t *out, const nm_query_spec *q);
+
+/* A whole query through a writer: one question, RD as asked, EDNS when
+ * udp_size > 0. */
 int nm_build_query(nm_writer *w, uint16_t id, const uint8_t *name, uint16_t type,
                    uint16_t cls, int rd, uint16_t udp_size, int dnssec_ok);
 

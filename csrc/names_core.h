@@ -5,7 +5,9 @@
  *             rdata.h (fields), message.h (parse, build), text.h (dig's
  *             text), edns.h
  *   network   addr.h (server addresses), random.h (ids, ports), transport.h
- *             (UDP, TCP), resolver.h (the policy)
+ *             (the transports' table of operations and registry: UDP, TCP),
+ *             stream_frame.h (two-octet framing for streams), clock.h (the
+ *             time deadlines run on), resolver.h (the policy)
  *   system    resolvconf.h (resolv.conf, search list), hosts.h (the hosts
  *             file), filestamp.h (reading files, noticing changes)
  *   cache     cache.h (answers and RFC 2308 negative answers), hash.h
@@ -15,6 +17,7 @@
 
 #include "addr.h"
 #include "cache.h"
+#include "clock.h"
 #include "edns.h"
 #include "errors.h"
 #include "filestamp.h"
@@ -26,6 +29,7 @@
 #include "rdata.h"
 #include "resolvconf.h"
 #include "resolver.h"
+#include "route.h"
 #include "rrtype.h"
 #include "text.h"
 #include "transport.h"

@@ -69,7 +69,9 @@ static int answers(const nm_pending *p, const nm_msg *reply)
          * a zone transfer's messages after the first (RFC 5936 2.2.1).
          * Nothing ties such a reply to the question (0x20 cannot check
          * it): a query takes it only as "no EDNS", to ask again plainly */
-        if ((reply->rcode == 1 || reply->rcode == 4) && (p->edns || !p->qname)) return 1;
+        if ((reply->rcode == NM_RCODE_FORMERR || reply->rcode == NM_RCODE_NOTIMP) &&
+            (p->edns || !p->qname))
+            return 1;
         if (p->stream && p->answered) return 1;
     }
     return p->qname ? same_question(p, reply) : same_questions(p, reply);
@@ -82,7 +84,9 @@ static int answers(const nm_pending *p, const nm_msg *reply)
  * parses). */
 static int truncated_whole_question(const nm_pending *p, nm_msg *msg, int err)
 {
-    if (!(msg->flags & NM_TC) || !p->udp || !p->qname || err == NM_ENOMEM) return 0;
+    if (!(msg->flags & NM_TC) || !p->via || p->via->ops->stream || !p->qname ||
+        err == NM_ENOMEM)
+        return 0;
     if (msg->err_section < NM_ANSWER) return 0;
     msg->nrr = 0;
     msg->count[NM_ANSWER] = msg->count[NM_AUTHORITY] = msg->count[NM_ADDITIONAL] = 0;

@@ -14,24 +14,6 @@ void nm_resolvconf_defaults(nm_resolv_conf *c)
     c->attempts = -1;
 }
 
-static int is_space(char ch)
-{
-    return ch == ' ' || ch == '\t' || ch == '\r' || ch == '\f' || ch == '\v';
-}
-
-/* The next whitespace-separated word of s[*pos, len): 1 and the word, or 0
- * at the end. */
-static int next_word(const char *s, size_t len, size_t *pos, const char **w, size_t *wn)
-{
-    size_t i = *pos, start;
-    while (i < len && is_space(s[i])) i++;
-    start = i;
-    while (i < len && !is_space(s[i])) i++;
-    *pos = i;
-    *w = s + start;
-    *wn = i - start;
-    return i > start;
-}
 
 static int word_is(const char *w, size_t n, const char *kw)
 {
@@ -90,7 +72,7 @@ int nm_resolvconf_options(nm_resolv_conf *c, const char *text, size_t len)
     size_t pos = 0, wn;
     const char *w;
     int unknown = 0;
-    while (next_word(text, len, &pos, &w, &wn))
+    while (nm_text_word(text, len, &pos, &w, &wn))
         if (!apply_option(c, w, wn)) unknown++;
     return unknown;
 }
@@ -106,16 +88,17 @@ static int search_domain(const char *w, size_t n, char *out)
 }
 
 /* One line without its comment; returns 1 when it is skipped. */
-static int parse_line(nm_resolv_conf *c, const char *s, size_t len)
+static int parse_line(void *arg, const char *s, size_t len)
 {
+    nm_resolv_conf *c = arg;
     size_t pos = 0, kn, wn;
     const char *kw, *w;
 
-    if (!next_word(s, len, &pos, &kw, &kn)) return 0; /* blank */
+    if (!nm_text_word(s, len, &pos, &kw, &kn)) return 0; /* blank */
 
     if (word_is(kw, kn, "nameserver")) {
         nm_addr a;
-        if (!next_word(s, len, &pos, &w, &wn)) return 1;
+        if (!nm_text_word(s, len, &pos, &w, &wn)) return 1;
         if (nm_addr_parse(w, wn, 53, &a) != NM_OK) return 1;
         if (c->nservers < NM_MAX_SERVERS) c->servers[c->nservers++] = a;
         return 0;
@@ -123,7 +106,7 @@ static int parse_line(nm_resolv_conf *c, const char *s, size_t len)
     if (word_is(kw, kn, "search") || word_is(kw, kn, "domain")) {
         char list[NM_MAX_SEARCH][NM_NAME_TEXT_MAX];
         int n = 0, one = word_is(kw, kn, "domain"); /* its first word only, as glibc */
-        while (n < NM_MAX_SEARCH && next_word(s, len, &pos, &w, &wn)) {
+        while (n < NM_MAX_SEARCH && nm_text_word(s, len, &pos, &w, &wn)) {
             if (search_domain(w, wn, list[n])) n++;
             if (one) break;
         }
@@ -143,34 +126,19 @@ static int parse_line(nm_resolv_conf *c, const char *s, size_t len)
 
 int nm_resolvconf_parse(nm_resolv_conf *c, const char *text, size_t len)
 {
-    size_t start = 0;
-    int skipped = 0;
-
     nm_resolvconf_defaults(c);
-    while (start < len) {
-        size_t end = start, content;
-        while (end < len && text[end] != '\n') end++;
-        for (content = start; content < end; content++)
-            if (text[content] == '#' || text[content] == ';' || text[content] == 0) break;
-        skipped += parse_line(c, text + start, content - start);
-        start = end + 1;
-    }
-    return skipped;
+    /* comments start at '#' or ';' (glibc), and a NUL ends a line too */
+    return nm_text_lines(text, len, "#;", 3, parse_line, c);
+}
+
+static int parse_text(void *c, const char *text, size_t len)
+{
+    return nm_resolvconf_parse(c, text, len);
 }
 
 int nm_resolvconf_load(nm_resolv_conf *c, const char *path)
 {
-    char *buf;
-    size_t len;
-    int ret = nm_file_read(path, NM_RESOLVCONF_MAX_BYTES, &buf, &len);
-
-    if (ret != NM_OK) {
-        nm_resolvconf_defaults(c);
-        return ret;
-    }
-    ret = nm_resolvconf_parse(c, buf, len);
-    free(buf);
-    return ret;
+    return nm_file_load(path, NM_RESOLVCONF_MAX_BYTES, parse_text, c);
 }
 
 int nm_resolvconf_changed(const char *path, nm_file_stamp *stamp)

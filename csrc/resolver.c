@@ -16,9 +16,10 @@
 
 typedef struct server {
     nm_addr addr;
-    nm_udp *udp;      /* the socket new queries go out on; NULL until needed */
-    uint64_t udp_used; /* when a query last went out on it (loop time, ms) */
-    nm_tcp *tcp;      /* the connection, while it lasts */
+    /* per transport: the socket or connection new queries go out on; NULL
+     * until needed, and after it closed */
+    nm_transport *conn[NM_NTRANSPORTS];
+    uint64_t used[NM_NTRANSPORTS]; /* when a query last went out on it (ms) */
     uint8_t no_edns;  /* it refused EDNS once: ask it plainly from now on */
     int refs;         /* live exchanges that may still ask it */
     int retired;      /* replaced by set_servers: freed when refs drop to 0 */
@@ -44,7 +45,7 @@ typedef struct attempt {
     nm_pending pending;
     exchange *ex;
     server *srv;
-    nm_udp *sock;          /* the UDP socket it went out on, until it left it */
+    nm_transport *sent_on; /* the transport it went out on, until it left it */
     struct attempt *next;  /* the tries in order, from the exchange's first */
 } attempt;
 
@@ -71,8 +72,8 @@ struct exchange {
     /* low-level exchanges: one message, one server, any reply */
     uint8_t *direct;
     size_t directlen;
-    nm_udp *via_udp;
-    nm_tcp *via_tcp;
+    nm_transport *via;  /* a protocol's own port or connection, or NULL */
+    int transport;      /* the kind asked for (an exchange's; a query's follows its flags) */
     /* zone transfers */
     uint8_t **xfr;
     size_t *xfrlen;
@@ -103,6 +104,8 @@ struct nm_query {
 
 struct nm_resolver {
     uv_loop_t *loop;
+    nm_clock clock;     /* the loop's, or one the caller moves (nm_resolver_set_clock) */
+    int own_clock;      /* the latter: the loop's timer serves only what is due now */
     nm_resolver_options opt;
     nm_random rnd;
     uint16_t ids[64];   /* random ids drawn in a block, used once each */
@@ -143,6 +146,12 @@ static void finish(exchange *ex, int status, const nm_msg *msg);
 static void advance(exchange *ex);
 static void give_up(exchange *ex);
 static void send_try(exchange *ex, server *s, int transport, int edns);
+
+const char *nm_outcome_name(int outcome)
+{
+    static const char *const names[] = { NM_OUTCOME_LIST(NM_LIST_TEXT) };
+    return outcome >= 0 && outcome < NM_NOUTCOMES ? names[outcome] : "?";
+}
 
 /* ------------------------------------------------------------ the options */
 
@@ -187,8 +196,14 @@ static void forget_transport(server *s, void *transport)
 {
     /* a connection may close by itself (idle, or the server closed it):
      * then nothing may point to it any more */
-    if (s->udp == transport) s->udp = NULL;
-    if (s->tcp == transport) s->tcp = NULL;
+    for (int k = 0; k < NM_NTRANSPORTS; k++)
+        if (s->conn[k] == transport) s->conn[k] = NULL;
+}
+
+static void close_server_transports(server *s)
+{
+    for (int k = 0; k < NM_NTRANSPORTS; k++)
+        if (s->conn[k]) nm_transport_close(s->conn[k]);
 }
 
 static void on_handle_closed(void *owner, void *transport)
@@ -201,6 +216,18 @@ static void on_handle_closed(void *owner, void *transport)
     maybe_freed(r);
 }
 
+/* ------------------------------------------------------------ the clock */
+
+static uint64_t now_ms(const nm_resolver *r)
+{
+    return r->clock.now_ms(r->clock.ctx);
+}
+
+static void update_clock(nm_resolver *r)
+{
+    if (r->clock.update) r->clock.update(r->clock.ctx);
+}
+
 static void on_timer_closed(uv_handle_t *h)
 {
     nm_resolver *r = h->data;
@@ -211,6 +238,21 @@ static void on_timer_closed(uv_handle_t *h)
 /* ------------------------------------------------------------ the timers */
 
 static void on_timer(uv_timer_t *t);
+
+/* The loop's timer is set for the deadline `due`.  On a clock of the
+ * caller's, only a deadline due now (a failure reported from the loop)
+ * is the loop's business: later ones wait for nm_resolver_clock_moved. */
+static void timer_start(nm_resolver *r, uint64_t due)
+{
+    uint64_t now = now_ms(r);
+    if (r->own_clock && due > now) {
+        if (r->timer_due != UINT64_MAX) uv_timer_stop(&r->timer);
+        r->timer_due = UINT64_MAX;
+        return;
+    }
+    r->timer_due = due;
+    uv_timer_start(&r->timer, on_timer, due > now ? due - now : 0, 0);
+}
 
 static exchange *timer_first(const nm_resolver *r)
 {
@@ -227,7 +269,7 @@ static exchange *timer_first(const nm_resolver *r)
 static void arm_timer(nm_resolver *r)
 {
     exchange *first;
-    uint64_t now, due;
+    uint64_t due;
     if (r->closing) return;
     if (!r->ntimers) {
         if (r->timer_due != UINT64_MAX) uv_timer_stop(&r->timer);
@@ -237,9 +279,7 @@ static void arm_timer(nm_resolver *r)
     first = timer_first(r);
     due = first->deadline;
     if (due == r->timer_due) return;
-    r->timer_due = due;
-    now = uv_now(r->loop);
-    uv_timer_start(&r->timer, on_timer, due > now ? due - now : 0, 0);
+    timer_start(r, due);
 }
 
 static void timer_remove(nm_resolver *r, exchange *ex)
@@ -259,7 +299,7 @@ static void timer_remove(nm_resolver *r, exchange *ex)
 /* The exchange's deadline is now + ms. */
 static void timer_set(nm_resolver *r, exchange *ex, uint64_t ms)
 {
-    uint64_t deadline = uv_now(r->loop) + ms;
+    uint64_t deadline = now_ms(r) + ms;
     int k = -1, empty = -1;
     tqueue *q;
     timer_remove(r, ex);
@@ -292,11 +332,7 @@ static void timer_set(nm_resolver *r, exchange *ex, uint64_t ms)
     r->ntimers++;
     /* a later deadline needs nothing now: the timer, when it fires, finds
      * the next one (timer_remove never moves it either) */
-    if (deadline < r->timer_due && !r->closing) {
-        uint64_t now = uv_now(r->loop);
-        r->timer_due = deadline;
-        uv_timer_start(&r->timer, on_timer, deadline > now ? deadline - now : 0, 0);
-    }
+    if (deadline < r->timer_due && !r->closing) timer_start(r, deadline);
 }
 
 static uint64_t seconds_ms(double secs)
@@ -386,82 +422,76 @@ static void server_release(nm_resolver *r, server *s)
             break;
         }
     }
-    if (s->udp) nm_udp_close(s->udp);
-    if (s->tcp) nm_tcp_close(s->tcp);
+    close_server_transports(s);
     free(s);
 }
 
-/* The socket to send a new query on: a fresh one after udp_max_queries,
- * so that source ports keep changing; the old one closes when its last
- * query is done. */
-static nm_udp *server_udp(nm_resolver *r, server *s, int *err)
+/* The transport of this kind to send a new query to s on.  One that takes
+ * no more (a UDP socket after udp_max_queries, so that source ports keep
+ * changing; a connection closing) is let go: it closes when its last
+ * query is done (forget), and a fresh one opens. */
+static nm_transport *server_conn(nm_resolver *r, server *s, int kind, int *err)
 {
-    /* a socket left idle for long is not taken up again: a new one, on a
-     * new random port (no timer closes it meanwhile: an idle resolver
-     * needs no wake-up, which matters to a loop it is embedded in) */
-    uint64_t now = uv_now(r->loop);
-    if (s->udp && !nm_udp_pending(s->udp) && now - s->udp_used >= (uint64_t)r->opt.udp_idle_ms) {
-        nm_udp *old = s->udp;
-        s->udp = NULL;
-        nm_udp_close(old);
+    nm_transport *t = s->conn[kind];
+    nm_transport_config c;
+    uint64_t now = now_ms(r);
+    if (t && !nm_transport_usable(t)) {
+        s->conn[kind] = NULL;
+        if (!nm_transport_pending(t)) nm_transport_close(t);
+        t = NULL;
     }
-    if (s->udp && nm_udp_sent(s->udp) >= (uint32_t)r->opt.udp_max_queries) {
-        nm_udp *old = s->udp;
-        s->udp = NULL;
-        if (!nm_udp_pending(old)) nm_udp_close(old);
+    /* a datagram socket left idle for long is not taken up again: a new
+     * one, on a new random port (no timer closes it meanwhile: an idle
+     * resolver needs no wake-up, which matters to a loop it is embedded in) */
+    if (t && !t->ops->stream && !nm_transport_pending(t) && now - s->used[kind] >= (uint64_t)r->opt.udp_idle_ms) {
+        s->conn[kind] = NULL;
+        nm_transport_close(t);
+        t = NULL;
     }
-    if (!s->udp) {
-        s->udp = nm_udp_open(r->loop, &s->addr, NULL, &r->rnd, &r->rx, &r->hooks, err);
-        if (!s->udp) return NULL;
-        nm_udp_batch(s->udp, 1);
-        nm_udp_reserve(s->udp, (uint32_t)r->opt.udp_max_queries);
-        r->handles++;
-        r->stats.sockets_open++;
-        r->stats.sockets_opened++;
+    if (t) {
+        s->used[kind] = now;
+        return t;
     }
-    s->udp_used = now;
-    return s->udp;
-}
-
-static nm_tcp *server_tcp(nm_resolver *r, server *s, int *err)
-{
-    if (s->tcp && !nm_tcp_usable(s->tcp)) s->tcp = NULL;
-    if (!s->tcp) {
-        s->tcp = nm_tcp_open(r->loop, &s->addr, r->opt.tcp_idle_ms, &r->rx, &r->hooks, err);
-        if (!s->tcp) return NULL;
-        r->handles++;
-        r->stats.sockets_open++;
-        r->stats.tcp_opened++;
-    }
-    return s->tcp;
+    memset(&c, 0, sizeof c);
+    c.loop = r->loop;
+    c.peer = &s->addr;
+    c.rnd = &r->rnd;
+    c.rx = &r->rx;
+    c.hooks = &r->hooks;
+    c.batch = 1;
+    c.idle_ms = r->opt.tcp_idle_ms;
+    /* source ports keep changing; a connection's port is the kernel's */
+    if (!nm_transport_ops_of(kind)->stream) c.max_queries = (uint32_t)r->opt.udp_max_queries;
+    if (!(t = nm_transport_open(kind, &c, err))) return NULL;
+    s->conn[kind] = t;
+    s->used[kind] = now;
+    r->handles++;
+    r->stats.sockets_open++;
+    r->stats.opened[kind]++;
+    return t;
 }
 
 /* --------------------------------------------------------------- tries */
 
 static uint32_t elapsed(const exchange *ex)
 {
-    uint64_t now = uv_now(ex->r->loop);
-    return (uint32_t)(now - ex->start_ms);
+    return (uint32_t)(now_ms(ex->r) - ex->start_ms);
 }
 
-/* The try stops listening.  A socket retired from sending (after
- * udp_max_queries) closes with the last query it waited for. */
+/* The try stops listening.  A transport let go by its server (a UDP
+ * socket after udp_max_queries) closes with the last query it waited for. */
 static void forget(attempt *a)
 {
-    nm_udp *u = a->sock;
-    if (a->pending.udp) nm_udp_forget(&a->pending);
-    else if (a->pending.tcp) nm_tcp_forget(&a->pending);
-    if (!u) return;
-    a->sock = NULL;
-    if (u != a->srv->udp && u != a->ex->via_udp && !nm_udp_pending(u)) nm_udp_close(u);
+    nm_transport *t = a->sent_on;
+    nm_transport_forget(&a->pending);
+    if (!t) return;
+    a->sent_on = NULL;
+    if (t != a->srv->conn[t->ops->kind] && t != a->ex->via && !nm_transport_usable(t) &&
+        !nm_transport_pending(t))
+        nm_transport_close(t);
 }
 
 static void on_reply(nm_pending *p, int status, const nm_msg *msg, int err);
-
-static int id_free(nm_udp *u, nm_tcp *t, uint16_t id)
-{
-    return (!u || nm_udp_id_free(u, id)) && (!t || nm_tcp_id_free(t, id));
-}
 
 static uint16_t random_id(nm_resolver *r)
 {
@@ -473,15 +503,15 @@ static uint16_t random_id(nm_resolver *r)
 }
 
 /* A random id not waiting on the transport; -1 when all 65536 are. */
-static int fresh_id(nm_resolver *r, nm_udp *u, nm_tcp *t)
+static int fresh_id(nm_resolver *r, const nm_transport *t)
 {
     uint16_t id = 0;
     for (int tries = 0; tries < 64; tries++) {
         id = random_id(r);
-        if (id_free(u, t, id)) return id;
+        if (nm_transport_id_free(t, id)) return id;
     }
     for (uint32_t k = 1; k < 65536; k++)
-        if (id_free(u, t, (uint16_t)(id + k))) return (uint16_t)(id + k);
+        if (nm_transport_id_free(t, (uint16_t)(id + k))) return (uint16_t)(id + k);
     return -1;
 }
 
@@ -497,11 +527,12 @@ static double round_timeout(const exchange *ex)
     return ex->timeouts[ex->round < ex->ntimeouts ? ex->round : ex->ntimeouts - 1];
 }
 
-static int wants_tcp(const exchange *ex)
+/* The transport a query starts on (TC over a datagram moves to TCP). */
+static int first_transport(const exchange *ex)
 {
     /* a low-level exchange goes the way it was asked to */
-    if (ex->direct) return (ex->flags & NM_Q_TCP) || ex->via_tcp;
-    return ex->r->opt.use_tcp || (ex->flags & (NM_Q_TCP | NM_Q_XFR));
+    if (ex->direct) return ex->transport;
+    return ex->r->opt.use_tcp || (ex->flags & (NM_Q_TCP | NM_Q_XFR)) ? NM_TCP : NM_UDP;
 }
 
 static int wants_edns(const exchange *ex, const server *s)
@@ -509,21 +540,11 @@ static int wants_edns(const exchange *ex, const server *s)
     return ex->r->opt.edns_size && !s->no_edns && !ex->direct;
 }
 
-#define QUERY_MAX (NM_HEADER_LEN + NM_NAME_MAX + 4 + 11)
-
-static void put16(uint8_t *p, uint16_t v)
-{
-    p[0] = (uint8_t)(v >> 8);
-    p[1] = (uint8_t)v;
-}
-
-/* Builds the query for one try into wire (or points at the direct one):
- * the bytes of nm_build_query, written straight, as this runs per try. */
-static void build(exchange *ex, attempt *a, int edns, uint8_t wire[QUERY_MAX])
+/* Builds the query for one try into wire (or points at the direct one). */
+static void build(exchange *ex, attempt *a, int edns, uint8_t wire[NM_QUERY_MAX])
 {
     nm_resolver *r = ex->r;
-    uint8_t *p = wire;
-    uint16_t flags = 0;
+    nm_query_spec q;
     if (ex->direct) {
         ex->direct[0] = (uint8_t)(a->pending.id >> 8);
         ex->direct[1] = (uint8_t)a->pending.id;
@@ -531,32 +552,21 @@ static void build(exchange *ex, attempt *a, int edns, uint8_t wire[QUERY_MAX])
         a->pending.sentlen = ex->directlen;
         return;
     }
-    if (r->opt.recurse && !(ex->flags & NM_Q_NORECURSE)) flags |= NM_RD;
-    if (ex->flags & NM_Q_CD) flags |= NM_CD;
-    put16(p, a->pending.id);
-    put16(p + 2, flags);
-    put16(p + 4, 1);
-    put16(p + 6, 0);
-    put16(p + 8, 0);
-    put16(p + 10, edns ? 1 : 0);
-    p += NM_HEADER_LEN;
-    memcpy(p, ex->sendname, ex->namelen);
-    p += ex->namelen;
-    put16(p, ex->qtype);
-    put16(p + 2, ex->qcls);
-    p += 4;
-    if (edns) {
-        /* OPT: root owner, our UDP size, no extended rcode, version 0 */
-        p[0] = 0;
-        put16(p + 1, NM_TYPE_OPT);
-        put16(p + 3, r->opt.edns_size);
-        put16(p + 5, 0);
-        put16(p + 7, (ex->flags & NM_Q_DNSSEC) ? NM_EDNS_DO : 0);
-        put16(p + 9, 0);
-        p += 11;
-    }
+    q.id = a->pending.id;
+    q.flags = 0;
+    if (r->opt.recurse && !(ex->flags & NM_Q_NORECURSE)) q.flags |= NM_RD;
+    if (ex->flags & NM_Q_CD) q.flags |= NM_CD;
+    q.name = ex->sendname;
+    q.namelen = ex->namelen;
+    q.type = ex->qtype;
+    q.cls = ex->qcls;
+    q.udp_size = edns ? r->opt.edns_size : 0;
+    q.edns_flags = (ex->flags & NM_Q_DNSSEC) ? NM_EDNS_DO : 0;
+    /* a server's own options (a cookie) go here, per try */
+    q.options = NULL;
+    q.optlen = 0;
     a->pending.sent = wire;
-    a->pending.sentlen = (size_t)(p - wire);
+    a->pending.sentlen = nm_query_write(wire, &q);
 }
 
 static void xfr_reset(exchange *ex)
@@ -586,10 +596,9 @@ static attempt *new_try(exchange *ex)
 static void send_try(exchange *ex, server *s, int transport, int edns)
 {
     nm_resolver *r = ex->r;
-    uint8_t wire[QUERY_MAX];
+    uint8_t wire[NM_QUERY_MAX];
     attempt *a;
-    nm_udp *u = NULL;
-    nm_tcp *t = NULL;
+    nm_transport *t;
     int err = 0, rc;
 
     ex->current = NULL;
@@ -629,26 +638,17 @@ static void send_try(exchange *ex, server *s, int transport, int edns)
     }
     ex->current = a;
 
-    if (transport == NM_TCP) {
-        t = ex->via_tcp ? ex->via_tcp : server_tcp(r, s, &err);
-    } else {
-        u = ex->via_udp ? ex->via_udp : server_udp(r, s, &err);
-    }
-    if (!t && !u) goto failed;
-    if ((rc = fresh_id(r, u, t)) < 0) {
+    t = ex->via ? ex->via : server_conn(r, s, transport, &err);
+    if (!t) goto failed;
+    if ((rc = fresh_id(r, t)) < 0) {
         err = UV_ENOBUFS;
         goto failed;
     }
     a->pending.id = (uint16_t)rc;
     build(ex, a, edns, wire);
-    rc = t ? nm_tcp_send(t, &a->pending, &err) : nm_udp_send(u, &a->pending, &err);
-    if (rc != NM_OK) goto failed;
-    if (t) {
-        r->stats.sent_tcp++;
-    } else {
-        r->stats.sent_udp++;
-        a->sock = u;
-    }
+    if (nm_transport_send(t, &a->pending, &err) != NM_OK) goto failed;
+    r->stats.sent[transport]++;
+    a->sent_on = t;
     timer_set(r, ex, seconds_ms(round_timeout(ex)));
     return;
 
@@ -675,7 +675,7 @@ static void advance(exchange *ex)
         }
         if (!ex->dead[ex->pos]) {
             server *s = ex->servers[ex->pos];
-            send_try(ex, s, wants_tcp(ex) ? NM_TCP : NM_UDP, wants_edns(ex, s));
+            send_try(ex, s, first_transport(ex), wants_edns(ex, s));
             return;
         }
     }
@@ -708,8 +708,8 @@ static int first_is_soa(const nm_msg *m, int which)
     int n = 0;
     for (int i = 0; i < m->nrr; i++) {
         if (m->rr[i].section != NM_ANSWER) continue;
-        if (which == 0) return m->rr[i].type == 6;
-        if (m->rr[i].type == 6) n++;
+        if (which == 0) return m->rr[i].type == NM_TYPE_SOA;
+        if (m->rr[i].type == NM_TYPE_SOA) n++;
     }
     return n;
 }
@@ -718,8 +718,8 @@ static int first_is_soa(const nm_msg *m, int which)
 static int xfr_message(exchange *ex, const nm_msg *msg)
 {
     uint8_t *copy;
-    if (ex->nxfr == 0 && (msg->rcode != 0 || !first_is_soa(msg, 0))) return 1; /* final now */
-    if (msg->rcode != 0) return 1; /* an error in the middle ends it */
+    if (ex->nxfr == 0 && (msg->rcode != NM_RCODE_NOERROR || !first_is_soa(msg, 0))) return 1; /* final now */
+    if (msg->rcode != NM_RCODE_NOERROR) return 1; /* an error in the middle ends it */
     if (ex->nxfr == ex->capxfr) {
         int cap = ex->capxfr ? ex->capxfr * 2 : 8;
         uint8_t **m = realloc(ex->xfr, (size_t)cap * sizeof *m);
@@ -741,8 +741,8 @@ static int xfr_message(exchange *ex, const nm_msg *msg)
 static int edns_refused(const attempt *a, const nm_msg *msg)
 {
     if (!a->pub.edns) return 0;
-    if (msg->rcode == 16) return 1; /* BADVERS */
-    return (msg->rcode == 1 || msg->rcode == 4) && !msg->edns.present;
+    if (msg->rcode == NM_RCODE_BADVERS) return 1;
+    return (msg->rcode == NM_RCODE_FORMERR || msg->rcode == NM_RCODE_NOTIMP) && !msg->edns.present;
 }
 
 static void reply(attempt *a, int status, const nm_msg *msg, int err);
@@ -771,14 +771,14 @@ static void reply(attempt *a, int status, const nm_msg *msg, int err)
             ex->current = NULL;
             if (ex->direct) {
                 finish(ex, NM_EIO, NULL);
-            } else if (a->pub.transport == NM_TCP && a->pending.reused) {
+            } else if (a->pending.reused) {
                 /* RFC 7766 6.2.1: a server may close a connection it has
                  * served (idle, or a limit of queries per connection) with
                  * our query on it; that says nothing of the server, so ask
                  * it again at once on a new connection.  Each such
                  * connection has answered something, and maxtries bounds
-                 * the retries of one query. */
-                send_try(ex, s, NM_TCP, a->pub.edns);
+                 * the retries of one query.  (Only streams set reused.) */
+                send_try(ex, s, a->pub.transport, a->pub.edns);
             } else {
                 advance(ex);
             }
@@ -805,7 +805,7 @@ static void reply(attempt *a, int status, const nm_msg *msg, int err)
         finish(ex, NM_OK, msg);
         return;
     }
-    if ((msg->flags & NM_TC) && a->pub.transport == NM_UDP) {
+    if ((msg->flags & NM_TC) && !nm_transport_ops_of(a->pub.transport)->stream) {
         a->pub.outcome = NM_OUT_TRUNCATED;
         send_try(ex, s, NM_TCP, a->pub.edns);
         return;
@@ -819,7 +819,8 @@ static void reply(attempt *a, int status, const nm_msg *msg, int err)
         send_try(ex, s, a->pub.transport, 0);
         return;
     }
-    if (msg->rcode == 2 || msg->rcode == 4 || msg->rcode == 5) {
+    if (msg->rcode == NM_RCODE_SERVFAIL || msg->rcode == NM_RCODE_NOTIMP ||
+        msg->rcode == NM_RCODE_REFUSED) {
         uint8_t *copy = malloc(msg->len);
         a->pub.outcome = NM_OUT_RCODE;
         for (int i = 0; i < ex->nservers; i++)
@@ -842,12 +843,12 @@ static void reply(attempt *a, int status, const nm_msg *msg, int err)
 
 /* -------------------------------------------------------------- timing */
 
-static void on_timer(uv_timer_t *timer)
+/* Every deadline due now on the resolver's clock. */
+static void run_due(nm_resolver *r)
 {
-    nm_resolver *r = timer->data;
-    uint64_t now = uv_now(r->loop);
+    uint64_t now = now_ms(r);
     exchange *ex;
-    r->timer_due = UINT64_MAX; /* it fired: nothing is set now */
+    r->timer_due = UINT64_MAX; /* it fired, or was stopped: nothing is set now */
     r->dispatching++;
     while (!r->closing && r->ntimers && (ex = timer_first(r))->deadline <= now) {
         timer_remove(r, ex);
@@ -867,6 +868,11 @@ static void on_timer(uv_timer_t *timer)
     arm_timer(r);
 }
 
+static void on_timer(uv_timer_t *timer)
+{
+    run_due(timer->data);
+}
+
 /* ----------------------------------------------------- starting, ending */
 
 static void start(exchange *ex)
@@ -875,7 +881,7 @@ static void start(exchange *ex)
     int first;
     ex->state = ACTIVE;
     r->inflight++;
-    ex->start_ms = uv_now(r->loop);
+    ex->start_ms = now_ms(r);
     /* per server and round: a try, its TCP retry after TC, its retry
      * without EDNS, its retry on a fresh connection; and a little room for
      * late replies asking the same */
@@ -893,7 +899,7 @@ static void start(exchange *ex)
         for (int i = 0; i < ex->nservers; i++) copy[i] = ex->servers[(i + first) % ex->nservers];
         memcpy(ex->servers, copy, (size_t)ex->nservers * sizeof *copy);
     }
-    send_try(ex, ex->servers[0], wants_tcp(ex) ? NM_TCP : NM_UDP, wants_edns(ex, ex->servers[0]));
+    send_try(ex, ex->servers[0], first_transport(ex), wants_edns(ex, ex->servers[0]));
 }
 
 /* Starts what waits, as room allows.  Never nested (a start that fails
@@ -917,16 +923,20 @@ static void start_queued(nm_resolver *r)
     r->starting = 0;
 }
 
-/* With udp_idle_ms 0, the sockets close as soon as nothing is in flight:
- * an idle resolver then holds no descriptor but its TCP connections (until
- * their idle time). */
+/* With udp_idle_ms 0, the datagram sockets close as soon as nothing is in
+ * flight: an idle resolver then holds no descriptor but its connections
+ * (streams, until their idle time: opening one costs round trips, a socket
+ * costs none). */
 static void close_idle_sockets(nm_resolver *r)
 {
     for (int i = 0; i < r->nservers; i++) {
         server *s = r->servers[i];
-        if (s->udp && !nm_udp_pending(s->udp)) {
-            nm_udp_close(s->udp);
-            s->udp = NULL;
+        for (int k = 0; k < NM_NTRANSPORTS; k++) {
+            nm_transport *t = s->conn[k];
+            if (t && !t->ops->stream && !nm_transport_pending(t)) {
+                nm_transport_close(t);
+                s->conn[k] = NULL;
+            }
         }
     }
 }
@@ -1048,7 +1058,7 @@ static void finish(exchange *ex, int status, const nm_msg *msg)
 
     if (r->cache && status == NM_OK && msg && !ex->direct && !(ex->flags & NM_Q_XFR))
         nm_cache_put(r->cache, ex->qname, ex->qtype, ex->qcls, msg->wire, msg->len,
-                     (double)uv_hrtime() / 1e9);
+                     r->clock.seconds(r->clock.ctx));
 
     /* the subscribers leave the exchange before any of them is called */
     q = ex->subs;
@@ -1115,7 +1125,7 @@ static void enqueue(nm_resolver *r, exchange *ex)
     r->all = ex;
     /* an exchange through a protocol's own transport never waits: the
      * transport may be closed before its turn comes */
-    if ((r->inflight < r->opt.max_inflight && !r->queue_head) || ex->via_udp || ex->via_tcp) {
+    if ((r->inflight < r->opt.max_inflight && !r->queue_head) || ex->via) {
         start(ex);
         return;
     }
@@ -1153,7 +1163,7 @@ nm_query *nm_resolver_query(nm_resolver *r, const uint8_t *qname, uint16_t type,
     /* the loop's clock stands where the loop last looked: a caller that
      * worked since then would otherwise get its first try cut short
      * (inside our own callbacks it is as fresh as libuv's timers') */
-    if (!r->dispatching) uv_update_time(r->loop);
+    if (!r->dispatching) update_clock(r);
     if (ntimeouts > NM_MAX_TIMEOUTS) ntimeouts = NM_MAX_TIMEOUTS;
     if (flags & NM_Q_XFR) flags |= NM_Q_ALONE;
     r->stats.queries++;
@@ -1210,7 +1220,8 @@ nm_query *nm_resolver_exchange(nm_resolver *r, const uint8_t *msg, size_t len,
     nm_query_options qo = { &timeout, 1, NM_Q_ALONE };
 
     if (r->closing || len < NM_HEADER_LEN || len > NM_MAX_MESSAGE) return NULL;
-    uv_update_time(r->loop);
+    if (!o->via && !nm_transport_ops_of(o->transport)) return NULL;
+    update_clock(r);
     if (!(ex = new_exchange(r, &qo))) return NULL;
     if (!(ex->direct = malloc(len)) || !(s = calloc(1, sizeof *s))) {
         free_exchange(ex);
@@ -1218,9 +1229,9 @@ nm_query *nm_resolver_exchange(nm_resolver *r, const uint8_t *msg, size_t len,
     }
     memcpy(ex->direct, msg, len);
     ex->directlen = len;
-    ex->flags = NM_Q_ALONE | (o->transport == NM_TCP ? NM_Q_TCP : 0);
-    ex->via_udp = o->via_udp;
-    ex->via_tcp = o->via_tcp;
+    ex->flags = NM_Q_ALONE;
+    ex->via = o->via;
+    ex->transport = o->via ? o->via->ops->kind : o->transport;
     ex->qname[0] = ex->sendname[0] = 0;
     ex->namelen = 1;
     /* a server of its own, retired from the start: freed with the exchange */
@@ -1283,6 +1294,7 @@ nm_resolver *nm_resolver_new(uv_loop_t *loop, const nm_resolver_options *o)
     nm_resolver *r = calloc(1, sizeof *r);
     if (!r) return NULL;
     r->loop = loop;
+    nm_clock_of_loop(&r->clock, loop);
     if (o) r->opt = *o;
     else nm_resolver_options_default(&r->opt);
     if (r->opt.ntimeouts <= 0) {
@@ -1311,8 +1323,7 @@ nm_resolver *nm_resolver_new(uv_loop_t *loop, const nm_resolver_options *o)
 
 static void close_server(server *s)
 {
-    if (s->udp) nm_udp_close(s->udp);
-    if (s->tcp) nm_tcp_close(s->tcp);
+    close_server_transports(s);
     free(s);
 }
 
@@ -1391,6 +1402,26 @@ void nm_resolver_close(nm_resolver *r, void (*on_closed)(void *), void *arg)
     r->nretired = 0;
     uv_timer_stop(&r->timer);
     uv_close((uv_handle_t *)&r->timer, on_timer_closed);
+}
+
+int nm_resolver_set_clock(nm_resolver *r, const nm_clock *c)
+{
+    if (r->closing) return NM_ECLOSED;
+    /* deadlines already set were measured on the other clock */
+    if (r->ntimers || r->inflight || r->queue_head) return NM_EBUSY;
+    if (c) r->clock = *c;
+    else nm_clock_of_loop(&r->clock, r->loop);
+    r->own_clock = c != NULL;
+    if (r->timer_due != UINT64_MAX) uv_timer_stop(&r->timer);
+    r->timer_due = UINT64_MAX;
+    return NM_OK;
+}
+
+void nm_resolver_clock_moved(nm_resolver *r)
+{
+    if (r->closing) return;
+    if (r->timer_due != UINT64_MAX) uv_timer_stop(&r->timer);
+    run_due(r);
 }
 
 void nm_resolver_set_cache(nm_resolver *r, nm_cache *cache)

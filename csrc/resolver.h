@@ -26,6 +26,8 @@
 #include <uv.h>
 
 #include "addr.h"
+#include "clock.h"
+#include "lists.h"
 #include "message.h"
 #include "transport.h"
 
@@ -66,23 +68,29 @@ typedef struct nm_query_options {
     int flags;
 } nm_query_options;
 
-enum nm_transport_kind { NM_UDP, NM_TCP };
+/* What became of a try: NM_OUT_<name>, and the name Lua reads. */
+#define NM_OUTCOME_LIST(X) \
+    X(PENDING, "pending")     /* sent; no reply (yet) */ \
+    X(ANSWER, "answer")       /* the reply that settled the query */ \
+    X(TIMEOUT, "timeout")     /* no reply in time (a late reply is still taken) */ \
+    X(RCODE, "rcode")         /* SERVFAIL, REFUSED or NOTIMP: the next server was asked */ \
+    X(TRUNCATED, "truncated") /* TC over UDP: asked again over TCP */ \
+    X(NOEDNS, "noedns")       /* EDNS refused: asked again without it */ \
+    X(NETERR, "error")        /* a socket error, see err */ \
+    X(LATE, "late")           /* answered after its time, and that answer settled the query */
 
-enum nm_outcome {
-    NM_OUT_PENDING,   /* sent; no reply (yet) */
-    NM_OUT_ANSWER,    /* the reply that settled the query */
-    NM_OUT_TIMEOUT,   /* no reply in time (a late reply is still taken) */
-    NM_OUT_RCODE,     /* SERVFAIL, REFUSED or NOTIMP: the next server was asked */
-    NM_OUT_TRUNCATED, /* TC over UDP: asked again over TCP */
-    NM_OUT_NOEDNS,    /* EDNS refused: asked again without it */
-    NM_OUT_NETERR,    /* a socket error, see err */
-    NM_OUT_LATE       /* answered after its time, and that answer settled the query */
-};
+#define NM_OUTCOME_ENUM(name, text) NM_OUT_##name,
+enum nm_outcome { NM_OUTCOME_LIST(NM_OUTCOME_ENUM) };
+enum { NM_NOUTCOMES = 0 NM_OUTCOME_LIST(NM_LIST_COUNT) };
+#undef NM_OUTCOME_ENUM
+
+/* "pending", "answer", ...; "?" for no outcome. */
+const char *nm_outcome_name(int outcome);
 
 typedef struct nm_attempt {
     nm_addr addr;       /* the server asked */
     uint16_t server;    /* its index in the resolver's servers then (0xFFFF: none) */
-    uint8_t transport;  /* NM_UDP or NM_TCP */
+    uint8_t transport;  /* its kind: NM_UDP, NM_TCP (transport.h) */
     uint8_t outcome;
     uint8_t edns;       /* whether the query carried EDNS */
     int16_t rcode;      /* of the reply, -1 without one */
@@ -128,14 +136,13 @@ nm_query *nm_resolver_query(nm_resolver *r, const uint8_t *qname, uint16_t type,
                             const nm_query_options *o, nm_query_cb cb, void *arg);
 /* One message to one server and its reply, whatever it says: the low-level
  * protocols' query.  The message's id is replaced by a fresh one.  With
- * `via_udp`/`via_tcp` the exchange uses that transport (a protocol's own
- * port or connection) instead of the resolver's. */
+ * `via` the exchange uses that transport (a protocol's own port or
+ * connection) instead of one of the resolver's of kind `transport`. */
 typedef struct nm_exchange_options {
     const nm_addr *server;
-    int transport;
+    int transport;      /* a kind of transport.h (NM_UDP, NM_TCP) */
     double timeout;
-    nm_udp *via_udp;
-    nm_tcp *via_tcp;
+    nm_transport *via;
 } nm_exchange_options;
 nm_query *nm_resolver_exchange(nm_resolver *r, const uint8_t *msg, size_t len,
                                const nm_exchange_options *o, nm_query_cb cb, void *arg);
@@ -144,16 +151,26 @@ nm_query *nm_resolver_exchange(nm_resolver *r, const uint8_t *msg, size_t len,
  * freed when its callback returns: never use it after that. */
 void nm_query_cancel(nm_query *q);
 
+/* The clock the resolver's deadlines run on (clock.h): NULL puts it back
+ * on the loop's.  With a clock of the caller's, a deadline falls due only
+ * when the caller moves the clock and then calls nm_resolver_clock_moved,
+ * which runs what is due at once (callbacks included), as Twisted's
+ * task.Clock.advance does.  Only while nothing is in flight: NM_EBUSY. */
+int nm_resolver_set_clock(nm_resolver *r, const nm_clock *c);
+void nm_resolver_clock_moved(nm_resolver *r);
+
 /* Answers (NOERROR and NXDOMAIN) go into this cache as they arrive, timed
- * by uv_hrtime in seconds; NULL stops that.  The resolver holds the cache
+ * by the clock's seconds (uv_hrtime by default); NULL stops that.  The resolver holds the cache
  * (nm_cache_retain) until it is unset or the resolver is freed. */
 struct nm_cache;
 void nm_resolver_set_cache(nm_resolver *r, struct nm_cache *cache);
 
 /* Counters, for tests and benchmarks. */
 typedef struct nm_resolver_stats {
-    uint64_t queries, exchanges, shared, sent_udp, sent_tcp, queued_now, inflight_now;
-    uint64_t sockets_open, sockets_opened, tcp_opened;
+    uint64_t queries, exchanges, shared, queued_now, inflight_now;
+    uint64_t sent[NM_NTRANSPORTS];   /* tries sent, per transport kind */
+    uint64_t opened[NM_NTRANSPORTS]; /* sockets and connections opened, per kind */
+    uint64_t sockets_open;           /* of every kind, open now */
     uint64_t dropped;    /* messages that answered nothing */
     uint64_t timers_now; /* exchanges with a deadline set */
 } nm_resolver_stats;

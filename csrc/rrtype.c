@@ -191,3 +191,9 @@ int nm_type_from_name(const char *name)
     }
     return -1;
 }
+
+const char *nm_field_kind_name(int kind)
+{
+    static const char *const names[] = { NM_FIELD_KIND_LIST(NM_LIST_TEXT) };
+    return kind >= 0 && kind < NM_NFIELD_KINDS ? names[kind] : "?";
+}

@@ -11,37 +11,47 @@
 
 #include <stdint.h>
 
-enum nm_field_kind {
-    NM_FK_U8,
-    NM_FK_U16,
-    NM_FK_U32,
-    NM_FK_U48,      /* TSIG time signed */
-    NM_FK_TYPE,     /* a u16 type number, shown as a mnemonic (RRSIG) */
-    NM_FK_TIME,     /* a u32 time, shown as YYYYMMDDHHMMSS (RRSIG) */
-    NM_FK_NAME,     /* a domain name, compressed on write (RFC 1035 types) */
-    NM_FK_NAME_NC,  /* a domain name never compressed on write (RFC 3597) */
-    NM_FK_IPV4,
-    NM_FK_IPV6,
-    NM_FK_STRING,   /* one <character-string> */
-    NM_FK_STRINGS,  /* character-strings to the end of the rdata (TXT) */
-    NM_FK_TAG,      /* a length-prefixed string shown bare (CAA tag) */
-    NM_FK_TEXT,     /* the rest as one string, shown quoted (CAA value, URI) */
-    NM_FK_HEX,      /* the rest, shown as hex */
-    NM_FK_BASE64,   /* the rest, shown as base64 */
-    NM_FK_OPAQUE,   /* the rest, shown in RFC 3597 form (NULL, unknown) */
-    NM_FK_SALT,     /* u8 length + bytes, hex or "-" (NSEC3) */
-    NM_FK_HASH,     /* u8 length + bytes, base32hex (NSEC3) */
-    NM_FK_B64_16,   /* u16 length + bytes, base64 (TSIG MAC) */
-    NM_FK_OTHER16,  /* u16 length + bytes, base64; BIND ends TSIG's other data
-                     * with a space even when it is empty */
-    NM_FK_BITMAP,   /* NSEC type bitmap: the rest */
-    NM_FK_PORTS,    /* WKS port bitmap: the rest */
-    NM_FK_A6LEN,    /* A6 prefix length: sizes the next two fields */
-    NM_FK_A6SUFFIX, /* the low 128 - prefix bits of an address */
-    NM_FK_A6PREFIX, /* a name, present only when the prefix length > 0 */
-    NM_FK_PARAMS,   /* SVCB SvcParams: the rest */
-    NM_FK_RCODE     /* a u16 extended rcode, shown by name (TSIG, TKEY error) */
-};
+#include "lists.h"
+
+/* The kinds of rdata fields: NM_FK_<name>, and the kind's name in Lua
+ * (names.dns builds its classes from it: both name kinds read alike). */
+#define NM_FIELD_KIND_LIST(X) \
+    X(U8, "u8") \
+    X(U16, "u16") \
+    X(U32, "u32") \
+    X(U48, "u48") /* TSIG time signed */ \
+    X(TYPE, "type") /* a u16 type number, shown as a mnemonic (RRSIG) */ \
+    X(TIME, "time") /* a u32 time, shown as YYYYMMDDHHMMSS (RRSIG) */ \
+    X(NAME, "name") /* a domain name, compressed on write (RFC 1035 types) */ \
+    X(NAME_NC, "name") /* a domain name never compressed on write (RFC 3597) */ \
+    X(IPV4, "ipv4") \
+    X(IPV6, "ipv6") \
+    X(STRING, "string") /* one <character-string> */ \
+    X(STRINGS, "strings") /* character-strings to the end of the rdata (TXT) */ \
+    X(TAG, "tag") /* a length-prefixed string shown bare (CAA tag) */ \
+    X(TEXT, "text") /* the rest as one string, shown quoted (CAA value, URI) */ \
+    X(HEX, "hex") /* the rest, shown as hex */ \
+    X(BASE64, "base64") /* the rest, shown as base64 */ \
+    X(OPAQUE, "opaque") /* the rest, shown in RFC 3597 form (NULL, unknown) */ \
+    X(SALT, "salt") /* u8 length + bytes, hex or "-" (NSEC3) */ \
+    X(HASH, "hash") /* u8 length + bytes, base32hex (NSEC3) */ \
+    X(B64_16, "base64_16") /* u16 length + bytes, base64 (TSIG MAC) */ \
+    X(OTHER16, "other16") /* u16 length + bytes, base64; BIND ends TSIG's other data with a space even when it is empty */ \
+    X(BITMAP, "bitmap") /* NSEC type bitmap: the rest */ \
+    X(PORTS, "ports") /* WKS port bitmap: the rest */ \
+    X(A6LEN, "a6len") /* A6 prefix length: sizes the next two fields */ \
+    X(A6SUFFIX, "a6suffix") /* the low 128 - prefix bits of an address */ \
+    X(A6PREFIX, "a6prefix") /* a name, present only when the prefix length > 0 */ \
+    X(PARAMS, "params") /* SVCB SvcParams: the rest */ \
+    X(RCODE, "rcode") /* a u16 extended rcode, shown by name (TSIG, TKEY error) */
+
+#define NM_FIELD_KIND_ENUM(name, text) NM_FK_##name,
+enum nm_field_kind { NM_FIELD_KIND_LIST(NM_FIELD_KIND_ENUM) };
+enum { NM_NFIELD_KINDS = 0 NM_FIELD_KIND_LIST(NM_LIST_COUNT) };
+#undef NM_FIELD_KIND_ENUM
+
+/* "u8", "name", ...; "?" for no kind. */
+const char *nm_field_kind_name(int kind);
 
 #define NM_MAX_FIELDS 9
 

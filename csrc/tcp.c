@@ -1,5 +1,5 @@
 /* The TCP transport: one connection to one server, RFC 7766 style.
- * Messages carry a two-byte length; several queries share the connection
+ * Messages carry a two-byte length (stream_frame.h); several queries share the connection
  * (pipelined, answered in any order); a zone transfer's messages all come
  * to one waiting query; an idle connection closes after idle_ms. */
 #include <signal.h>
@@ -7,6 +7,7 @@
 
 #include "idtable.h"
 #include "reply.h"
+#include "stream_frame.h"
 #include "transport.h"
 
 enum { CONNECTING, OPEN, CLOSING };
@@ -24,6 +25,7 @@ typedef struct unsent {
 } unsent;
 
 struct nm_tcp {
+    nm_transport base;   /* first: a transport is its head */
     uv_tcp_t handle;
     uv_timer_t idle;
     uv_connect_t connect;
@@ -34,8 +36,7 @@ struct nm_tcp {
     nm_idtable waiting;  /* id -> nm_pending */
     unsent *unsent;      /* queued until the connection is open */
     int nunsent, capunsent;
-    uint8_t *acc;        /* bytes read and not yet a whole message */
-    size_t acclen;
+    nm_frame_reader frames; /* bytes read and not yet a whole message */
     nm_rxbuf *rx;
     nm_transport_hooks hooks;
     nm_drop_stats drops;
@@ -51,9 +52,9 @@ static void on_closed(uv_handle_t *h)
     hooks = t->hooks;
     nm_idtable_free(&t->waiting);
     free(t->unsent);
-    free(t->acc);
+    nm_frame_reader_free(&t->frames);
     /* the owner forgets it first: nothing may point to it once freed */
-    if (hooks.closed) hooks.closed(hooks.owner, t);
+    if (hooks.closed) hooks.closed(hooks.owner, &t->base);
     free(t);
 }
 
@@ -82,7 +83,7 @@ static void leave(nm_tcp *t, nm_pending *p)
 {
     uint32_t more = t->unmatched - p->unmatched_at;
     nm_idtable_del(&t->waiting, p->id);
-    p->tcp = NULL;
+    p->via = NULL;
     p->ignored = (uint16_t)(p->ignored + more > 0xFFFF ? 0xFFFF : p->ignored + more);
 }
 
@@ -129,12 +130,9 @@ static void on_written(uv_write_t *req, int status)
 
 static write_req *frame(const uint8_t *msg, size_t len)
 {
-    write_req *w = malloc(sizeof *w + len + 2);
+    write_req *w = malloc(sizeof *w + len + NM_FRAME_PREFIX);
     if (!w) return NULL;
-    w->data[0] = (uint8_t)(len >> 8);
-    w->data[1] = (uint8_t)len;
-    memcpy(w->data + 2, msg, len);
-    w->len = len + 2;
+    w->len = nm_frame_put(w->data, msg, len);
     return w;
 }
 
@@ -153,36 +151,40 @@ static int write_message(nm_tcp *t, const uint8_t *msg, size_t len)
     return w ? write_framed(t, w) : UV_ENOMEM;
 }
 
-static void deliver(nm_tcp *t, const uint8_t *data, size_t len)
+/* One whole message read; nonzero when the connection is closing now
+ * (a callback closed it, or gave up on it). */
+static int deliver(void *arg, const uint8_t *data, size_t len)
 {
+    nm_tcp *t = arg;
     nm_pending *p;
     nm_msg msg;
     if (len < NM_HEADER_LEN) {
         t->drops.malformed++;
         t->unmatched++;
         dropped(t);
-        return;
+        return 0;
     }
     p = nm_idtable_get(&t->waiting, nm_get16(data));
     if (!p) {
         t->drops.unknown_id++;
         if (t->hooks.unsolicited) {
-            t->hooks.unsolicited(t->hooks.owner, t, data, len, &t->peer.u.sa);
+            t->hooks.unsolicited(t->hooks.owner, &t->base, data, len, &t->peer.u.sa);
         } else {
             t->unmatched++;
             dropped(t);
         }
-        return;
+        return t->state != OPEN;
     }
     if (!nm_reply_check(p, data, len, &msg, &t->drops)) {
         dropped(t);
-        return;
+        return 0;
     }
     if (p->stream) p->answered = 1;
     else leave(t, p);
     t->replies++;
     p->cb(p, NM_OK, &msg, 0);
     nm_msg_release(&msg);
+    return t->state != OPEN;
 }
 
 static void on_alloc(uv_handle_t *h, size_t hint, uv_buf_t *buf)
@@ -195,33 +197,18 @@ static void on_alloc(uv_handle_t *h, size_t hint, uv_buf_t *buf)
 static void on_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)
 {
     nm_tcp *t = s->data;
-    size_t at = 0;
+    int rc;
     if (nread < 0) {
         shut(t, (int)nread);
         return;
     }
-    if (nread == 0) return;
-    /* append to what is left of earlier reads; a message is at most
-     * 65535 + 2 bytes, so this never grows past that */
-    {
-        uint8_t *acc = realloc(t->acc, t->acclen + (size_t)nread);
-        if (!acc) {
-            shut(t, UV_ENOMEM);
-            return;
-        }
-        t->acc = acc;
-        memcpy(t->acc + t->acclen, buf->base, (size_t)nread);
-        t->acclen += (size_t)nread;
-    }
-    while (t->state == OPEN && t->acclen - at >= 2) {
-        size_t n = nm_get16(t->acc + at);
-        if (t->acclen - at - 2 < n) break;
-        deliver(t, t->acc + at + 2, n);
-        at += 2 + n;
+    if (nread == 0 || t->state != OPEN) return;
+    rc = nm_frame_feed(&t->frames, (const uint8_t *)buf->base, (size_t)nread, deliver, t);
+    if (rc == NM_ENOMEM) {
+        shut(t, UV_ENOMEM);
+        return;
     }
     if (t->state == CLOSING) return; /* the buffer goes with the connection */
-    memmove(t->acc, t->acc + at, t->acclen - at);
-    t->acclen -= at;
     set_idle(t);
 }
 
@@ -276,56 +263,79 @@ static void ignore_sigpipe(void)
     sigaction(SIGPIPE, &sa, NULL);
 }
 
-nm_tcp *nm_tcp_open(uv_loop_t *loop, const nm_addr *peer, int idle_ms, nm_rxbuf *rx,
-                    const nm_transport_hooks *hooks, int *err)
+static nm_transport *tcp_open(const nm_transport_config *c, int *err)
 {
-    nm_tcp *t = calloc(1, sizeof *t);
+    nm_tcp *t;
+    const nm_addr *peer = c->peer;
     int rc;
-    if (!t) {
+    if (!peer) {
+        *err = UV_EINVAL;
+        return NULL;
+    }
+    if (!(t = calloc(1, sizeof *t))) {
         *err = UV_ENOMEM;
         return NULL;
     }
+    t->base.ops = &nm_tcp_ops;
     ignore_sigpipe();
-    if ((rc = uv_tcp_init(loop, &t->handle)) != 0) {
+    if ((rc = uv_tcp_init(c->loop, &t->handle)) != 0) {
         free(t);
         *err = rc;
         return NULL;
     }
-    uv_timer_init(loop, &t->idle);
+    uv_timer_init(c->loop, &t->idle);
     uv_unref((uv_handle_t *)&t->idle);
     t->handle.data = t->idle.data = t->connect.data = t;
     t->peer = *peer;
-    t->idle_ms = idle_ms > 0 ? idle_ms : 1;
-    t->rx = rx;
-    t->hooks = *hooks;
+    t->idle_ms = c->idle_ms > 0 ? c->idle_ms : 1;
+    t->rx = c->rx;
+    t->hooks = *c->hooks;
     t->state = CONNECTING;
     nm_idtable_init(&t->waiting);
+    /* a local address of the caller's (reactor.connectTCP's bindAddress) */
+    if (c->bind_to && (rc = uv_tcp_bind(&t->handle, &c->bind_to->u.sa, 0)) != 0) {
+        t->hooks.closed = NULL;
+        shut(t, rc);
+        *err = rc;
+        return NULL;
+    }
     if ((rc = uv_tcp_connect(&t->connect, &t->handle, &peer->u.sa, on_connect)) != 0) {
         t->hooks.closed = NULL;
         shut(t, rc);
         *err = rc;
         return NULL;
     }
-    return t;
+    return &t->base;
 }
 
-int nm_tcp_id_free(const nm_tcp *t, uint16_t id)
+static nm_tcp *tcp_of(const nm_transport *base)
 {
-    return nm_idtable_get(&t->waiting, id) == NULL;
+    return (nm_tcp *)(uintptr_t)base;
 }
 
-int nm_tcp_usable(const nm_tcp *t)
+nm_tcp *nm_tcp_of(nm_transport *base)
 {
-    return t->state != CLOSING;
+    return base && base->ops == &nm_tcp_ops ? tcp_of(base) : NULL;
 }
 
-int nm_tcp_pending(const nm_tcp *t)
+static int tcp_id_free(const nm_transport *base, uint16_t id)
 {
-    return (int)t->waiting.count;
+    return nm_idtable_get(&tcp_of(base)->waiting, id) == NULL;
 }
 
-int nm_tcp_send(nm_tcp *t, nm_pending *p, int *err)
+static int tcp_usable(const nm_transport *base)
 {
+    return tcp_of(base)->state != CLOSING;
+}
+
+static int tcp_pending(const nm_transport *base)
+{
+    return (int)tcp_of(base)->waiting.count;
+}
+
+static int tcp_send(nm_transport *base, nm_pending *p, int *err)
+{
+    nm_tcp *t = tcp_of(base);
     int rc;
     if (t->state == CLOSING) {
         *err = UV_ECANCELED;
@@ -335,8 +345,7 @@ int nm_tcp_send(nm_tcp *t, nm_pending *p, int *err)
         *err = UV_ENOMEM;
         return NM_EIO;
     }
-    p->tcp = t;
-    p->udp = NULL;
+    p->via = &t->base;
     p->ignored = 0;
     p->answered = 0;
     p->reused = t->replies > 0;
@@ -353,7 +362,7 @@ int nm_tcp_send(nm_tcp *t, nm_pending *p, int *err)
         }
         if (t->nunsent == t->capunsent || !(w = frame(p->sent, p->sentlen))) {
             nm_idtable_del(&t->waiting, p->id);
-            p->tcp = NULL;
+            p->via = NULL;
             *err = UV_ENOMEM;
             return NM_EIO;
         }
@@ -361,7 +370,7 @@ int nm_tcp_send(nm_tcp *t, nm_pending *p, int *err)
         t->unsent[t->nunsent++].w = w;
     } else if ((rc = write_message(t, p->sent, p->sentlen)) != 0) {
         nm_idtable_del(&t->waiting, p->id);
-        p->tcp = NULL;
+        p->via = NULL;
         *err = rc;
         return NM_EIO;
     }
@@ -369,9 +378,9 @@ int nm_tcp_send(nm_tcp *t, nm_pending *p, int *err)
     return NM_OK;
 }
 
-void nm_tcp_forget(nm_pending *p)
+static void tcp_forget(nm_pending *p)
 {
-    nm_tcp *t = p->tcp;
+    nm_tcp *t = p->via ? tcp_of(p->via) : NULL;
     if (!t) return;
     if (nm_idtable_get(&t->waiting, p->id) == p) leave(t, p);
     for (int i = 0; i < t->nunsent; i++) {
@@ -384,13 +393,13 @@ void nm_tcp_forget(nm_pending *p)
             break;
         }
     }
-    p->tcp = NULL;
+    p->via = NULL;
     set_idle(t);
 }
 
-void nm_tcp_close(nm_tcp *t)
+static void tcp_close(nm_transport *base)
 {
-    shut(t, UV_ECANCELED);
+    shut(tcp_of(base), UV_ECANCELED);
 }
 
 int nm_tcp_write_raw(nm_tcp *t, const uint8_t *msg, size_t len)
@@ -399,3 +408,8 @@ int nm_tcp_write_raw(nm_tcp *t, const uint8_t *msg, size_t len)
     if (len > NM_MAX_MESSAGE) return NM_ETOOBIG;
     return write_message(t, msg, len) ? NM_EIO : NM_OK;
 }
+
+const nm_transport_ops nm_tcp_ops = {
+    "tcp", NM_TCP, 1, tcp_open, tcp_send, tcp_forget, tcp_id_free, tcp_pending, tcp_usable,
+    tcp_close,
+};

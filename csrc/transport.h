@@ -1,4 +1,4 @@
-/* UDP and TCP transports on libuv.
+/* Transports on libuv: the interface the resolver sees, and its registry.
  *
  * A transport sends queries and hands back only the replies that answer
  * them: a reply must come from the address the query went to, carry the
@@ -24,9 +24,22 @@
 #include "message.h"
 #include "random.h"
 
+typedef struct nm_transport nm_transport;
+typedef struct nm_transport_ops nm_transport_ops;
 typedef struct nm_udp nm_udp;
 typedef struct nm_tcp nm_tcp;
 typedef struct nm_pending nm_pending;
+
+/* Every transport, once: its kind (an index), its name (what the binding
+ * and the attempts' reports call it) and its table of operations.  A new
+ * transport is one file defining its nm_transport_ops and one line here. */
+#define NM_TRANSPORT_LIST(X) \
+    X(NM_UDP, "udp", nm_udp_ops) \
+    X(NM_TCP, "tcp", nm_tcp_ops)
+
+#define NM_TRANSPORT_KIND(kind, name, ops) kind,
+enum nm_transport_kind { NM_TRANSPORT_LIST(NM_TRANSPORT_KIND) NM_NTRANSPORTS };
+#undef NM_TRANSPORT_KIND
 
 /* A reply (status NM_OK, msg parsed and checked) or the end of the
  * exchange's chance on this transport (NM_EIO: a socket error or the
@@ -38,7 +51,7 @@ typedef void (*nm_reply_cb)(nm_pending *p, int status, const nm_msg *msg, int er
 struct nm_pending {
     uint16_t id;
     uint8_t case_sensitive; /* 0x20: the question must match byte for byte */
-    uint8_t stream;         /* TCP: keep it after a reply (zone transfers) */
+    uint8_t stream;         /* a stream: keep it after a reply (zone transfers) */
     /* The query carried an OPT record: a FORMERR or NOTIMP without the
      * question may be the server refusing EDNS (and is taken for nothing
      * else).  Direct exchanges (qname NULL) take such replies as they
@@ -63,11 +76,10 @@ struct nm_pending {
     uint16_t ignored;
     /* the transport's */
     uint8_t answered;       /* a stream had its first message */
-    uint8_t reused;         /* TCP: its connection had answered something (at send; at close) */
+    uint8_t reused;         /* a stream: its connection had answered something (at send; at close) */
     uint32_t unmatched_at;  /* the transport's count of unmatched messages at send */
     uint32_t outslot;       /* UDP batching: 1 + its place in the queue to send, or 0 */
-    nm_udp *udp;
-    nm_tcp *tcp;
+    nm_transport *via;      /* the transport it waits on; NULL once it left */
 };
 
 /* Why transports drop datagrams, counted on the transport. */
@@ -107,54 +119,114 @@ void nm_rxbuf_init(nm_rxbuf *rx, int chunks);
 void nm_rxbuf_get(nm_rxbuf *rx, uv_buf_t *buf);
 void nm_rxbuf_free(nm_rxbuf *rx);
 
-/* ---- UDP */
+/* ---- the interface every transport gives the resolver */
 
-/* Opens a socket bound to a random port (bind_to NULL) or the given one,
- * connected to peer when peer is not NULL. */
-nm_udp *nm_udp_open(uv_loop_t *loop, const nm_addr *peer, const nm_addr *bind_to,
-                    nm_random *rnd, nm_rxbuf *rx, const nm_transport_hooks *hooks, int *err);
-/* Queries sent from now on wait for the loop's next turn and go out
- * together, with one sendmmsg (a loop callback that starts many queries
- * pays one system call, not one each); a failure to send then reaches the
- * query's callback.  Without it each query is sent at once. */
-void nm_udp_batch(nm_udp *u, int on);
-/* Makes room for n queries waiting at once (an optimisation only). */
-void nm_udp_reserve(nm_udp *u, uint32_t n);
-/* Whether id is free on this socket. */
-int nm_udp_id_free(const nm_udp *u, uint16_t id);
-/* Sends p's query (or queues it, batching) and waits for its reply.
- * NM_EIO with *err on failure. */
-int nm_udp_send(nm_udp *u, nm_pending *p, int *err);
-/* Stops waiting for p. */
-void nm_udp_forget(nm_pending *p);
+/* What opening a transport needs; each kind takes what concerns it. */
+typedef struct nm_transport_config {
+    uv_loop_t *loop;
+    const nm_addr *peer;     /* the server; NULL: none (a UDP port answering anyone) */
+    const nm_addr *bind_to;  /* the local address; NULL: a random port (UDP) */
+    nm_random *rnd;          /* for that random port (may be NULL with bind_to) */
+    nm_rxbuf *rx;
+    const nm_transport_hooks *hooks;
+    /* After this many queries the transport takes no more (usable says 0)
+     * and the owner opens another; 0: no limit.  UDP's source ports keep
+     * changing this way (c-ares' udp_max_queries). */
+    uint32_t max_queries;
+    /* Queries sent in one loop callback go out together on the loop's
+     * next turn (UDP: one sendmmsg); a failure to send then reaches the
+     * query's callback.  Without it each query is sent at once. */
+    int batch;
+    int idle_ms;             /* a stream closes after this long with nothing to do */
+} nm_transport_config;
+
+struct nm_transport_ops {
+    const char *name;        /* "udp", "tcp": as the binding names it */
+    int kind;                /* its place in NM_TRANSPORT_LIST */
+    /* A byte stream (messages framed by stream_frame.h): never truncated,
+     * its connection kept while idle, and a query lost with a connection
+     * that had answered before is asked again on a new one (RFC 7766
+     * 6.2.1).  A datagram transport is the opposite on each point. */
+    int stream;
+    nm_transport *(*open)(const nm_transport_config *c, int *err);
+    /* Sends p's query (or queues it: the connection may still be opening,
+     * or batching) and waits for its reply.  NM_EIO with *err on failure. */
+    int (*send)(nm_transport *t, nm_pending *p, int *err);
+    /* Stops waiting for p (p->via is t). */
+    void (*forget)(nm_pending *p);
+    /* Whether id is free, so that a reply cannot be mistaken. */
+    int (*id_free)(const nm_transport *t, uint16_t id);
+    /* Queries waiting on it. */
+    int (*pending)(const nm_transport *t);
+    /* Whether it takes more queries (not closing, not retired). */
+    int (*usable)(const nm_transport *t);
+    /* Closes it; hooks->closed runs when libuv is done with it.  Waiting
+     * queries get NM_EIO with UV_ECANCELED first.  Again: nothing. */
+    void (*close)(nm_transport *t);
+};
+
+/* The head of every transport's struct. */
+struct nm_transport {
+    const nm_transport_ops *ops;
+};
+
+/* Each kind's table, defined in its own file (udp.c, tcp.c). */
+#define NM_TRANSPORT_DECLARE(kind, name, ops) extern const nm_transport_ops ops;
+NM_TRANSPORT_LIST(NM_TRANSPORT_DECLARE)
+#undef NM_TRANSPORT_DECLARE
+
+/* The registry: the table of a kind, or -1 for a name no transport has. */
+const nm_transport_ops *nm_transport_ops_of(int kind);
+int nm_transport_find(const char *name);
+const char *nm_transport_name(int kind);
+nm_transport *nm_transport_open(int kind, const nm_transport_config *c, int *err);
+
+static inline int nm_transport_send(nm_transport *t, nm_pending *p, int *err)
+{
+    return t->ops->send(t, p, err);
+}
+
+/* p stops waiting on whatever transport it waits on, if any. */
+static inline void nm_transport_forget(nm_pending *p)
+{
+    if (p->via) p->via->ops->forget(p);
+}
+
+static inline int nm_transport_id_free(const nm_transport *t, uint16_t id)
+{
+    return t->ops->id_free(t, id);
+}
+
+static inline int nm_transport_pending(const nm_transport *t)
+{
+    return t->ops->pending(t);
+}
+
+static inline int nm_transport_usable(const nm_transport *t)
+{
+    return t->ops->usable(t);
+}
+
+static inline void nm_transport_close(nm_transport *t)
+{
+    t->ops->close(t);
+}
+
+/* ---- what only one kind has (the low-level protocols' ports and
+ * connections); each takes a transport of its kind only */
+
+/* The UDP transport under t, or NULL when t is another kind. */
+nm_udp *nm_udp_of(nm_transport *t);
+nm_tcp *nm_tcp_of(nm_transport *t);
 /* Sends a datagram that expects no reply (a protocol answering). */
 int nm_udp_send_raw(nm_udp *u, const uint8_t *msg, size_t len, const nm_addr *to);
-int nm_udp_pending(const nm_udp *u);
-uint32_t nm_udp_sent(const nm_udp *u);
 uint16_t nm_udp_port(const nm_udp *u);
 const nm_drop_stats *nm_udp_drops(const nm_udp *u);
-/* Closes the socket; hooks->closed runs when libuv is done with it.
- * Waiting queries get NM_EIO with UV_ECANCELED first. */
-void nm_udp_close(nm_udp *u);
 
-/* ---- TCP
- *
- * The first connection sets SIGPIPE to be ignored, unless the program gave
- * it a disposition of its own (libuv writes with writev: a server that
- * closes its end would otherwise kill the process). */
-
-nm_tcp *nm_tcp_open(uv_loop_t *loop, const nm_addr *peer, int idle_ms, nm_rxbuf *rx,
-                    const nm_transport_hooks *hooks, int *err);
-int nm_tcp_id_free(const nm_tcp *t, uint16_t id);
-/* Queues p's query (the connection may still be opening: a copy is
- * written once connected); replies come in any order. */
-int nm_tcp_send(nm_tcp *t, nm_pending *p, int *err);
-void nm_tcp_forget(nm_pending *p);
-int nm_tcp_pending(const nm_tcp *t);
-/* Whether the connection can take more queries (not failed or closing). */
-int nm_tcp_usable(const nm_tcp *t);
-void nm_tcp_close(nm_tcp *t);
-/* Writes a message that expects no reply (a protocol answering). */
+/* TCP: the first connection sets SIGPIPE to be ignored, unless the program
+ * gave it a disposition of its own (libuv writes with writev: a server
+ * that closes its end would otherwise kill the process).
+ * Writes a message that expects no reply (a protocol answering). */
 int nm_tcp_write_raw(nm_tcp *t, const uint8_t *msg, size_t len);
 
 #endif

@@ -33,6 +33,7 @@ typedef struct failing {
 } failing;
 
 struct nm_udp {
+    nm_transport base;   /* first: a transport is its head */
     uv_udp_t handle;
     uv_idle_t flusher;   /* runs the queue on the loop's next turn */
     int closes_left;
@@ -41,6 +42,7 @@ struct nm_udp {
     int batch;
     nm_idtable waiting;  /* id -> nm_pending */
     uint32_t sent;
+    uint32_t max_queries; /* takes no more after this many (0: no limit) */
     nm_rxbuf *rx;
     nm_transport_hooks hooks;
     nm_drop_stats drops;
@@ -61,29 +63,14 @@ typedef struct send_req {
     uint8_t data[];
 } send_req;
 
-/* ---------------------------------------------------------- the buffer */
-
-void nm_rxbuf_init(nm_rxbuf *rx, int chunks)
+static nm_udp *udp_of(const nm_transport *base)
 {
-    rx->data = NULL;
-    rx->len = 0;
-    rx->chunks = chunks > 0 ? chunks : 1;
+    return (nm_udp *)(uintptr_t)base;
 }
 
-void nm_rxbuf_free(nm_rxbuf *rx)
+nm_udp *nm_udp_of(nm_transport *base)
 {
-    free(rx->data);
-    rx->data = NULL;
-    rx->len = 0;
-}
-
-void nm_rxbuf_get(nm_rxbuf *rx, uv_buf_t *buf)
-{
-    if (!rx->data && (rx->data = malloc((size_t)rx->chunks * NM_RX_CHUNK)) != NULL)
-        rx->len = (size_t)rx->chunks * NM_RX_CHUNK;
-    /* no memory: libuv reports UV_ENOBUFS and tries again later */
-    buf->base = rx->data;
-    buf->len = rx->data ? rx->len : 0;
+    return base && base->ops == &nm_udp_ops ? udp_of(base) : NULL;
 }
 
 static void on_alloc(uv_handle_t *h, size_t hint, uv_buf_t *buf)
@@ -117,7 +104,7 @@ static void leave(nm_udp *u, nm_pending *p)
         u->out[p->outslot - 1].p = NULL;
         p->outslot = 0;
     }
-    p->udp = NULL;
+    p->via = NULL;
     p->ignored = (uint16_t)(p->ignored + more > 0xFFFF ? 0xFFFF : p->ignored + more);
 }
 
@@ -131,7 +118,7 @@ static void call_back_failed(nm_udp *u, failing *f, const int *errs, int err)
     for (uint32_t i = 0; i < f->n; i++) {
         nm_pending *p = f->all[i];
         if (nm_idtable_get(&u->waiting, p->id) == p) leave(u, p);
-        p->udp = u;
+        p->via = &u->base;
     }
     f->up = u->failing;
     u->failing = f;
@@ -139,7 +126,7 @@ static void call_back_failed(nm_udp *u, failing *f, const int *errs, int err)
         nm_pending *p = f->all[i];
         if (!p) continue;
         f->all[i] = NULL;
-        p->udp = NULL;
+        p->via = NULL;
         p->cb(p, NM_EIO, NULL, errs ? errs[i] : err);
     }
     u->failing = f->up;
@@ -203,7 +190,7 @@ static void on_recv(uv_udp_t *h, ssize_t nread, const uv_buf_t *buf, const struc
     if (!p) {
         u->drops.unknown_id++;
         if (u->hooks.unsolicited) {
-            u->hooks.unsolicited(u->hooks.owner, u, data, (size_t)nread, from);
+            u->hooks.unsolicited(u->hooks.owner, &u->base, data, (size_t)nread, from);
         } else {
             u->unmatched++;
             dropped(u);
@@ -261,7 +248,7 @@ static void on_closed(uv_handle_t *h)
     free(u->out);
     free(u->outbuf);
     /* the owner forgets it first: nothing may point to it once freed */
-    if (hooks.closed) hooks.closed(hooks.owner, u);
+    if (hooks.closed) hooks.closed(hooks.owner, &u->base);
     free(u);
 }
 
@@ -272,30 +259,35 @@ static void close_handles(nm_udp *u)
     uv_close((uv_handle_t *)&u->flusher, on_closed);
 }
 
-nm_udp *nm_udp_open(uv_loop_t *loop, const nm_addr *peer, const nm_addr *bind_to,
-                    nm_random *rnd, nm_rxbuf *rx, const nm_transport_hooks *hooks, int *err)
+static nm_transport *udp_open(const nm_transport_config *c, int *err)
 {
     nm_udp *u = calloc(1, sizeof *u);
+    const nm_addr *peer = c->peer, *bind_to = c->bind_to;
     unsigned flags;
     int family, rc;
     if (!u) {
         *err = UV_ENOMEM;
         return NULL;
     }
+    u->base.ops = &nm_udp_ops;
     family = peer ? peer->u.sa.sa_family : bind_to ? bind_to->u.sa.sa_family : AF_INET;
     /* several replies a system call when the buffer holds several */
-    flags = (unsigned)family | (rx->chunks > 1 ? UV_UDP_RECVMMSG : 0);
-    if ((rc = uv_udp_init_ex(loop, &u->handle, flags)) != 0) {
+    flags = (unsigned)family | (c->rx->chunks > 1 ? UV_UDP_RECVMMSG : 0);
+    if ((rc = uv_udp_init_ex(c->loop, &u->handle, flags)) != 0) {
         free(u);
         *err = rc;
         return NULL;
     }
-    uv_idle_init(loop, &u->flusher);
+    uv_idle_init(c->loop, &u->flusher);
     u->handle.data = u->flusher.data = u;
-    u->rx = rx;
-    u->hooks = *hooks;
+    u->rx = c->rx;
+    u->hooks = *c->hooks;
+    u->batch = c->batch;
+    u->max_queries = c->max_queries;
     nm_idtable_init(&u->waiting);
-    rc = bind_to ? uv_udp_bind(&u->handle, &bind_to->u.sa, 0) : bind_random(u, family, rnd);
+    /* room for every query it may ever have waiting (an optimisation) */
+    if (c->max_queries) nm_idtable_reserve(&u->waiting, c->max_queries);
+    rc = bind_to ? uv_udp_bind(&u->handle, &bind_to->u.sa, 0) : bind_random(u, family, c->rnd);
     if (rc == 0 && peer) {
         u->peer = *peer;
         u->connected = 1;
@@ -311,17 +303,12 @@ nm_udp *nm_udp_open(uv_loop_t *loop, const nm_addr *peer, const nm_addr *bind_to
         return NULL;
     }
     set_ref(u);
-    return u;
+    return &u->base;
 }
 
-void nm_udp_reserve(nm_udp *u, uint32_t n)
+static int udp_id_free(const nm_transport *base, uint16_t id)
 {
-    nm_idtable_reserve(&u->waiting, n);
-}
-
-int nm_udp_id_free(const nm_udp *u, uint16_t id)
-{
-    return nm_idtable_get(&u->waiting, id) == NULL;
+    return nm_idtable_get(&udp_of(base)->waiting, id) == NULL;
 }
 
 /* --------------------------------------------------------------- sending */
@@ -358,6 +345,22 @@ static int send_bytes(nm_udp *u, const uint8_t *msg, size_t len, const nm_addr *
     return rc;
 }
 
+/* Hands n datagrams to the kernel with one system call, on the socket
+ * under libuv's handle; returns how many went, or -1 with errno.  Linux
+ * (and the BSDs since 2018) only: libuv has no batched send.  What breaks
+ * it: a platform without sendmmsg (a build error: fall back to a loop of
+ * uv_udp_try_send there), or a libuv that queues writes of its own on the
+ * handle (ours would overtake them: libuv today writes at once or queues
+ * only when the socket is full, and we send later in that case too). */
+static int send_datagrams(uv_os_fd_t fd, struct mmsghdr *msgs, unsigned n)
+{
+    int sent;
+    do {
+        sent = sendmmsg(fd, msgs, n, 0);
+    } while (sent < 0 && errno == EINTR);
+    return sent;
+}
+
 /* Sends what is queued: SEND_BATCH datagrams a system call.  Queries whose
  * datagram the kernel refuses learn it once the queue is done with. */
 static void flush(nm_udp *u)
@@ -390,9 +393,7 @@ static void flush(nm_udp *u)
             idx[k++] = i;
         }
         for (int j = 0; j < k;) {
-            do {
-                sent = fd < 0 ? -1 : sendmmsg(fd, msgs + j, (unsigned)(k - j), 0);
-            } while (sent < 0 && errno == EINTR);
+            sent = fd < 0 ? -1 : send_datagrams(fd, msgs + j, (unsigned)(k - j));
             if (sent > 0) {
                 j += sent;
                 continue;
@@ -434,12 +435,6 @@ static void on_flush(uv_idle_t *idle)
     flush(u);
 }
 
-void nm_udp_batch(nm_udp *u, int on)
-{
-    if (!on) flush(u);
-    u->batch = on;
-}
-
 /* Queues p's datagram; the flusher sends it on the loop's next turn. */
 static int enqueue(nm_udp *u, nm_pending *p)
 {
@@ -468,8 +463,9 @@ static int enqueue(nm_udp *u, nm_pending *p)
     return 0;
 }
 
-int nm_udp_send(nm_udp *u, nm_pending *p, int *err)
+static int udp_send(nm_transport *base, nm_pending *p, int *err)
 {
+    nm_udp *u = udp_of(base);
     int rc;
     if (u->closing) {
         *err = UV_ECANCELED;
@@ -479,8 +475,7 @@ int nm_udp_send(nm_udp *u, nm_pending *p, int *err)
         *err = UV_ENOMEM;
         return NM_EIO;
     }
-    p->udp = u;
-    p->tcp = NULL;
+    p->via = &u->base;
     p->ignored = 0;
     p->answered = 0;
     p->outslot = 0;
@@ -488,7 +483,7 @@ int nm_udp_send(nm_udp *u, nm_pending *p, int *err)
     rc = u->batch ? enqueue(u, p) : send_bytes(u, p->sent, p->sentlen, p->to);
     if (rc) {
         nm_idtable_del(&u->waiting, p->id);
-        p->udp = NULL;
+        p->via = NULL;
         *err = rc;
         return NM_EIO;
     }
@@ -503,26 +498,27 @@ int nm_udp_send_raw(nm_udp *u, const uint8_t *msg, size_t len, const nm_addr *to
     return send_bytes(u, msg, len, to) ? NM_EIO : NM_OK;
 }
 
-void nm_udp_forget(nm_pending *p)
+static void udp_forget(nm_pending *p)
 {
-    nm_udp *u = p->udp;
+    nm_udp *u = p->via ? udp_of(p->via) : NULL;
     if (!u) return;
     for (failing *f = u->failing; f; f = f->up)
         for (uint32_t i = 0; i < f->n; i++)
             if (f->all[i] == p) f->all[i] = NULL;
     if (nm_idtable_get(&u->waiting, p->id) == p) leave(u, p);
-    p->udp = NULL;
+    p->via = NULL;
     if (!u->closing) set_ref(u);
 }
 
-int nm_udp_pending(const nm_udp *u)
+static int udp_pending(const nm_transport *base)
 {
-    return (int)u->waiting.count;
+    return (int)udp_of(base)->waiting.count;
 }
 
-uint32_t nm_udp_sent(const nm_udp *u)
+static int udp_usable(const nm_transport *base)
 {
-    return u->sent;
+    const nm_udp *u = udp_of(base);
+    return !u->closing && (!u->max_queries || u->sent < u->max_queries);
 }
 
 uint16_t nm_udp_port(const nm_udp *u)
@@ -539,8 +535,9 @@ const nm_drop_stats *nm_udp_drops(const nm_udp *u)
     return &u->drops;
 }
 
-void nm_udp_close(nm_udp *u)
+static void udp_close(nm_transport *base)
 {
+    nm_udp *u = udp_of(base);
     if (u->closing) return;
     u->closing = 1;
     uv_udp_recv_stop(&u->handle);
@@ -550,3 +547,8 @@ void nm_udp_close(nm_udp *u)
     u->nout = 0;
     close_handles(u);
 }
+
+const nm_transport_ops nm_udp_ops = {
+    "udp", NM_UDP, 0, udp_open, udp_send, udp_forget, udp_id_free, udp_pending, udp_usable,
+    udp_close,
+};

@@ -43,30 +43,21 @@ int nm_wr_reserve(nm_writer *w, size_t n)
 const char *nm_strerror(int err)
 {
     switch (err) {
-    case NM_OK: return "success";
-    case NM_ESHORT: return "truncated";
-    case NM_ELABELTYPE: return "bad label type";
-    case NM_EPTRFWD: return "compression pointer does not point backwards";
-    case NM_EPTRLOOP: return "too many compression pointers (pointer loop)";
-    case NM_ELABEL: return "label longer than 63 octets";
-    case NM_ENAME: return "name longer than 255 octets";
-    case NM_ERDLONG: return "rdata longer than its type needs";
-    case NM_ERDSHORT: return "rdata shorter than its type needs";
-    case NM_EOPT: return "misplaced or repeated OPT record";
-    case NM_ENOMEM: return "out of memory";
-    case NM_ETOOBIG: return "message too large";
-    case NM_ESYNTAX: return "syntax error";
-    case NM_EEMPTYLABEL: return "empty label";
-    case NM_EVALUE: return "value out of range";
-    case NM_ECOUNT: return "too many records";
-    case NM_ECLOSED: return "closed";
-    case NM_ETIMEOUT: return "timed out";
-    case NM_ECANCELLED: return "cancelled";
-    case NM_ERCODE: return "error response";
-    case NM_ENOSERVER: return "no name servers";
-    case NM_EIO: return "socket error";
-    case NM_EBUSY: return "busy";
-    case NM_ENOTFOUND: return "not found";
+#define NM_ERROR_TEXT(name, code, text) \
+    case NM_##name: return text;
+        NM_ERROR_LIST(NM_ERROR_TEXT)
+#undef NM_ERROR_TEXT
     default: return "unknown error";
+    }
+}
+
+const char *nm_error_name(int err)
+{
+    switch (err) {
+#define NM_ERROR_NAME(name, code, text) \
+    case NM_##name: return #name;
+        NM_ERROR_LIST(NM_ERROR_NAME)
+#undef NM_ERROR_NAME
+    default: return "EUNKNOWN";
     }
 }

@@ -18,7 +18,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    static uint8_t dummy_transport;
+    static nm_transport dummy_transport;
     uint8_t qname[NM_NAME_MAX] = { 0 };
     nm_pending p;
     nm_drop_stats drops;
@@ -38,8 +38,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     p.case_sensitive = (config >> 1) & 1;
     p.stream = (config >> 3) & 1;
     p.answered = p.stream;
-    if (config & 16) p.udp = (nm_udp *)(void *)&dummy_transport;
-    else p.tcp = (nm_tcp *)(void *)&dummy_transport;
+    /* the transport it waits on: reply.c asks only whether it is a stream */
+    dummy_transport.ops = nm_transport_ops_of(config & 16 ? NM_UDP : NM_TCP);
+    p.via = &dummy_transport;
     p.qtype = 1;
     p.qcls = 1;
     if (nm_msg_parse(&probe, msg, len) == NM_OK && probe.nq > 0) {

@@ -179,4 +179,31 @@ describe("the examples", function()
       assert.equal("ANSWERS:  [<AAAA address=2001:db8::10 ttl=3600>]\n", out)
     end)
   end)
+  describe("luv_connect.lua", function()
+    it("races luv's own sockets to a name whose IPv6 address refuses", function()
+      if not pcall(require, "luv") then return pending("lua-luv is not installed") end
+      local p = assert(io.popen("exec lua5.4 spec/support/tcp_listener.lua 20 127.0.0.1:55830"))
+      local pid = assert(p:read("l"):match("^(%d+) ready$"))
+      local status, out, err = run("luv_connect.lua", "he-refuse6.example.test", "55830")
+      os.execute("kill " .. pid)
+      p:close()
+      assert.equal("", err)
+      assert.equal(0, status)
+      local first, tried, received = out:match("^(.-)\n(.-)\n(.-)\n$")
+      assert.equal("connected to 127.0.0.1 port 55830", first)
+      if env.ipv6 ~= false then
+        assert.is_truthy(tried:find("^tried: %[::1%]:55830 refused after [%d.]+s; 127%.0%.0%.1:55830 connected"), tried)
+      end
+      assert.equal("received 23 bytes", received)
+    end)
+
+    it("says what each address did when none connects", function()
+      if not pcall(require, "luv") then return pending("lua-luv is not installed") end
+      local status, out, err = run("luv_connect.lua", "he-v4only.example.test", "55831")
+      assert.equal(1, status)
+      assert.equal("", out)
+      assert.is_truthy(err:find("could not connect to he-v4only.example.test port 55831: "
+        .. "127.0.0.1:55831 refused after", 1, true), err)
+    end)
+  end)
 end)

@@ -3,6 +3,7 @@
 -- servers.
 local async = require "async"
 local defer = require "names.defer"
+local core = require "names.core"
 local dns = require "names.dns"
 local env = require "testenv"
 local errors = require "names.error"
@@ -128,7 +129,24 @@ describe("reactor's UDP ports and TCP connections", function()
     local port = reactor.listenUDP(0, { datagramReceived = print }, "127.0.0.1")
     assert.has_error(function() port:write("x", nil) end,
       "bad argument #2 to 'write' (an address {host, port} expected, got nil)")
+    -- a socket error is the caller's, in libuv's words
+    local taken = port:getHost().port
+    local ok, err = pcall(reactor.listenUDP, taken, { datagramReceived = print }, "127.0.0.1")
+    assert.is_false(ok)
+    assert.matches("listenUDP: address already in use$", err)
     port:stopListening()
+  end)
+
+  it("get structured failures from the core's openers: nil, a message and a code", function()
+    local port, why, code = core.udp_listen("localhost", 0, print)
+    assert.same({ nil, "bad address", "ESYNTAX" }, { port, why, code })
+    local first = assert(core.udp_listen("127.0.0.1", 0, print))
+    port, why, code = core.udp_listen("127.0.0.1", first:port(), print)
+    assert.same({ nil, "address already in use", "EADDRINUSE" }, { port, why, code })
+    first:close()
+    local conn
+    conn, why, code = core.tcp_connect("::g", 53, print, print)
+    assert.same({ nil, "bad address", "ESYNTAX" }, { conn, why, code })
   end)
 
   it("closes a connection whose factory builds no protocol, as Twisted", function()

@@ -30,6 +30,7 @@
 -- (`__str` is an ordinary method, inherited at any time).
 -- @module names.class
 
+local argcheck = require "names.argcheck"
 local repr = require "names.repr"
 
 local M = {}
@@ -98,11 +99,9 @@ local OWN = { __index = true, __name = true, __module = true, __base = true, __s
 -- @tparam[opt] table parent the parent class (default `class.Exception`)
 -- @treturn table the class
 function M.new(name, parent)
-  if type(name) ~= "string" then
-    error("bad argument #1 to 'class' (string expected, got " .. type(name) .. ")", 2)
-  end
+  argcheck.check(1, "class", name, "string")
   if parent ~= nil and not isclass[parent] then
-    error("bad argument #2 to 'class' (class expected)", 2)
+    argcheck.error(2, "class", "class expected")
   end
   local module, short = name:match("^(.*)%.([^.]+)$")
   local cls = {}

@@ -436,4 +436,13 @@ M.lookupZone = global("lookupZone")
 M.getHostByName = global("getHostByName")
 M.query = global("query")
 
+--- The endpoints of a service from its SVCB or HTTPS records (RFC 9460):
+-- `names.svcb.resolveService` on `options.resolver` or the global resolver.
+-- @tparam table options `name`, `scheme`, `port`, ... (see names.svcb)
+-- @treturn Deferred the ordered list of endpoints
+function M.resolveService(options)
+  local r = type(options) == "table" and options.resolver or M.getResolver()
+  return require("names.svcb").resolveService(r, options)
+end
+
 return M

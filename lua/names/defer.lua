@@ -22,6 +22,7 @@
 -- does `return v`.
 -- @module names.defer
 
+local argcheck = require "names.argcheck"
 local class = require "names.class"
 local repr = require "names.repr"
 
@@ -33,9 +34,7 @@ local unpack, pack = table.unpack, table.pack
 local format, address = string.format, repr.address
 local costatus, coresume, corunning = coroutine.status, coroutine.resume, coroutine.running
 
----------------------------------------------------------------------------
--- Error classes
----------------------------------------------------------------------------
+-- Error classes --------------------------------------------------------------
 
 --- Raised (at once) when a Deferred is fired twice.
 M.AlreadyCalledError = class("names.defer.AlreadyCalledError")
@@ -64,9 +63,7 @@ function FirstError:__repr()
   return format("FirstError[#%d, %s]", self.index, repr.value(self.subFailure.value))
 end
 
----------------------------------------------------------------------------
--- Failure
----------------------------------------------------------------------------
+-- Failure --------------------------------------------------------------------
 
 local Failure = { __name = "Failure" }
 Failure.__index = Failure
@@ -278,9 +275,7 @@ function Failure:__repr()
   return format("<names.defer.Failure %s: %s>", typeName(self), self:getErrorMessage())
 end
 
----------------------------------------------------------------------------
--- Unhandled-error reporting
----------------------------------------------------------------------------
+-- Unhandled-error reporting --------------------------------------------------
 
 -- A watcher is attached to a Deferred only while its chain ends in a
 -- Failure; when the Deferred is collected, so is the watcher, and its
@@ -323,9 +318,7 @@ local function arm(d)
   end
 end
 
----------------------------------------------------------------------------
--- Deferred
----------------------------------------------------------------------------
+-- Deferred -------------------------------------------------------------------
 
 local Deferred = { __name = "Deferred", paused = 0, _i = 1 }
 Deferred.__index = Deferred
@@ -361,7 +354,7 @@ end
 
 local function checkCallable(f, n, fname)
   if not class.iscallable(f) then
-    error(format("bad argument #%d to '%s' (function expected, got %s)", n, fname, type(f)), 3)
+    argcheck.error(n, fname, "function expected, got " .. type(f), 2)
   end
 end
 
@@ -371,13 +364,13 @@ end
 
 local function checkDeferred(d, n, fname)
   if not isDeferred(d) then
-    error(format("bad argument #%d to '%s' (Deferred expected, got %s)", n, fname, type(d)), 3)
+    argcheck.error(n, fname, "Deferred expected, got " .. type(d), 2)
   end
 end
 
 local function checkOptTable(t, n, fname)
   if t ~= nil and type(t) ~= "table" then
-    error(format("bad argument #%d to '%s' (table or nil expected, got %s)", n, fname, type(t)), 3)
+    argcheck.error(n, fname, "table or nil expected, got " .. type(t), 2)
   end
 end
 
@@ -676,8 +669,7 @@ function Deferred:callback(result)
   end
   local mt = getmetatable(result)
   if isDeferredMeta[mt] then
-    error("bad argument #1 to 'callback' (a Deferred cannot be a result; "
-      .. "return it from a callback to chain it)", 2)
+    argcheck.error(1, "callback", "a Deferred cannot be a result; return it from a callback to chain it")
   end
   fire(self, result, mt == Failure)
 end
@@ -762,12 +754,10 @@ end
 -- @treturn Deferred self
 function Deferred:addTimeout(timeout, clock, onTimeoutCancel)
   if type(timeout) ~= "number" or timeout ~= timeout then
-    error(format("bad argument #1 to 'addTimeout' (seconds expected, got %s)",
-      type(timeout) == "number" and "nan" or type(timeout)), 2)
+    argcheck.error(1, "addTimeout", "seconds expected, got " .. (type(timeout) == "number" and "nan" or type(timeout)))
   end
-  if type(clock) ~= "table" or type(clock.callLater) ~= "function" then
-    error(format("bad argument #2 to 'addTimeout' (a clock with callLater expected, got %s)", type(clock)), 2)
-  end
+  argcheck.expect(2, "addTimeout", type(clock) == "table" and type(clock.callLater) == "function",
+    "a clock with callLater", clock)
   if onTimeoutCancel ~= nil then
     checkCallable(onTimeoutCancel, 3, "addTimeout")
   end
@@ -805,9 +795,7 @@ end
 
 Deferred.__tostring = deferredTostring
 
----------------------------------------------------------------------------
--- Module functions
----------------------------------------------------------------------------
+-- Module functions -----------------------------------------------------------
 
 --- A Deferred that has already fired with `result`.
 -- @param result
@@ -861,9 +849,7 @@ function M.maybeDeferred(f, ...)
   return M.succeed(r)
 end
 
----------------------------------------------------------------------------
--- DeferredList and gatherResults
----------------------------------------------------------------------------
+-- DeferredList and gatherResults ---------------------------------------------
 
 local DeferredList = { __name = "DeferredList", __tostring = deferredTostring }
 DeferredList.__index = DeferredList
@@ -896,20 +882,16 @@ end
 --   on the first success), `fireOnOneErrback` (fail with `FirstError` on
 --   the first failure), `consumeErrors` (the listed Deferreds continue with
 --   nil instead of their failure); indexes are 1-based
+-- @tparam string fname the public function's name, for the errors it raises
 -- @treturn DeferredList a Deferred; cancelling it cancels every listed one
 local function deferredList(list, opts, fname)
-  if type(list) ~= "table" then
-    error(format("bad argument #1 to '%s' (a list of Deferreds expected, got %s)", fname, type(list)), 3)
-  end
-  if opts ~= nil and type(opts) ~= "table" then
-    error(format("bad argument #2 to '%s' (table or nil expected, got %s)", fname, type(opts)), 3)
-  end
+  argcheck.check(1, fname, list, "table", "a list of Deferreds", 2)
+  argcheck.expect(2, fname, opts == nil or type(opts) == "table", "table or nil", opts, 2)
   opts = opts or {}
   local copy = {}
   for i = 1, #list do
     if not isDeferred(list[i]) then
-      error(format("bad argument #1 to '%s' (Deferred expected at index %d, got %s)", fname, i,
-        type(list[i])), 3)
+      argcheck.error(1, fname, format("Deferred expected at index %d, got %s", i, type(list[i])), 2)
     end
     copy[i] = list[i]
   end
@@ -968,9 +950,7 @@ function M.gatherResults(list, opts)
   return d:addCallback(parseResults)
 end
 
----------------------------------------------------------------------------
--- inlineCallbacks
----------------------------------------------------------------------------
+-- inlineCallbacks ------------------------------------------------------------
 
 -- Raising a Failure at the point where a coroutine yielded: a one-shot
 -- return hook on that coroutine. The first return event after the resume is

@@ -65,9 +65,9 @@ function M.run(o, out)
   local counters = stats.Stats(total, started)
   local showProgress = o.progress
   if showProgress == nil then
-    showProgress = core.fd_kind(2) == "tty"
+    showProgress = core.repl.fd_kind(2) == "tty"
   end
-  local stdoutTTY = core.fd_kind(1) == "tty"
+  local stdoutTTY = core.repl.fd_kind(1) == "tty"
   stdout:setvbuf(stdoutTTY and "line" or "full")
 
   local seq, written, lineNo = 0, 0, 0 -- questions started, written; input lines read
@@ -251,7 +251,7 @@ function M.run(o, out)
   -- Ctrl-C: no more questions; those in flight get `grace` seconds, then
   -- are cancelled (each still gets its line, INTERRUPTED); a second Ctrl-C
   -- cancels them at once.
-  sigint = core.watch_signal("SIGINT", function()
+  sigint = core.repl.watch_signal("SIGINT", function()
     if finished then
       return
     end

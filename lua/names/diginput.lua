@@ -33,7 +33,7 @@ function M.open(path, ahead)
   local self = setmetatable({ queue = {}, head = 1, tail = 0, eof = false, ahead = ahead or 4096,
     partial = "", path = path }, Source)
   if path == "-" then
-    local kind = core.fd_kind(0)
+    local kind = core.repl.fd_kind(0)
     if kind == "file" or kind == "unknown" then
       self.file = io.stdin
     else
@@ -110,8 +110,8 @@ function Source:_watch()
   if self.watch or self.eof or self.closed then
     return
   end
-  self.watch = assert(core.watch_fd(self.fd, function()
-    local data, err = core.fd_read(self.fd)
+  self.watch = assert(core.repl.watch_fd(self.fd, function()
+    local data, err = core.repl.fd_read(self.fd)
     if data == nil and err then
       return -- would block: wait for the next readiness
     end

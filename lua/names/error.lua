@@ -20,6 +20,7 @@
 --    class.Exception   > ResolverError
 -- @module names.error
 
+local argcheck = require "names.argcheck"
 local class = require "names.class"
 local defer = require "names.defer"
 
@@ -51,22 +52,21 @@ end
 local function rcodeError(name)
   local cls = class("names.error." .. name, M.DomainError)
   cls.init = keepResponse
-  M[name] = cls
   return cls
 end
 
 --- FORMERR: the server could not interpret the query.
-rcodeError("DNSFormatError")
+M.DNSFormatError = rcodeError("DNSFormatError")
 --- SERVFAIL: the server failed to process the query.
-rcodeError("DNSServerError")
+M.DNSServerError = rcodeError("DNSServerError")
 --- NXDOMAIN: the name does not exist.
-rcodeError("DNSNameError")
+M.DNSNameError = rcodeError("DNSNameError")
 --- NOTIMP: the server does not support this kind of query.
-rcodeError("DNSNotImplementedError")
+M.DNSNotImplementedError = rcodeError("DNSNotImplementedError")
 --- REFUSED: the server refused to answer.
-rcodeError("DNSQueryRefusedError")
+M.DNSQueryRefusedError = rcodeError("DNSQueryRefusedError")
 --- Any other response code.
-rcodeError("DNSUnknownError")
+M.DNSUnknownError = rcodeError("DNSUnknownError")
 
 --- Indicates a query failed because of a decision made by the local
 -- resolver object.
@@ -110,8 +110,7 @@ end
 -- @treturn table|nil the class
 function M.errorForRcode(rcode)
   if math.type(rcode) ~= "integer" then
-    error("bad argument #1 to 'errorForRcode' (integer expected, got "
-      .. (math.type(rcode) or type(rcode)) .. ")", 2)
+    argcheck.error(1, "errorForRcode", "integer expected, got " .. (math.type(rcode) or type(rcode)))
   end
   if rcode == 0 then
     return nil

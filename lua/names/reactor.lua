@@ -14,6 +14,7 @@
 -- without blocking.
 -- @module names.reactor
 
+local argcheck = require "names.argcheck"
 local class = require "names.class"
 local core = require "names.core"
 local defer = require "names.defer"
@@ -156,8 +157,7 @@ end
 -- A number of seconds, not NaN, for argument `n` of `fname`.
 local function checkSeconds(seconds, n, fname)
   if type(seconds) ~= "number" or seconds ~= seconds then
-    error(("bad argument #%d to '%s' (seconds expected, got %s)"):format(n, fname,
-      type(seconds) == "number" and "nan" or type(seconds)), 3)
+    argcheck.error(n, fname, "seconds expected, got " .. (type(seconds) == "number" and "nan" or type(seconds)), 2)
   end
 end
 
@@ -216,7 +216,7 @@ end
 function M.callLater(delay, f, ...)
   checkSeconds(delay, 1, "callLater")
   if not class.iscallable(f) then
-    error("bad argument #2 to 'callLater' (function expected, got " .. type(f) .. ")", 2)
+    argcheck.error(2, "callLater", "function expected, got " .. type(f))
   end
   if delay < 0 then
     delay = 0
@@ -243,9 +243,7 @@ local startup = {}
 --- Calls `f(...)` once the reactor runs (at once if it is running).
 -- @tparam function f
 function M.callWhenRunning(f, ...)
-  if not class.iscallable(f) then
-    error("bad argument #1 to 'callWhenRunning' (function expected, got " .. type(f) .. ")", 2)
-  end
+  argcheck.expect(1, "callWhenRunning", class.iscallable(f), "function", f)
   if core.running() then
     f(...)
     return
@@ -292,7 +290,7 @@ function M.step(wait)
   if wait == 0 then -- cqueues' step(0): do not wait
     wait = false
   elseif wait ~= nil and type(wait) ~= "boolean" then
-    error("bad argument #1 to 'step' (wait: a boolean expected, got " .. type(wait) .. ")", 2)
+    argcheck.error(1, "step", "wait: a boolean expected, got " .. type(wait))
   end
   return core.step(wait)
 end
@@ -330,19 +328,18 @@ end
 -- Network ----------------------------------------------------------------------------
 
 -- A transport of the core, opened for the reactor function `fname`: its
--- errors are the caller's, the address argument (number `n`, `what`) named
--- when it is no IP address (the core says only "bad address").
+-- failures are the caller's errors, the address argument (number `n`,
+-- `what`) named when it is no IP address (the core's code ESYNTAX).
 local function open(fname, n, what, opener, address, ...)
-  local ok, transport = pcall(opener, address, ...)
-  if ok then
+  local transport, why, code = opener(address, ...)
+  if transport then
     return transport
   end
-  local why = tostring(transport)
-  if why:find("bad address", 1, true) then
-    error(format("bad argument #%d to '%s' (%s: an IP address expected, got '%s';"
-      .. " names are not resolved here)", n, fname, what, address), 3)
+  if code == "ESYNTAX" then
+    argcheck.error(n, fname, format("%s: an IP address expected, got '%s'; names are not resolved here", what,
+      address), 2)
   end
-  error(fname .. ": " .. why:gsub("^[^:]*:%d+: ", ""), 3)
+  error(fname .. ": " .. why, 3)
 end
 
 local Port = { __name = "names.reactor.UDPPort" }
@@ -356,7 +353,7 @@ end
 --- Sends one datagram to `{host, port}`.
 function Port:write(data, address)
   if type(address) ~= "table" then
-    error("bad argument #2 to 'write' (an address {host, port} expected, got " .. type(address) .. ")", 2)
+    argcheck.error(2, "write", "an address {host, port} expected, got " .. type(address))
   end
   return self._port:write(data, address[1], address[2])
 end
@@ -378,14 +375,12 @@ Port.loseConnection = Port.stopListening
 -- @treturn table the port: `getHost()`, `write(data, address)`, `stopListening()`
 function M.listenUDP(port, protocol, interface)
   if math.type(port) ~= "integer" or port < 0 or port > 65535 then
-    error("bad argument #1 to 'listenUDP' (port: 0..65535 expected)", 2)
+    argcheck.error(1, "listenUDP", "port: 0..65535 expected")
   end
-  if type(protocol) ~= "table" or not class.iscallable(protocol.datagramReceived) then
-    error("bad argument #2 to 'listenUDP' (a protocol with datagramReceived expected, got "
-      .. type(protocol) .. ")", 2)
-  end
-  if interface ~= nil and type(interface) ~= "string" then
-    error("bad argument #3 to 'listenUDP' (interface: an IP address expected, got " .. type(interface) .. ")", 2)
+  argcheck.expect(2, "listenUDP", type(protocol) == "table" and class.iscallable(protocol.datagramReceived),
+    "a protocol with datagramReceived", protocol)
+  if interface ~= nil then
+    argcheck.check(3, "listenUDP", interface, "string", "interface: an IP address")
   end
   if interface == nil or interface == "" then
     interface = "0.0.0.0" -- Twisted's '': every IPv4 interface
@@ -433,23 +428,50 @@ end
 --- Connects to `host`:`port` and, once connected, builds the protocol with
 -- `factory:buildProtocol(address)` and calls `protocol:makeConnection`.
 -- On failure, `factory:clientConnectionFailed(connector, reason)`.
+-- Twisted's `timeout` (seconds to wait for the connection; none when nil)
+-- and `bindAddress` (`{host, port}`, the local address to connect from)
+-- may follow.
 -- @treturn table the connector: `disconnect()`
-function M.connectTCP(host, port, factory)
-  if type(host) ~= "string" then
-    error("bad argument #1 to 'connectTCP' (host: string expected, got " .. type(host) .. ")", 2)
-  end
+function M.connectTCP(host, port, factory, timeout, bindAddress)
+  argcheck.check(1, "connectTCP", host, "string", "host: string")
   if math.type(port) ~= "integer" or port < 1 or port > 65535 then
-    error("bad argument #2 to 'connectTCP' (port: 1..65535 expected)", 2)
+    argcheck.error(2, "connectTCP", "port: 1..65535 expected")
   end
   if type(factory) ~= "table" or not class.iscallable(factory.buildProtocol) then
-    error("bad argument #3 to 'connectTCP' (a factory with buildProtocol expected)", 2)
+    argcheck.error(3, "connectTCP", "a factory with buildProtocol expected")
   end
   if factory.clientConnectionFailed ~= nil and not class.iscallable(factory.clientConnectionFailed) then
-    error("bad argument #3 to 'connectTCP' (the factory's clientConnectionFailed is not a function)", 2)
+    argcheck.error(3, "connectTCP", "the factory's clientConnectionFailed is not a function")
+  end
+  if timeout ~= nil and (type(timeout) ~= "number" or not (timeout > 0)) then
+    argcheck.error(4, "connectTCP", "timeout: seconds expected")
+  end
+  local bindHost, bindPort
+  if bindAddress ~= nil then
+    if type(bindAddress) ~= "table" or type(bindAddress[1]) ~= "string" then
+      argcheck.error(5, "connectTCP", "bindAddress: {host, port} expected")
+    end
+    bindHost, bindPort = bindAddress[1], bindAddress[2] or 0
+    local _, bindFamily = core.address_bytes(bindHost)
+    if not bindFamily then
+      argcheck.error(5, "connectTCP", format("bindAddress: an IP address expected, got '%s'", bindHost))
+    end
+    if math.type(bindPort) ~= "integer" or bindPort < 0 or bindPort > 65535 then
+      argcheck.error(5, "connectTCP", "bindAddress: port 0..65535 expected")
+    end
+    local _, family = core.address_bytes(host)
+    if family and family ~= bindFamily then
+      argcheck.error(5, "connectTCP", "bindAddress: not of the host's address family")
+    end
   end
   local connector = {}
   local conn = setmetatable({ peer = { host, port } }, Connection)
+  local timer
   conn._conn = open("connectTCP", 1, "host", core.tcp_connect, host, port, function(err)
+    if timer then
+      timer:cancel()
+      timer = nil
+    end
     if err then
       if factory.clientConnectionFailed then
         factory:clientConnectionFailed(connector, err)
@@ -474,8 +496,24 @@ function M.connectTCP(host, port, factory)
     end
   end, function(reason)
     conn:_lost(reason)
-  end)
+  end, bindHost, bindPort)
+  if timeout then
+    timer = M.callLater(timeout, function()
+      timer = nil
+      if conn._conn and not connector.protocol then
+        conn._conn:close()
+        conn._gone = true
+        if factory.clientConnectionFailed then
+          factory:clientConnectionFailed(connector, "connection timed out")
+        end
+      end
+    end)
+  end
   function connector.disconnect()
+    if timer then
+      timer:cancel()
+      timer = nil
+    end
     conn:loseConnection()
   end
   connector.transport = conn
@@ -490,9 +528,7 @@ local installed
 -- names.client's global one): a Deferred firing with the address string.
 -- @treturn Deferred
 function M.resolve(name, timeout)
-  if type(name) ~= "string" then
-    error("bad argument #1 to 'resolve' (name: string expected, got " .. type(name) .. ")", 2)
-  end
+  argcheck.check(1, "resolve", name, "string", "name: string")
   -- as Twisted: an address is its own answer, and "" means any address
   if name == "" then
     return defer.succeed("0.0.0.0")
@@ -509,11 +545,18 @@ end
 --- Installs the resolver `reactor.resolve` uses; returns the previous one.
 function M.installResolver(resolver)
   if type(resolver) ~= "table" or type(resolver.getHostByName) ~= "function" then
-    error("bad argument #1 to 'installResolver' (a resolver with getHostByName expected)", 2)
+    argcheck.error(1, "installResolver", "a resolver with getHostByName expected")
   end
   local old = installed
   installed = resolver
   return old
+end
+
+--- The resolver `reactor.resolve` uses: the installed one, else
+-- names.client's global one (names.endpoints connects through it).
+-- @treturn table
+function M.getResolver()
+  return installed or require("names.client").getResolver()
 end
 
 --- Moves the module onto luv's loop, so that `uv.run()` serves lookups
@@ -528,9 +571,7 @@ end
 --    uv.run()
 -- @tparam table luv the luv module
 function M.useLuv(luv)
-  if type(luv) ~= "table" or type(luv.run) ~= "function" then
-    error("bad argument #1 to 'useLuv' (the luv module expected, got " .. type(luv) .. ")", 2)
-  end
+  argcheck.expect(1, "useLuv", type(luv) == "table" and type(luv.run) == "function", "the luv module", luv)
   local ok, err = core.use_luv(luv)
   if not ok then
     error("useLuv must be called before any I/O: " .. err

@@ -364,7 +364,7 @@ local function plainInput(console, fd, done)
   end
 
   local function readable()
-    local data, err = core.fd_read(fd)
+    local data, err = core.repl.fd_read(fd)
     if not data then
       console:report("names-repl: reading the input: " .. tostring(err))
       data = ""
@@ -384,12 +384,12 @@ local function plainInput(console, fd, done)
   end
 
   prompt()
-  local w, err = core.watch_fd(fd, readable)
+  local w, err = core.repl.watch_fd(fd, readable)
   if w then
     watch = w
     return interrupt
   end
-  if core.fd_kind(fd) ~= "file" and core.fd_kind(fd) ~= "unknown" then
+  if core.repl.fd_kind(fd) ~= "file" and core.repl.fd_kind(fd) ~= "unknown" then
     error("names-repl: cannot watch the input: " .. tostring(err), 0)
   end
   -- a file: a line per turn of the loop, so that what it starts can run
@@ -398,7 +398,7 @@ local function plainInput(console, fd, done)
       return
     end
     if #pending == 0 and not eof then
-      take(core.fd_read(fd) or "")
+      take(core.repl.fd_read(fd) or "")
     end
     if #pending > 0 then
       local line = table.remove(pending, 1)
@@ -554,12 +554,12 @@ local function readlineInput(console, rl, fd, done)
   if rawget(console.env, "print") == nil then
     local print = console.env.print
     console.env.print = function(...)
-      if not (installed and core.readline_hide()) then
+      if not (installed and core.repl.readline_hide()) then
         return print(...)
       end
       local ok, err = pcall(print, ...)
       io.stdout:flush()
-      core.readline_show()
+      core.repl.readline_show()
       if not ok then
         error(err, 2)
       end
@@ -569,10 +569,10 @@ local function readlineInput(console, rl, fd, done)
   console.onIdle = function()
     install()
     if not watch and not finished then
-      watch = assert(core.watch_fd(fd, readable))
+      watch = assert(core.repl.watch_fd(fd, readable))
     end
   end
-  watch = assert(core.watch_fd(fd, readable))
+  watch = assert(core.repl.watch_fd(fd, readable))
   install()
 
   local function interrupt()
@@ -602,7 +602,7 @@ function M.run(opts)
   opts = opts or {}
   local fd = 0
   local console = M.Console{ env = opts.env }
-  local tty = core.fd_kind(fd) == "tty"
+  local tty = core.repl.fd_kind(fd) == "tty"
   local rl
   if tty and opts.readline ~= false then
     local ok, mod = pcall(require, "readline")
@@ -624,7 +624,7 @@ function M.run(opts)
   -- returning to the loop cannot be interrupted). The watcher is in place
   -- before the first prompt shows, so a Ctrl-C typed at once never kills.
   local interrupt, cleanup
-  local sigint = core.watch_signal("SIGINT", function()
+  local sigint = core.repl.watch_signal("SIGINT", function()
     if interrupt then
       interrupt()
     end

@@ -314,6 +314,43 @@ TEST(builds_a_query_with_edns)
     nm_writer_free(&w);
 }
 
+TEST(every_query_carries_the_edns_options_it_is_given)
+{
+    /* a COOKIE option (10) with an 8-byte client cookie */
+    static const uint8_t cookie[] = { 0, 10, 0, 8, 1, 2, 3, 4, 5, 6, 7, 8 };
+    uint8_t name[NM_NAME_MAX], out[NM_QUERY_MAX + sizeof cookie];
+    nm_query_spec q;
+    nm_msg m;
+    size_t n;
+    wire_of("example.com", name);
+    memset(&q, 0, sizeof q);
+    q.id = 9;
+    q.flags = NM_RD | NM_CD;
+    q.name = name;
+    q.namelen = 13;
+    q.type = 1;
+    q.cls = 1;
+    q.udp_size = 1232;
+    q.options = cookie;
+    q.optlen = sizeof cookie;
+    n = nm_query_write(out, &q);
+    CHECK_INT(n, 12 + 13 + 4 + 11 + sizeof cookie);
+    CHECK_INT(nm_msg_parse(&m, out, n), NM_OK);
+    CHECK_INT(m.id, 9);
+    CHECK_INT(m.flags, NM_RD | NM_CD);
+    CHECK(m.edns.present);
+    CHECK_INT(m.edns.rdlen, sizeof cookie);
+    CHECK_MEM(out + m.edns.rdata, cookie, sizeof cookie);
+    nm_msg_release(&m);
+    /* without EDNS the options have no place: no OPT at all */
+    q.udp_size = 0;
+    n = nm_query_write(out, &q);
+    CHECK_INT(n, 12 + 13 + 4);
+    CHECK_INT(nm_msg_parse(&m, out, n), NM_OK);
+    CHECK(!m.edns.present);
+    nm_msg_release(&m);
+}
+
 TEST(a_second_opt_is_rejected)
 {
     uint8_t name[NM_NAME_MAX];
@@ -842,6 +879,13 @@ TEST(errors_are_described_with_their_place)
     nm_msg_release(&m);
     for (int e = NM_ELAST + 1; e <= 0; e++) CHECK(strcmp(nm_strerror(e), "unknown error") != 0);
     CHECK_STR(nm_strerror(1), "unknown error");
+    for (int e = NM_ELAST + 1; e <= 0; e++) CHECK(strcmp(nm_error_name(e), "EUNKNOWN") != 0);
+    CHECK_INT(NM_ELAST, -24);
+    CHECK_STR(nm_error_name(NM_ETIMEOUT), "ETIMEOUT");
+    CHECK_STR(nm_error_name(NM_ELAST), "EUNKNOWN");
+    CHECK_STR(nm_field_kind_name(NM_FK_NAME_NC), "name");
+    CHECK_STR(nm_field_kind_name(NM_FK_RCODE), "rcode");
+    CHECK_STR(nm_field_kind_name(NM_NFIELD_KINDS), "?");
 }
 
 TEST(addresses_print_as_inet_ntop_prints_them)

@@ -34,6 +34,7 @@ export ASAN_OPTIONS UBSAN_OPTIONS
 asan_rt=$(clang -print-file-name=libclang_rt.asan-x86_64.so 2>/dev/null)
 specs="spec/abuse_spec.lua spec/dns_spec.lua spec/system_spec.lua spec/protocol_spec.lua"
 specs="$specs spec/resolver_spec.lua spec/client_spec.lua spec/reactor_spec.lua spec/embed_spec.lua"
+specs="$specs spec/endpoints_spec.lua spec/srvconnect_spec.lua spec/svcb_spec.lua spec/task_spec.lua"
 if [ -f "$asan_rt" ]; then
     LUA_SPECS=${NAMES_SANITIZE_SPECS:-$specs}
     LUA_WRAP="LD_PRELOAD=$asan_rt ASAN_OPTIONS=detect_leaks=0:exitcode=86 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1:exitcode=86"
