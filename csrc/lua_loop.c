@@ -437,27 +437,32 @@ typedef struct handle_list {
     const nm_reactor *r;
     int n;
     const char *types[64];
+    int referenced_only;
 } handle_list;
 
 static void list_handle(uv_handle_t *h, void *arg)
 {
     handle_list *l = arg;
     if (uv_is_closing(h)) return;
+    if (l->referenced_only && !uv_has_ref(h)) return;
     if (l->r->started && (h == (uv_handle_t *)&l->r->timer || h == (uv_handle_t *)&l->r->hold))
         return; /* the reactor's own */
     if (l->n < (int)(sizeof l->types / sizeof *l->types)) l->types[l->n] = uv_handle_type_name(h->type);
     l->n++;
 }
 
-/* handles() -> the types of the handles open on the loop ("udp", "tcp",
- * "timer", ...), less the reactor's own timer and wake-up: what the C tests
- * check with uv_loop_close, for the Lua specs (spec/support/helper.lua).
+/* handles([referenced]) -> the types of the handles open on the loop
+ * ("udp", "tcp", "timer", ...), less the reactor's own timer and wake-up:
+ * what the C tests check with uv_loop_close, for the Lua specs.  With
+ * `referenced` true, only referenced ones: a resolver's idle UDP socket
+ * (and its flusher), kept unreferenced for its next query, is left out.
  * On luv's loop, luv's handles count too. */
 static int l_handles(lua_State *L)
 {
     handle_list l;
     l.r = nm_lua_reactor(L);
     l.n = 0;
+    l.referenced_only = lua_toboolean(L, 1);
     uv_walk(nm_lua_loop(L), list_handle, &l);
     lua_createtable(L, l.n, 0);
     for (int i = 0; i < l.n; i++) {

@@ -84,9 +84,16 @@ static void on_alloc(uv_handle_t *h, size_t hint, uv_buf_t *buf)
 
 static void set_ref(nm_udp *u)
 {
-    /* an idle socket never keeps the loop alive */
-    if (u->waiting.count) uv_ref((uv_handle_t *)&u->handle);
-    else uv_unref((uv_handle_t *)&u->handle);
+    /* an idle socket never keeps the loop alive, nor does its flusher
+     * (stopped then: unreferenced too, so that a resolver's socket kept
+     * for its next query shows as idle in whole) */
+    if (u->waiting.count) {
+        uv_ref((uv_handle_t *)&u->handle);
+        uv_ref((uv_handle_t *)&u->flusher);
+    } else {
+        uv_unref((uv_handle_t *)&u->handle);
+        uv_unref((uv_handle_t *)&u->flusher);
+    }
 }
 
 static void dropped(nm_udp *u)

@@ -97,14 +97,20 @@ describe("srvconnect.serviceEndpoints", function()
 end)
 
 -- The loop's handle count once what earlier tests left to the collector is gone.
+-- The handles that keep the loop alive: a resolver keeps its idle UDP
+-- sockets for its next query (unreferenced), which is no leak.
+local function live()
+  return #core.handles(true)
+end
+
 local function baseline()
   collectgarbage()
   collectgarbage()
   local n
   repeat
-    n = #core.handles()
+    n = live()
     async.loopUntil(function() return false end, 0.02)
-  until #core.handles() == n
+  until live() == n
   return n
 end
 
@@ -140,7 +146,7 @@ describe("srvconnect.SRVConnector on loopback", function()
     c:disconnect()
     os.execute("kill " .. pid)
     p:close()
-    assert.is_true(async.loopUntil(function() return #core.handles() == before end, 5))
+    assert.is_true(async.loopUntil(function() return live() == before end, 5))
   end)
 
   it("calls clientConnectionFailed with every target when none connects", function()
@@ -165,7 +171,7 @@ describe("srvconnect.SRVConnector on loopback", function()
     local d = c:connect()
     d:addErrback(function() end)
     c:stopConnecting()
-    assert.is_true(async.loopUntil(function() return #core.handles() == before end, 5))
+    assert.is_true(async.loopUntil(function() return live() == before end, 5))
     assert.has_error(function() c:stopConnecting() end, "SRVConnector: not connecting")
   end)
 end)
