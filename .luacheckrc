@@ -6,5 +6,5 @@ ignore = { "581", "212/self" }
 files["spec/"] = { std = "+busted", ignore = { "122" } } -- specs swap io.stderr to capture it
 -- the examples keep the shape of Twisted's: unused arguments and unpacked sections
 files["examples/"] = { ignore = { "211", "212" } }
-files["bin/"] = { globals = { "client", "dns", "defer", "reactor", "task", "_" } }
+files["bin/"] = { globals = { "client", "dns", "defer", "reactor", "task", "dig", "_" } }
 exclude_files = { "build/", "fuzz/corpus/" }

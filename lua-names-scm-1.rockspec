@@ -20,6 +20,9 @@ poll loop.
 }
 dependencies = {
   "lua >= 5.4, < 5.5",
+  -- names-dig's options and JSON (Debian: lua-argparse, lua-cjson)
+  "argparse >= 0.7",
+  "lua-cjson >= 2.1",
 }
 external_dependencies = {
   LIBUV = { header = "uv.h", library = "uv" },

@@ -36,3 +36,9 @@ echo
 echo "## Encrypted DNS"
 echo
 sh bench/run-encrypted.sh 2>/dev/null || echo "bench: the encrypted DNS benchmark failed" >&2
+echo
+echo "## names-dig's bulk mode"
+echo
+# bench/run-dig.sh: 1,000,000 PTR questions beside W1 and adnshost (adns-tools)
+DEPS_EXTRA="adns-tools" sh spec/support/deps.sh >&2 &&
+    sh bench/run-dig.sh 2>/dev/null || echo "bench: the names-dig benchmark failed" >&2

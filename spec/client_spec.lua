@@ -146,6 +146,29 @@ describe("names.client", function()
       r:close()
     end)
 
+    it("carries no tries unless the resolver reports them", function()
+      local result = async.wait(r:lookupAddress("www.example.test"))
+      assert.is_nil(result.attempts)
+      local reporting = client.Resolver{ servers = { env.server }, reportAttempts = true }
+      result = async.wait(reporting:lookupAddress("www.example.test"))
+      reporting:close()
+      assert.equal(1, #result.attempts)
+      assert.same({ "127.0.0.1:" .. env.port, "udp", "answer", 0 }, { result.attempts[1].server,
+        result.attempts[1].transport, result.attempts[1].outcome, result.attempts[1].rcode })
+    end)
+
+    it("sets the DO bit with dnssec = true and clears RD with recurse = false", function()
+      local plain = async.wait(r:lookupAddress("www.example.test")).message
+      assert.is_true(plain.recDes)
+      assert.is_false(plain.dnssecOK)
+      local asking = client.Resolver{ servers = { env.server }, dnssec = true, recurse = false }
+      local m = async.wait(asking:lookupAddress("www.example.test")).message
+      asking:close()
+      -- the server copies RD and echoes DO (RFC 3225)
+      assert.is_false(m.recDes)
+      assert.is_true(m.dnssecOK)
+    end)
+
     it("unpacks into answers, authority and additional", function()
       local result = async.wait(r:lookupMailExchange("example.test"))
       local answers, authority, additional = table.unpack(result)
@@ -332,6 +355,9 @@ describe("names.client", function()
         { { maxInflight = true }, "maxInflight: a number expected, got boolean" },
         { { udpMaxQueries = "x" }, "udpMaxQueries: a number expected, got string" },
         { { rotate = "yes" }, "rotate: a boolean expected, got string" },
+        { { dnssec = 1 }, "dnssec: a boolean expected, got number" },
+        { { recurse = "no" }, "recurse: a boolean expected, got string" },
+        { { reportAttempts = {} }, "reportAttempts: a boolean expected, got table" },
       } do
         case[1].servers = server
         local ok, err = pcall(client.Resolver, case[1])

@@ -56,7 +56,11 @@ local function filterAnswer(message, attempts)
     e.reason = reasonFor(query, attempts)
     return defer.Failure(e)
   end
-  return common.lazyResult(message)
+  local result = common.lazyResult(message)
+  if attempts then -- only when the resolver reports them (reportAttempts)
+    result.attempts = attempts
+  end
+  return result
 end
 
 -- Resolver ------------------------------------------------------------------------------
@@ -179,7 +183,11 @@ end
 -- timeout)`. Servers are `{"127.0.0.1", 53}` pairs or strings
 -- (`"192.0.2.1"`, `"[2001:db8::1]:5353"`, `"fe80::1%eth0"`). When servers
 -- are given they replace resolv.conf's nameservers (as Twisted documents);
--- its search list and options still apply.
+-- its search list and options still apply. Beyond Twisted, what dig's
+-- `+dnssec` and `+norecurse` and names-dig's tries need: `dnssec = true`
+-- sets the DO bit, `recurse = false` clears RD, and `reportAttempts =
+-- true` gives every answer its tries too (`result.attempts`, as failures
+-- have them).
 -- @treturn Resolver
 local resolverOptions = {
   resolv = true, servers = true, timeout = true, rotate = true, tcp = true, edns = true,
@@ -187,6 +195,8 @@ local resolverOptions = {
   -- encrypted servers (tls://, https://)
   tls = true, caFile = true, caPath = true, pins = true, dohGet = true, handshakeTimeout = true,
   clearPort = true, cookies = true,
+  -- per query: the DO bit, no RD, the tries reported with every answer
+  dnssec = true, recurse = true, reportAttempts = true,
 }
 
 local checkOptions = common.checkOptions
@@ -257,6 +267,16 @@ function newResolver(o, level)
     error(format("bad argument #1 to 'Resolver' (%s)", why), level + 1)
   end
   self._core = core_or_err
+  for _, k in ipairs{ "dnssec", "recurse", "reportAttempts" } do
+    if o[k] ~= nil and type(o[k]) ~= "boolean" then
+      self._core:close()
+      error(format("bad argument #1 to 'Resolver' (%s: a boolean expected, got %s)", k, type(o[k])),
+        level + 1)
+    end
+  end
+  -- the core's per-query letters: d (DO bit), n (no RD), r (report attempts)
+  self._flags = (o.dnssec and "d" or "") .. (o.recurse == false and "n" or "")
+    .. (o.reportAttempts and "r" or "")
   local tls = tlsSettings(o, level + 1)
   -- without TLS options the core makes its defaults (strict, the system's
   -- CAs) when a tls:// or https:// server first needs them
@@ -375,7 +395,8 @@ function tryNext(st)
       return onAnswer(st, held, nil, nil)
     end
   end
-  st.handle = st.resolver._core:query(candidate, st.qtype, st.cls, st.timeout, "", st.done)
+  local r = st.resolver
+  st.handle = r._core:query(candidate, st.qtype, st.cls, st.timeout, r._flags, st.done)
 end
 
 --- Asks for `name`, trying the search list's candidates in turn: a name

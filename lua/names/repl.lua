@@ -10,7 +10,9 @@
 --    <Deferred at 0x5581e0c0 current result: ([<RR name=www.example.test type=A class=IN
 --    ttl=3600s auth=True>], [<RR name=example.test type=NS ...>, ...], [...])>
 --
--- `client`, `dns`, `defer`, `reactor` and `task` are globals. Input is
+-- `client`, `dns`, `defer`, `reactor` and `task` are globals, and
+-- `dig("example.test MX")` asks as names-dig does and prints its answer in
+-- dig's layout (the words as one string or a list). Input is
 -- read as the stock `lua` prompt reads it: a line is first tried as
 -- `return <line>`, and every value it gives is printed (nil and booleans
 -- as Lua writes them, everything else with `repr.value`, so Deferreds show
@@ -32,6 +34,7 @@
 
 local core = require "names.core"
 local defer = require "names.defer"
+local digModule = require "names.dig"
 local reactor = require "names.reactor"
 local repr = require "names.repr"
 
@@ -43,7 +46,7 @@ local pack, unpack, concat = table.pack, table.unpack, table.concat
 M.prompt1, M.prompt2 = "> ", ">> "
 
 --- A table of globals for a session: `client`, `dns`, `defer`,
--- `reactor`, `task`, and the rest of `_G` behind them.
+-- `reactor`, `task`, `dig`, and the rest of `_G` behind them.
 -- @treturn table
 function M.environment()
   local env = setmetatable({}, { __index = _G })
@@ -52,6 +55,7 @@ function M.environment()
   env.defer = defer
   env.reactor = reactor
   env.task = require "names.task"
+  env.dig = digModule.dig -- names-dig at the prompt
   return env
 end
 
@@ -607,7 +611,7 @@ function M.run(opts)
     end
   end
   if opts.banner ~= false and (opts.banner or tty) then
-    console.write(("names-repl on %s: client, dns, defer, reactor, task are loaded; "
+    console.write(("names-repl on %s: client, dns, defer, reactor, task, dig are loaded; "
       .. "_ is the last value; end of input (Ctrl-D) leaves\n"):format(_VERSION))
   end
   local function done()

@@ -16,7 +16,7 @@ set -u
 
 PACKAGES="gcc libc6-dev make pkg-config lua5.4 liblua5.4-dev libuv1-dev lua-busted
 bind9 bind9-dnsutils bind9-utils openssl ca-certificates libssl-dev libnghttp2-dev lua-luv lua-luv-dev lua-cqueues lua-readline lua-socket
-clang libclang-rt-14-dev valgrind lua-ldoc lua-markdown ${DEPS_EXTRA:-}"
+clang libclang-rt-14-dev valgrind lua-ldoc lua-markdown lua-argparse lua-cjson ${DEPS_EXTRA:-}"
 
 if ! command -v dpkg-query >/dev/null 2>&1; then
     # not Debian: check for the tools themselves and leave the rest to the user

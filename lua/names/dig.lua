@@ -1,0 +1,319 @@
+--- names-dig: dig's questions on the library's public API, one at a time
+-- (this module) or in bulk (names.digbulk).
+--
+--    local dig = require "names.dig"
+--    local o = dig.options("@127.0.0.1 -p 53535 example.test MX")
+--    dig.ask(dig.resolverFor(o), o.name, o.qtype, o.qclass):addCallback(function(outcome)
+--      io.write(require("names.digformat").full(outcome))
+--    end)
+--
+-- `ask` never errbacks: every end of a question (an answer of any status,
+-- a timeout, a failure) is an outcome table (see names.digformat).
+-- @module names.dig
+
+local cache = require "names.cache"
+local client = require "names.client"
+local defer = require "names.defer"
+local dns = require "names.dns"
+local errors = require "names.error"
+local digformat = require "names.digformat"
+local hosts = require "names.hosts"
+local options = require "names.digoptions"
+local reactor = require "names.reactor"
+local resolve = require "names.resolve"
+
+local M = {}
+
+--- dig's exit statuses.
+M.EXIT_OK, M.EXIT_USAGE, M.EXIT_BATCH, M.EXIT_NOREPLY, M.EXIT_INTERNAL, M.EXIT_INTERRUPTED =
+  0, 1, 8, 9, 10, 130
+
+M.options = options.parse
+
+-- The resolvers made here that report their tries: only their answers
+-- without tries come from the cache.
+local reporting = setmetatable({}, { __mode = "k" })
+
+local function timeoutFor(o)
+  if o.time or o.tries then
+    local t = {}
+    for i = 1, o.tries or 3 do
+      t[i] = o.time or 5
+    end
+    return t
+  end
+  return nil
+end
+
+-- "host:port" in the form the library takes (brackets around IPv6).
+local function serverSpec(host, port)
+  if host:find(":", 1, true) and host:sub(1, 1) ~= "[" then
+    return string.format("[%s]:%d", host, port)
+  end
+  return string.format("%s:%d", host, port)
+end
+
+--- The resolver a command line asks: with `@server`, that server alone
+-- (no hosts file, no search list, as dig); without, the library's chain
+-- (hosts file, cache, the nameservers of resolv.conf with its search list),
+-- with `-p` moving resolv.conf's servers to that port.
+-- Answers carry their tries unless `o.reportAttempts` is false.
+-- @tparam table o parsed options (names.digoptions)
+-- @treturn table a resolver, with `hostsFile` set when the chain has one
+function M.resolverFor(o)
+  local report = o.reportAttempts ~= false
+  local common = { timeout = timeoutFor(o), tcp = o.tcp or nil, dnssec = o.dnssec or nil,
+    recurse = o.recurse, reportAttempts = report, maxInflight = o.maxInflight,
+    cookies = o.cookie ~= false }
+  if o.server then
+    common.servers = { serverSpec(o.server, o.port or 53) }
+    local r = client.Resolver(common)
+    reporting[r] = report
+    return r
+  end
+  common.resolv = client.defaultResolvConf
+  if o.port then
+    local servers = {}
+    local probe = client.Resolver{ resolv = client.defaultResolvConf }
+    for i, s in ipairs(probe:getServers()) do
+      local host = s:match("^%[(.*)%]:%d+$") or s:match("^(.*):%d+$") or s
+      servers[i] = serverSpec(host, o.port)
+    end
+    probe:close()
+    common.servers = servers
+  end
+  local network = client.Resolver(common)
+  local hostsFile = client.defaultHosts
+  local cached = cache.CacheResolver()
+  network:setCache(cached)
+  local chain = resolve.ResolverChain{ hosts.Resolver(hostsFile), cached, network }
+  chain.hostsFile = hostsFile
+  chain.network = network
+  reporting[chain] = report
+  return chain
+end
+
+--- Closes what `resolverFor` made.
+function M.closeResolver(r)
+  if r.network then
+    r.network:close()
+  elseif r.close then
+    r:close()
+  end
+end
+
+-- The server and transport of the try that answered.
+local function answeredBy(attempts)
+  for i = #(attempts or {}), 1, -1 do
+    local a = attempts[i]
+    if a.outcome == "answer" or a.outcome == "rcode" then
+      return a.server, a.transport
+    end
+  end
+  return nil
+end
+
+-- An outcome reads a result's authority and additional sections only when
+-- asked: the library builds a section's records when it is first read, and
+-- bulk mode's lines need the answers alone.
+local Outcome = {}
+function Outcome.__index(o, k)
+  if k == "authority" or k == "additional" then
+    local r = rawget(o, "result")
+    local v = r and r[k] or {}
+    rawset(o, k, v)
+    return v
+  end
+  return nil
+end
+
+local function fromResult(o, r, resolver)
+  o.result = r
+  o.answers = r.answers
+  o.message = r.message
+  o.status = "NOERROR"
+  o.rcode = 0
+  if not r.message then
+    o.source, o.hosts = "hosts", resolver.hostsFile
+  elseif not r.attempts and reporting[resolver] then
+    o.source = "cache"
+  elseif not r.attempts then
+    o.source = "network" -- or the cache: a resolver that does not report cannot tell
+  else
+    o.source = "network"
+    o.attempts = r.attempts
+    o.server, o.transport = answeredBy(r.attempts)
+  end
+end
+
+local function fromFailure(o, f)
+  local e = f.value
+  o.attempts = type(e) == "table" and rawget(e, "attempts") or nil
+  o.server, o.transport = answeredBy(o.attempts)
+  o.source = (type(e) == "table" and rawget(e, "fromCache")) and "cache" or "network"
+  local m = type(e) == "table" and rawget(e, "response") or nil
+  if m and type(m) == "table" and m.rCode then
+    o.message, o.rcode, o.status = m, m.rCode, digformat.rcodeText(m.rCode)
+    o.answers, o.authority, o.additional = m.answers, m.authority, m.additional
+  elseif f:check(errors.DNSQueryTimeoutError) then
+    o.status, o.error = "TIMEOUT", "timed out"
+  elseif f:check(errors.DomainError) then
+    -- a name no resolver knows and no server was asked about
+    o.status, o.rcode, o.error = "NXDOMAIN", dns.ENAME, "no such name"
+  else
+    o.status = "ERROR"
+    o.error = (type(e) == "table" and (rawget(e, "reason") or e.args and e.args[1])) or tostring(e)
+    o.error = tostring(o.error)
+  end
+  o.answers, o.authority, o.additional = o.answers or {}, o.authority or {}, o.additional or {}
+end
+
+-- resolver:query of a new Query: dns.Query raises on a bad name, so it is
+-- made inside the pcall (a function of its own, not a closure per question)
+local function query(resolver, name, qtype, qclass)
+  return resolver:query(dns.Query(name, qtype, qclass))
+end
+
+-- The end of a question: its outcome from the result or the failure. A
+-- cancelled question stays a failure (CancelledError), unless a `notify`
+-- function was given: that one gets every end, the cancelled included (nil
+-- and the failure).
+local function settle(v, o)
+  o.time = reactor.seconds() - o.started
+  o.started = nil
+  local notify, job = o.notify, o.job
+  o.notify, o.job = nil, nil
+  local resolver = o.resolver
+  o.resolver = nil
+  if defer.isFailure(v) then
+    if v:check(defer.CancelledError) then
+      if notify then
+        notify(job, nil, v)
+        return nil
+      end
+      return v
+    end
+    fromFailure(o, v)
+  else
+    fromResult(o, v, resolver)
+  end
+  if notify then
+    notify(job, o)
+    return nil
+  end
+  return o
+end
+
+--- Asks one question. Fires (never errbacks) with an outcome table (see
+-- names.digformat), whatever happened but a cancel. With `notify`, the
+-- outcome goes to `notify(job, outcome)` instead (`notify(job, nil,
+-- failure)` when cancelled), and the Deferred fires with nil: one callback
+-- less per question in bulk mode.
+-- @tparam table resolver from `resolverFor`, or any resolver
+-- @tparam string name
+-- @tparam[opt=A] integer qtype
+-- @tparam[opt=IN] integer qclass
+-- @tparam[opt] function notify
+-- @param[opt] job passed to `notify`
+-- @treturn Deferred firing with the outcome
+function M.ask(resolver, name, qtype, qclass, notify, job)
+  qtype, qclass = qtype or dns.A, qclass or dns.IN
+  local o = setmetatable({ name = name, qtype = qtype, qclass = qclass, started = reactor.seconds(),
+    resolver = resolver, notify = notify, job = job }, Outcome)
+  local ok, d = pcall(query, resolver, name, qtype, qclass)
+  if not ok then
+    -- "bad argument #1 to 'Query' (name: empty label: 'a..b')": the part in brackets
+    local why = tostring(d):gsub("^.-:%d+: ", "")
+    o.status, o.error, o.time = "BADINPUT", why:match("^bad argument #%d+ to '[^']*' %((.*)%)$") or why, 0
+    o.answers, o.authority, o.additional = {}, {}, {}
+    o.started, o.resolver, o.notify, o.job = nil, nil, nil, nil
+    if notify then
+      notify(job, o)
+      return defer.succeed(nil)
+    end
+    return defer.succeed(o)
+  end
+  return d:addBoth(settle, o)
+end
+
+--- The exit status dig gives an outcome: 0 for an answer of any status, 9
+-- when no server replied.
+-- @tparam table o
+-- @treturn integer
+function M.exitStatus(o)
+  if o.status == "TIMEOUT" or o.status == "ERROR" then
+    return M.EXIT_NOREPLY
+  elseif o.status == "BADINPUT" then
+    return M.EXIT_USAGE
+  end
+  return M.EXIT_OK
+end
+
+--- The text of an outcome in the form the options ask for.
+-- @tparam table o outcome
+-- @tparam table opts parsed options
+-- @tparam[opt] string command the command line, for the banner
+-- @treturn string
+function M.render(o, opts, command)
+  if o.status == "BADINPUT" then
+    return "names-dig: " .. o.error .. "\n"
+  elseif opts.json then
+    return digformat.json(o)
+  elseif opts.short then
+    return digformat.short(o)
+  end
+  return digformat.full(o, command)
+end
+
+--- One question from a parsed command line. Fires with the text to print
+-- and the exit status.
+-- @tparam table o parsed options
+-- @tparam[opt] string command the command line, for the banner
+-- @treturn Deferred firing with `{text = ..., status = ...}`
+function M.question(o, command)
+  local resolver = M.resolverFor(o)
+  local when = os.time()
+  return M.ask(resolver, o.name, o.qtype, o.qclass):addBoth(function(v)
+    M.closeResolver(resolver)
+    if defer.isFailure(v) then
+      return v
+    end
+    v.when = when
+    return { text = M.render(v, o, command), status = M.exitStatus(v), outcome = v }
+  end)
+end
+
+--- `dig("example.test MX")` at the REPL (or any coroutine the loop drives):
+-- the same words as the command line, as one string or a list; prints what
+-- names-dig prints. Inside a coroutine that can wait (the REPL's, or
+-- task.react's), it waits for the answer and returns nothing (the prompt
+-- shows the text only); elsewhere it returns a Deferred of the outcome.
+-- Bulk mode (-f) is the command's alone.
+-- @tparam string|table args
+-- @treturn nil|Deferred
+function M.dig(args)
+  local o, err = options.parse(args)
+  if not o then
+    error("dig: " .. err, 2)
+  end
+  if o.help then
+    io.stdout:write(options.help())
+    return
+  end
+  if o.file then
+    error("dig: bulk mode (-f) is names-dig's on the command line", 2)
+  end
+  local command = type(args) == "table" and table.concat(args, " ") or args
+  local d = M.question(o, command):addCallback(function(r)
+    io.stdout:write(r.text)
+    io.stdout:flush()
+    return r.outcome
+  end)
+  if coroutine.isyieldable() then
+    coroutine.yield(d)
+    return -- no value: the prompt shows the text alone
+  end
+  return d
+end
+
+return M

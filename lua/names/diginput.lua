@@ -1,0 +1,263 @@
+--- names-dig's bulk input: the lines of a file or of standard input, read
+-- as the run needs them (a few thousand ahead at most, so memory stays
+-- flat), each read into a question, and the shard a question belongs to.
+--
+-- A regular file (or standard input redirected from one) is read as the
+-- run asks; a pipe or a terminal is watched on the loop, so that answers
+-- keep arriving while the writer of the pipe is slow.
+-- @module names.diginput
+
+local core = require "names.core"
+local dns = require "names.dns"
+local options = require "names.digoptions"
+
+local M = {}
+
+local byte, find, format, match, sub = string.byte, string.find, string.format, string.match, string.sub
+
+--- The longest line taken as a question (a name is at most 255 octets
+-- written as text with escapes; this leaves room for a type and blanks).
+M.maxLine = 1200
+
+-- Source ----------------------------------------------------------------------
+
+local Source = { __name = "names.diginput.Source" }
+Source.__index = Source
+
+--- Opens the input: a path, or "-" for standard input.
+-- @tparam string path
+-- @tparam[opt=4096] integer ahead how many lines a pipe may buffer
+-- @treturn Source|nil
+-- @treturn string|nil why it cannot be opened
+function M.open(path, ahead)
+  local self = setmetatable({ queue = {}, head = 1, tail = 0, eof = false, ahead = ahead or 4096,
+    partial = "", path = path }, Source)
+  if path == "-" then
+    local kind = core.repl.fd_kind(0)
+    if kind == "file" or kind == "unknown" then
+      self.file = io.stdin
+    else
+      self.fd = 0
+    end
+  else
+    local f, err = io.open(path, "rb")
+    if not f then
+      return nil, err
+    end
+    self.file = f
+    self.regular = true
+  end
+  return self
+end
+
+--- How many lines a regular file has, read once ahead (nil for a pipe).
+-- `keep(line)` may filter them (a shard).
+-- @tparam[opt] function keep
+-- @treturn integer|nil
+function Source:count(keep)
+  if not self.regular then
+    return nil
+  end
+  local f = io.open(self.path, "rb")
+  if not f then
+    return nil
+  end
+  local n = 0
+  for line in f:lines() do
+    if keep == nil or keep(line) then
+      n = n + 1
+    end
+  end
+  f:close()
+  return n
+end
+
+local function push(self, line)
+  self.tail = self.tail + 1
+  self.queue[self.tail] = line
+end
+
+-- A chunk from the pipe, cut into lines.
+local function take(self, data)
+  if data == "" then
+    self.eof = true
+    if self.partial ~= "" then
+      push(self, self.partial)
+      self.partial = ""
+    end
+    return
+  end
+  local s = self.partial .. data
+  local start = 1
+  while true do
+    local nl = s:find("\n", start, true)
+    if not nl then
+      break
+    end
+    push(self, s:sub(start, nl - 1))
+    start = nl + 1
+  end
+  self.partial = s:sub(start)
+end
+
+function Source:buffered()
+  return self.tail - self.head + 1
+end
+
+-- Watches the pipe while there is room; `self.wakeup` is called when lines
+-- arrive (or the end).
+function Source:_watch()
+  if self.watch or self.eof or self.closed then
+    return
+  end
+  self.watch = assert(core.repl.watch_fd(self.fd, function()
+    local data, err = core.repl.fd_read(self.fd)
+    if data == nil and err then
+      return -- would block: wait for the next readiness
+    end
+    take(self, data or "")
+    if self.eof or self:buffered() >= self.ahead then
+      self.watch:close()
+      self.watch = nil
+    end
+    if self.wakeup then
+      self.wakeup()
+    end
+  end))
+end
+
+--- The next line, or nil: `false` when none is there yet (a pipe; the
+-- `wakeup` function is called when there is), nil at the end.
+-- @treturn string|false|nil
+function Source:next()
+  if self.file then
+    local line = self.file:read("l")
+    if not line then
+      self.eof = true
+      return nil
+    end
+    if byte(line, -1) == 13 then -- a CRLF file
+      return sub(line, 1, -2)
+    end
+    return line
+  end
+  if self.head > self.tail then
+    if self.eof then
+      return nil
+    end
+    self:_watch()
+    return false
+  end
+  local line = self.queue[self.head]
+  self.queue[self.head] = nil
+  self.head = self.head + 1
+  if self:buffered() < self.ahead // 2 then
+    self:_watch()
+  end
+  return line
+end
+
+--- Stops reading.
+function Source:close()
+  self.closed = true
+  if self.watch then
+    self.watch:close()
+    self.watch = nil
+  end
+  if self.file and self.file ~= io.stdin then
+    self.file:close()
+  end
+  self.file = nil
+  self.eof = true
+end
+
+-- Questions -------------------------------------------------------------------------
+
+--- Reads one input line: `NAME [TYPE] [CLASS]` or `-x ADDRESS`. Blank lines
+-- and lines starting with `#` or `;` are no question (nil).
+-- @tparam string line
+-- @tparam[opt=A] integer defaultType
+-- @treturn table|nil|false `{name =, qtype =, qclass =}`, nil for no question,
+--   false for a bad line
+-- @treturn string|nil why a line is bad
+function M.question(line, defaultType)
+  if #line > M.maxLine then
+    return false, format("line too long (%d bytes; at most %d)", #line, M.maxLine)
+  end
+  local first, rest = match(line, "^%s*(%S+)%s*(.*)$")
+  if not first or byte(first) == 35 or byte(first) == 59 then -- blank, "#", ";"
+    return nil
+  end
+  if rest ~= "" and not find(rest, "%S") then
+    rest = ""
+  end
+  if rest == "" and first ~= "-x" then -- the common line: a name alone
+    return { name = first, qtype = defaultType or dns.A, qclass = dns.IN }
+  end
+  local words = { first }
+  for w in rest:gmatch("%S+") do
+    words[#words + 1] = w
+  end
+  if words[1] == "-x" then
+    if #words ~= 2 then
+      return false, "'-x' takes one address and nothing else"
+    end
+    local name, err = options.reverseName(words[2])
+    if not name then
+      return false, err
+    end
+    return { name = name, qtype = dns.PTR, qclass = dns.IN }
+  end
+  local q = { name = words[1], qtype = defaultType or dns.A, qclass = dns.IN }
+  for i = 2, #words do
+    local w = words[i]
+    local t = options.typeNumber(w)
+    if t and i == 2 then
+      q.qtype = t
+    elseif w:upper() == "IN" and i == #words then
+      q.qclass = dns.IN
+    else
+      return false, format("'%s' is not a record type (a line is NAME [TYPE] or -x ADDRESS)", w)
+    end
+  end
+  return q
+end
+
+--- FNV-1a of a name, case folded: the same name lands in the same shard on
+-- every machine.
+-- @tparam string name
+-- @treturn integer 0 .. 2^32-1
+function M.hash(name)
+  local h = 2166136261
+  name = name:lower()
+  if name:sub(-1) == "." and #name > 1 then
+    name = name:sub(1, -2)
+  end
+  for i = 1, #name do
+    h = ((h ~ name:byte(i)) * 16777619) & 0xffffffff
+  end
+  return h
+end
+
+--- Whether the question of `line` is in shard k of n (1 ≤ k ≤ n). Lines
+-- that are no question or bad go to shard 1, so each is reported once.
+-- @tparam string line
+-- @tparam integer k
+-- @tparam integer n
+-- @treturn boolean
+function M.inShard(line, k, n)
+  local first, second = line:match("^%s*(%S+)%s*(%S*)")
+  if not first then
+    return k == 1
+  end
+  local key = first
+  if first == "-x" then
+    key = options.reverseName(second) or ""
+  end
+  if key == "" then
+    return k == 1
+  end
+  return M.hash(key) % n == k - 1
+end
+
+return M
