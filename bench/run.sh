@@ -15,7 +15,7 @@
 set -u
 cd "$(dirname "$0")/.." || exit 1
 
-DEPS_EXTRA="nsd libc-ares-dev libldns-dev python3-twisted python3-dnspython" \
+DEPS_EXTRA="nsd libc-ares-dev libldns-dev python3-twisted python3-dnspython lua-cqueues nginx libnginx-mod-http-lua lua-nginx-dns gnuplot-nox" \
     sh spec/support/deps.sh || exit 1
 make -s all || exit 1
 
