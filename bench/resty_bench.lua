@@ -11,6 +11,7 @@
 -- name only SERVER#PORT. Each answer's records are read (the PTR's target,
 -- the A's address). CPU is the worker's own user+system time (os.clock,
 -- split from /proc/self/stat) around the run; peak RSS its VmHWM.
+-- luacheck: read globals ngx
 local M = {}
 
 local function userSys()
