@@ -117,7 +117,7 @@ END {
     }
     if (nrss >= 2) {
         print ""
-        printf "Peak RSS of lua-names from Lua (`createResolver`, W1 with %s in flight) by the number of distinct lookups; the chain'"'"'s cache keeps at most 10,000 answers (its default `maxEntries`), so most of these names miss it and the oldest answers leave it; one run each:\n\n", meta["k"]
+        printf "Peak RSS of lua-names from Lua (`createResolver`, W1 with %s in flight) by the number of distinct lookups; the chain'"'"'s cache keeps at most 10,000 answers (its default `maxEntries`), so every name misses it and from the 10,001st on the oldest answers leave it; each name is made when it is asked (a list of them made beforehand, as in the runs above, would grow with N); one run each:\n\n", meta["k"]
         hdr = "| collector |"; sep = "|---|"
         for (j = 1; j <= nrss; j++) { hdr = hdr " " thousands(rsssizes[j]) " lookups |"; sep = sep "---:|" }
         print hdr " × |"

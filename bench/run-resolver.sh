@@ -155,6 +155,11 @@ server:
     send-buffer-size: 8388608
     tcp-count: 16
     refuse-any: yes
+    # no response rate limiting: it counts every NODATA of a zone as one
+    # answer (the AAAA lookups of getHostByName, bench/micro_bench.lua) and
+    # drops most of them past 200 a second
+    rrl-ratelimit: 0
+    rrl-whitelist-ratelimit: 0
 remote-control:
     control-enable: no
 zone:
@@ -273,47 +278,82 @@ cg=$out/callgrind.txt
 totals() { # FILE -> instructions
     callgrind_annotate "$1" 2>/dev/null | awk '/PROGRAM TOTALS/ { gsub(",", "", $1); print $1; exit }'
 }
+# callgrind's counts do not depend on the timing, so its runs go two at a
+# time, unpinned (the client pinned to CPU 0 above would have them queue)
+job_pids=
+cg_job() { # COMMAND...: run it in the background, at most two at once
+    "$@" &
+    job_pids="$job_pids $!"
+    set -- $job_pids
+    if [ $# -ge 2 ]; then
+        wait "$@"
+        job_pids=
+    fi
+}
+cg_wait() {
+    [ -z "$job_pids" ] || wait $job_pids
+    job_pids=
+}
+# cg_client W CLIENT N FILE [VALGRIND OPTIONS...]: one run under callgrind
+cg_client() {
+    cw=$1 cc=$2 cn=$3 cf=$4
+    shift 4
+    cq=$(workload "$cw")
+    ck=${cq#* } cq=${cq% *}
+    run_client "$cc" "$cq" "$cn" "$ck" valgrind --tool=callgrind --callgrind-out-file="$cf" "$@" \
+        >"${cf%.out}.txt" 2>"${cf%.out}.log" || say "$cc under callgrind: $(cat "${cf%.out}.txt")"
+}
 if [ "$CALLGRIND" != 0 ] && command -v valgrind >/dev/null 2>&1; then
+    rm -f "$dir"/callgrind.*
+    pinned_client=$pin_client
+    pin_client=
     n1=$((N / 10))
+    # the C clients: the timed part only (CALLGRIND_TOGGLE_COLLECT)
     for w in W1 W3; do
-        set -- $(workload $w)
-        qtype=$1 k=$2
-        # the C clients: the timed part only (CALLGRIND_TOGGLE_COLLECT)
         for c in raw cares core; do
-            f=$dir/callgrind.$w.$c.out
-            run_client "$c" "$qtype" "$N" "$k" valgrind --tool=callgrind --collect-atstart=no \
-                --callgrind-out-file="$f" >"$dir/callgrind.$w.$c.txt" 2>"$dir/callgrind.$w.$c.log" ||
-                say "$c under callgrind: $(cat "$dir/callgrind.$w.$c.txt")"
-            awk -v w="$w" -v c="$c" -v ir="$(totals "$f")" -v n="$N" \
+            cg_job cg_client "$w" "$c" "$N" "$dir/callgrind.$w.$c.out" --collect-atstart=no
+        done
+    done
+    # the Lua clients: the whole process, N less N/10 lookups; W3 for
+    # lua-names only
+    lua_clients=lua-chain-inc
+    for c in lua-chain-gen lua-resolver cqueues resty; do
+        case " $clients " in *" $c "*) lua_clients="$lua_clients $c" ;; esac
+    done
+    for w in W1 W3; do
+        for c in $lua_clients; do
+            [ "$w" = W1 ] || [ "$c" = lua-chain-inc ] || continue
+            for n in "$n1" "$N"; do
+                cg_job cg_client "$w" "$c" "$n" "$dir/callgrind.$w.$c.$n.out"
+            done
+        done
+    done
+    # the micro-benchmarks: 10,000 calls less 2,000, incremental collector
+    micro_cases="cache-lookupAddress cache-getHostByName hosts-getHostByName"
+    for case in $micro_cases; do
+        for n in 2000 10000; do
+            cg_job lua_env timeout 600 valgrind --tool=callgrind \
+                --callgrind-out-file="$dir/callgrind.micro.$case.$n.out" \
+                lua5.4 bench/micro_bench.lua 127.0.0.1 "$PORT" "$dir/hosts.$case.$n" inc "$case" "$n" \
+                >/dev/null 2>"$dir/callgrind.micro.$case.$n.log"
+        done
+    done
+    cg_wait
+    pin_client=$pinned_client
+
+    for w in W1 W3; do
+        for c in raw cares core; do
+            awk -v w="$w" -v c="$c" -v ir="$(totals "$dir/callgrind.$w.$c.out")" -v n="$N" \
                 'BEGIN { if (ir > 0) printf "CG %s %s %.0f\n", w, c, ir / n }' >>"$cg"
         done
-        # the Lua clients: the whole process, N less N/10 lookups
-        lua_clients=lua-chain-inc
-        if [ "$w" = W1 ]; then
-            for c in lua-chain-gen lua-resolver cqueues resty; do
-                case " $clients " in *" $c "*) lua_clients="$lua_clients $c" ;; esac
-            done
-        fi
         for c in $lua_clients; do
-            for n in "$n1" "$N"; do
-                f=$dir/callgrind.$w.$c.$n.out
-                run_client "$c" "$qtype" "$n" "$k" valgrind --tool=callgrind --callgrind-out-file="$f" \
-                    >"$dir/callgrind.$w.$c.$n.txt" 2>"$dir/callgrind.$w.$c.$n.log" ||
-                    say "$c under callgrind: $(cat "$dir/callgrind.$w.$c.$n.txt")"
-            done
+            [ "$w" = W1 ] || [ "$c" = lua-chain-inc ] || continue
             awk -v w="$w" -v c="$c" -v a="$(totals "$dir/callgrind.$w.$c.$n1.out")" \
                 -v b="$(totals "$dir/callgrind.$w.$c.$N.out")" -v n="$((N - n1))" \
                 'BEGIN { if (a > 0 && b > 0) printf "CG %s %s %.0f\n", w, c, (b - a) / n }' >>"$cg"
         done
     done
-    # the micro-benchmarks: 10,000 calls less 2,000, incremental collector
-    for case in cache-lookupAddress cache-getHostByName hosts-getHostByName; do
-        for n in 2000 10000; do
-            lua_env $pin_client timeout 600 valgrind --tool=callgrind \
-                --callgrind-out-file="$dir/callgrind.micro.$case.$n.out" \
-                lua5.4 bench/micro_bench.lua 127.0.0.1 "$PORT" "$dir/hosts" inc "$case" "$n" \
-                >/dev/null 2>"$dir/callgrind.micro.$case.$n.log" || say "micro $case under callgrind failed"
-        done
+    for case in $micro_cases; do
         awk -v c="$case" -v a="$(totals "$dir/callgrind.micro.$case.2000.out")" \
             -v b="$(totals "$dir/callgrind.micro.$case.10000.out")" \
             'BEGIN { if (a > 0 && b > 0) printf "CG micro %s %.0f\n", c, (b - a) / 8000 }' >>"$cg"
@@ -329,7 +369,7 @@ stop_nsd
     echo "nproc=$(nproc 2>/dev/null)"
     echo "cpu=$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -n 1)"
     echo "kernel=$(uname -sr)"
-    echo "commit=$(git rev-parse --short HEAD 2>/dev/null)$(git diff --quiet HEAD -- lua csrc bench 2>/dev/null || echo '+changes')"
+    echo "commit=$(git rev-parse --short HEAD 2>/dev/null)$(git diff --quiet HEAD -- lua csrc bench ':!bench/results' 2>/dev/null || echo '+changes')"
     echo "command=${BENCH_COMMAND:-sh bench/run-resolver.sh}"
     echo "runs=$RUNS"
     echo "n=$N"
