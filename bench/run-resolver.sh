@@ -320,18 +320,19 @@ if [ "$CALLGRIND" != 0 ] && command -v valgrind >/dev/null 2>&1; then
     for c in lua-chain-gen lua-resolver cqueues resty; do
         case " $clients " in *" $c "*) lua_clients="$lua_clients $c" ;; esac
     done
-    for w in W1 W3; do
-        for c in $lua_clients; do
-            [ "$w" = W1 ] || [ "$c" = lua-chain-inc ] || continue
-            for n in "$n1" "$N"; do
+    # (the long runs first, so that the pairs are of runs of about one length)
+    for n in "$N" "$n1"; do
+        for w in W1 W3; do
+            for c in $lua_clients; do
+                [ "$w" = W1 ] || [ "$c" = lua-chain-inc ] || continue
                 cg_job cg_client "$w" "$c" "$n" "$dir/callgrind.$w.$c.$n.out"
             done
         done
     done
     # the micro-benchmarks: 10,000 calls less 2,000, incremental collector
     micro_cases="cache-lookupAddress cache-getHostByName hosts-getHostByName"
-    for case in $micro_cases; do
-        for n in 2000 10000; do
+    for n in 10000 2000; do
+        for case in $micro_cases; do
             cg_job lua_env timeout 600 valgrind --tool=callgrind \
                 --callgrind-out-file="$dir/callgrind.micro.$case.$n.out" \
                 lua5.4 bench/micro_bench.lua 127.0.0.1 "$PORT" "$dir/hosts.$case.$n" inc "$case" "$n" \
