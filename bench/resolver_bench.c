@@ -11,11 +11,14 @@
  *       core    nm_resolver_query through resolver.h on a libuv loop, EDNS
  *               off, no cache; the callback checks the status and rcode
  *
- * The names are 10.0.X.Y's reverse names for the first N addresses, made
- * before the clock starts.  Each client keeps K queries in flight by
- * starting one as another ends.  Prints one line:
+ * The names are 10.Z.X.Y's reverse names for the first N addresses (PTR),
+ * or host-I.bench.test for I < N when QTYPE=a (A), made before the clock
+ * starts.  Each client keeps K queries in flight by starting one as another
+ * ends.  Prints one line:
  *
- *   MODE queries answered seconds qps cpu_us_per_query user_us sys_us
+ *   MODE queries answered seconds qps cpu_us_per_query user_us sys_us peak_rss_kb
+ *
+ * peak_rss_kb is VmHWM from /proc/self/status at the end.
  *
  * CPU is getrusage(RUSAGE_SELF) user+sys over the run, which includes the
  * kernel's work for the client's own sends and receives (and, on loopback,
@@ -46,6 +49,7 @@
 #include "name.h"
 #include "resolver.h"
 
+#define T_A 1
 #define T_PTR 12
 #define C_IN 1
 #define MAXNAME 64
@@ -60,6 +64,7 @@ static char (*text_names)[MAXNAME];       /* "Y.X.0.10.in-addr.arpa" */
 static uint8_t (*wire_names)[MAXNAME];    /* the same, wire form */
 static size_t *wire_len;
 static int answered, failed, started;
+static int qtype = T_PTR;                 /* QTYPE=a: host-I.bench.test A */
 
 static void die(const char *what)
 {
@@ -74,7 +79,9 @@ static void make_names(void)
     wire_len = malloc((size_t)nq * sizeof *wire_len);
     if (!text_names || !wire_names || !wire_len) die("out of memory");
     for (int i = 0; i < nq; i++) {
-        int n = snprintf(text_names[i], MAXNAME, "%d.%d.0.10.in-addr.arpa", i % 256, i / 256);
+        int n = qtype == T_A ? snprintf(text_names[i], MAXNAME, "host-%d.bench.test", i)
+                             : snprintf(text_names[i], MAXNAME, "%d.%d.%d.10.in-addr.arpa", i % 256,
+                                        i / 256 % 256, i / 65536);
         if (nm_name_from_text(text_names[i], (size_t)n, wire_names[i], &wire_len[i]) != NM_OK)
             die("bad name");
     }
@@ -85,6 +92,19 @@ static void make_names(void)
 typedef struct clock_mark {
     double wall, user, sys;
 } clock_mark;
+
+/* the peak resident set of this process (VmHWM), in kB; 0 if unknown */
+static long peak_rss_kb(void)
+{
+    char line[256];
+    long kb = 0;
+    FILE *f = fopen("/proc/self/status", "r");
+    if (!f) return 0;
+    while (fgets(line, sizeof line, f))
+        if (sscanf(line, "VmHWM: %ld", &kb) == 1) break;
+    fclose(f);
+    return kb;
+}
 
 static clock_mark mark(void)
 {
@@ -136,7 +156,7 @@ static int run_raw(const struct sockaddr_in *to)
                 p[3] = 0;
                 p[4] = 0, p[5] = 1, p[6] = p[7] = p[8] = p[9] = p[10] = p[11] = 0;
                 memcpy(p + 12, wire_names[q], wire_len[q]);
-                p[12 + wire_len[q]] = 0, p[13 + wire_len[q]] = T_PTR;
+                p[12 + wire_len[q]] = 0, p[13 + wire_len[q]] = (uint8_t)qtype;
                 p[14 + wire_len[q]] = 0, p[15 + wire_len[q]] = C_IN;
                 iov[k].iov_base = p;
                 iov[k].iov_len = 16 + wire_len[q];
@@ -171,7 +191,7 @@ static int run_raw(const struct sockaddr_in *to)
                         memset(p, 0, 12);
                         p[0] = (uint8_t)(i >> 8), p[1] = (uint8_t)i, p[5] = 1;
                         memcpy(p + 12, wire_names[q], wire_len[q]);
-                        p[12 + wire_len[q]] = 0, p[13 + wire_len[q]] = T_PTR;
+                        p[12 + wire_len[q]] = 0, p[13 + wire_len[q]] = (uint8_t)qtype;
                         p[14 + wire_len[q]] = 0, p[15 + wire_len[q]] = C_IN;
                         if (send(fd, p, 16 + wire_len[q], 0) < 0) die("send");
                     }
@@ -224,7 +244,9 @@ static void on_ares(void *arg, int status, int timeouts, unsigned char *abuf, in
     if (status == ARES_SUCCESS) {
         if (parse_replies) {
             struct hostent *h = NULL;
-            if (ares_parse_ptr_reply(abuf, alen, NULL, 0, AF_INET, &h) == ARES_SUCCESS) {
+            int rc = qtype == T_A ? ares_parse_a_reply(abuf, alen, &h, NULL, NULL)
+                                  : ares_parse_ptr_reply(abuf, alen, NULL, 0, AF_INET, &h);
+            if (rc == ARES_SUCCESS) {
                 answered++;
                 ares_free_hostent(h);
             } else {
@@ -243,7 +265,7 @@ static void ares_next(void)
 {
     if (started < nq) {
         int q = started++;
-        ares_query(channel, text_names[q], C_IN, T_PTR, on_ares, NULL);
+        ares_query(channel, text_names[q], C_IN, qtype, on_ares, NULL);
     }
 }
 
@@ -322,7 +344,7 @@ static void core_next(void)
 {
     if (started < nq) {
         int q = started++;
-        if (!nm_resolver_query(resolver, wire_names[q], T_PTR, C_IN, NULL, on_core, NULL)) die("query");
+        if (!nm_resolver_query(resolver, wire_names[q], (uint16_t)qtype, C_IN, NULL, on_core, NULL)) die("query");
     }
 }
 
@@ -365,6 +387,8 @@ int main(int argc, char **argv)
     port = atoi(argv[3]);
     if (argc > 4) nq = atoi(argv[4]);
     if (argc > 5) inflight_max = atoi(argv[5]);
+    if (getenv("QTYPE") && strcmp(getenv("QTYPE"), "a") == 0) qtype = T_A;
+    else if (getenv("QTYPE") && strcmp(getenv("QTYPE"), "ptr") != 0) die("QTYPE: ptr or a");
     if (nq <= 0 || inflight_max <= 0 || port <= 0 || port > 65535) die("bad arguments");
     memset(&to, 0, sizeof to);
     to.sin_family = AF_INET;
@@ -403,8 +427,8 @@ int main(int argc, char **argv)
     } else {
         die("mode: raw, cares, cares+parse or core");
     }
-    printf("%s %d %d %.4f %.0f %.3f %.3f %.3f\n", mode, nq, answered, t1.wall - t0.wall,
+    printf("%s %d %d %.4f %.0f %.3f %.3f %.3f %ld\n", mode, nq, answered, t1.wall - t0.wall,
            nq / (t1.wall - t0.wall), (t1.user + t1.sys - t0.user - t0.sys) * 1e6 / nq,
-           (t1.user - t0.user) * 1e6 / nq, (t1.sys - t0.sys) * 1e6 / nq);
+           (t1.user - t0.user) * 1e6 / nq, (t1.sys - t0.sys) * 1e6 / nq, peak_rss_kb());
     return answered == nq ? 0 : 1;
 }

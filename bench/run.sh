@@ -4,20 +4,28 @@
 #
 #   1. Deferreds: create, one callback, fire       bench/defer_bench.lua
 #   2. the codec: core, c-ares, ldns, Lua           bench/run-codec.sh
-#   3. the resolver: raw UDP, c-ares, the core, the Lua client, Twisted
-#      Names, dnspython, 20,000 PTR lookups on an NSD of its own
-#                                                   bench/run-resolver.sh
+#   3. the resolver on an NSD of its own: W1 (20,000 distinct PTR lookups,
+#      500 in flight), W2 (one in flight), W3 (A lookups) for raw UDP,
+#      c-ares, the core, lua-names from Lua (createResolver under both
+#      collectors, client.Resolver), cqueues.dns, lua-resty-dns in nginx,
+#      Twisted Names and dnspython; peak RSS from 20,000 to 200,000
+#      lookups; the cache-hit and hosts-hit micro-benchmarks; callgrind
+#      counts; the tables of bench/results/table.md and the chart
+#      bench/results/chart.png               bench/run-resolver.sh, report.sh
 #   4. encrypted DNS: W1/W2 over UDP, TCP, DoT, DoH, handshakes, kdig/dig
 #                                                   bench/run-encrypted.sh
+#   5. names-dig's bulk mode: 1,000,000 PTR questions beside W1 and adnshost
+#                                                   bench/run-dig.sh
 #
-# Installs the peers first when they are missing (nsd, libc-ares-dev,
-# libldns-dev, python3-twisted, python3-dnspython). Every server it starts
-# listens on 127.0.0.1 only and is stopped by pid at the end.
+# Installs the peers first when they are missing (DEPS_EXTRA below). Every
+# server it starts listens on 127.0.0.1 only (nginx on nothing) and is
+# stopped by pid at the end. About 12 minutes on 2 CPUs with RUNS=5.
 #   RUNS=9 sh bench/run.sh      CALLGRIND=0 sh bench/run.sh (no instruction counts)
+#   RUNS=1 CALLGRIND=0 NBIG=0 make bench    (a quick look, 2 minutes)
 set -u
 cd "$(dirname "$0")/.." || exit 1
 
-DEPS_EXTRA="nsd libc-ares-dev libldns-dev python3-twisted python3-dnspython" \
+DEPS_EXTRA="nsd libc-ares-dev libldns-dev python3-twisted python3-dnspython lua-cqueues nginx libnginx-mod-http-lua lua-nginx-dns gnuplot-nox" \
     sh spec/support/deps.sh || exit 1
 make -s all || exit 1
 
@@ -31,7 +39,12 @@ sh bench/run-codec.sh 2>/dev/null || echo "bench: the codec benchmark failed" >&
 echo
 echo "## The resolver"
 echo
-sh bench/run-resolver.sh 2>/dev/null || echo "bench: the resolver benchmark failed" >&2
+mkdir -p build/bench
+echo "(progress: build/bench/run-resolver.log)" >&2
+command="make bench"
+[ "${RUNS:-5}" = 5 ] || command="RUNS=$RUNS $command"
+BENCH_COMMAND=$command sh bench/run-resolver.sh 2>build/bench/run-resolver.log ||
+    { tail -n 5 build/bench/run-resolver.log >&2; echo "bench: the resolver benchmark failed" >&2; }
 echo
 echo "## Encrypted DNS"
 echo
