@@ -39,7 +39,8 @@ make -s all >/dev/null || { echo "bench: make failed" >&2; exit 1; }
 # shellcheck disable=SC2046 # pkg-config prints a list of flags
 $CC -std=c99 -D_GNU_SOURCE -O2 -g -Icsrc $(pkg-config --cflags libuv 2>/dev/null) \
     -o "$dir/codec_bench" bench/codec_bench.c build/libnames.a \
-    -lcares -lldns $(pkg-config --libs libuv 2>/dev/null || echo -luv) ||
+    -lcares -lldns $(pkg-config --libs libuv 2>/dev/null || echo -luv) \
+    $(pkg-config --libs libssl libcrypto libnghttp2 2>/dev/null || echo -lssl -lcrypto -lnghttp2) ||
     { echo "bench: cannot build codec_bench (libc-ares-dev, libldns-dev?)" >&2; exit 1; }
 
 out=$dir/codec-results.txt

@@ -102,8 +102,10 @@ mkdir -p "$dir" "$out"
 make --no-print-directory BUILD="$BUILD" all "$BUILD/libnames.a" >&2 || die "the core does not build"
 UV_CFLAGS=$(pkg-config --cflags libuv 2>/dev/null)
 UV_LIBS=$(pkg-config --libs libuv 2>/dev/null || echo -luv)
+# the core's encrypted transports: OpenSSL and nghttp2
+TLS_LIBS=$(pkg-config --libs libssl libcrypto libnghttp2 2>/dev/null || echo -lssl -lcrypto -lnghttp2)
 ${CC:-cc} -std=c99 -D_GNU_SOURCE -O2 -g -Wall -Wextra -Werror -Icsrc $UV_CFLAGS \
-    -o "$bin" bench/resolver_bench.c "$BUILD/libnames.a" -lcares $UV_LIBS ||
+    -o "$bin" bench/resolver_bench.c "$BUILD/libnames.a" -lcares $UV_LIBS $TLS_LIBS ||
     die "bench/resolver_bench.c does not build"
 
 # ---- NSD and its zones -------------------------------------------------------------
