@@ -16,6 +16,7 @@
 -- transport, and what each did.
 -- @module names.client
 
+local argcheck = require "names.argcheck"
 local cacheModule = require "names.cache"
 local common = require "names.common"
 local core = require "names.core"
@@ -181,7 +182,10 @@ function newResolver(o, level)
     end
   end
   self.timeout = common.checkTimeout(t or M.defaultTimeout, "Resolver", level + 1)
-  local made, core_or_err = pcall(core.resolver_new, {
+  -- the core hands back what it cannot take, naming the option or the
+  -- server ("maxInflight: a number expected, got boolean"): the words are
+  -- Resolver's argument error
+  local resolver, why = core.resolver_new{
     timeout = self.timeout,
     rotate = o.rotate or (conf and conf.rotate) or false,
     tcp = o.tcp or (conf and conf.usevc) or false,
@@ -190,18 +194,16 @@ function newResolver(o, level)
     maxInflight = o.maxInflight,
     udpMaxQueries = o.udpMaxQueries,
     udpIdle = o.udpIdle,
-  })
-  if not made then
-    -- the core names the option: "(maxInflight: a number expected, ...)"
-    local why = tostring(core_or_err):match("%((.*)%)$") or tostring(core_or_err)
-    error(format("bad argument #1 to 'Resolver' (%s)", why), level + 1)
+  }
+  if not resolver then
+    argcheck.error(1, "Resolver", why, level)
   end
-  self._core = core_or_err
-  local ok, err = pcall(self._core.set_servers, self._core, self.servers or confServers(conf))
+  self._core = resolver
+  local ok
+  ok, why = resolver:set_servers(self.servers or confServers(conf))
   if not ok then
-    self._core:close()
-    error(format("bad argument 'servers' to 'Resolver' (%s)", tostring(err):gsub("^[^:]*:%d+: ", "")),
-      level + 1)
+    resolver:close()
+    argcheck.error("servers", "Resolver", why, level)
   end
   self._checked = reactor.seconds()
   return self
