@@ -69,10 +69,10 @@ Resolver.__index = Resolver
 -- caller of the function that called this one).
 local function serverList(servers, level)
   if type(servers) ~= "table" then
-    error("bad argument 'servers' to 'Resolver' (a list expected, got " .. type(servers) .. ")", level + 1)
+    argcheck.error("servers", "Resolver", "a list expected, got " .. type(servers), level)
   end
   if #servers == 0 and next(servers) ~= nil then
-    error("bad argument 'servers' to 'Resolver' (a list expected, got a table with no list part)", level + 1)
+    argcheck.error("servers", "Resolver", "a list expected, got a table with no list part", level)
   end
   local out = {}
   for i, s in ipairs(servers) do
@@ -84,8 +84,8 @@ local function serverList(servers, level)
       out[i] = s
     end
     if type(host) ~= "string" then
-      error(format("bad argument 'servers' to 'Resolver' (server %d: a host string expected, got %s)", i,
-        type(host)), level + 1)
+      argcheck.error("servers", "Resolver", format("server %d: a host string expected, got %s", i, type(host)),
+        level)
     end
   end
   return out
@@ -142,7 +142,7 @@ function M.Resolver(resolv, servers, timeout, opts)
     o = resolv
   else
     if opts ~= nil and type(opts) ~= "table" then
-      error("bad argument #4 to 'Resolver' (a table of options expected, got " .. type(opts) .. ")", 2)
+      argcheck.error(4, "Resolver", "a table of options expected, got " .. type(opts))
     end
     o = {}
     for k, v in pairs(opts or {}) do
@@ -163,8 +163,8 @@ function newResolver(o, level)
   -- default resolv.conf is read then
   self.resolv = o.resolv or (not self.servers and M.defaultResolvConf) or nil
   if o.resolv ~= nil and (type(o.resolv) ~= "string" or o.resolv:find("\0", 1, true)) then
-    error("bad argument 'resolv' to 'Resolver' (a path expected, got "
-      .. (type(o.resolv) == "string" and "a string with a NUL byte" or type(o.resolv)) .. ")", level + 1)
+    argcheck.error("resolv", "Resolver", "a path expected, got "
+      .. (type(o.resolv) == "string" and "a string with a NUL byte" or type(o.resolv)), level)
   end
   local conf
   if self.resolv then
@@ -218,8 +218,7 @@ end
 --- Attaches a cache (names.cache.CacheResolver) that answers fill.
 function Resolver:setCache(cache)
   if type(cache) ~= "table" or getmetatable(cache) ~= cacheModule.CacheResolverClass then
-    error("bad argument #1 to 'setCache' (a names.cache.CacheResolver expected, got "
-      .. type(cache) .. ")", 2)
+    argcheck.error(1, "setCache", "a names.cache.CacheResolver expected, got " .. type(cache))
   end
   self._core:set_cache(cache._cache)
   self.cache = cache
@@ -239,23 +238,14 @@ end
 -- lookup.
 local tryNext
 
-local function cancelLookup(d)
-  local st = d._lookupState
-  if st and st.handle then
-    st.handle:cancel()
-  end
-end
+local queryDeferred, queryDone = common.queryDeferred, common.queryDone
 
 local function onAnswer(st, message, err, attempts)
-  st.handle = nil
   local result = st.result
-  if result.called then
+  if queryDone(result, err) then
     return
   end
   if not message then
-    if err.status == "cancelled" then
-      return result:errback(defer.CancelledError())
-    end
     return result:errback(failureFor(dns.Query(st.candidates[st.i], st.qtype, st.cls), err, attempts))
   end
   local out = filterAnswer(message, attempts)
@@ -292,7 +282,7 @@ function tryNext(st)
       return onAnswer(st, held, nil, nil)
     end
   end
-  st.handle = st.resolver._core:query(candidate, st.qtype, st.cls, st.timeout, "", st.done)
+  st.result._handle = st.resolver._core:query(candidate, st.qtype, st.cls, st.timeout, "", st.done)
 end
 
 --- Asks for `name`, trying the search list's candidates in turn: a name
@@ -302,14 +292,13 @@ end
 function Resolver:_lookup(name, cls, qtype, timeout)
   self:_maybeParseConfig()
   local cache = self.cache
-  local result = defer.Deferred(cancelLookup)
+  local result = queryDeferred()
   local st = { resolver = self, name = name, cls = cls, qtype = qtype, timeout = timeout,
     candidates = self:_candidates(name), cache = cache, asked = cache and common.relative(name),
-    i = 0, result = result, handle = false, done = false, nodata = false, lastFailure = false }
+    i = 0, result = result, done = false, nodata = false, lastFailure = false }
   st.done = function(message, err, attempts)
     onAnswer(st, message, err, attempts)
   end
-  result._lookupState = st
   tryNext(st)
   return result
 end
@@ -321,22 +310,14 @@ function Resolver:lookupZone(name, timeout)
   -- one number of seconds; of a list (or {name = ..., timeout = ...}) the first
   name, timeout = common.nameArgs("lookupZone", name, timeout)
   timeout = timeout and timeout[1]
-  local handle
-  local d = defer.Deferred(function()
-    if handle then
-      handle:cancel()
-    end
-  end)
+  local d = queryDeferred()
   local query = dns.Query(name, dns.AXFR)
-  handle = self._core:query(name, dns.AXFR, dns.IN, { timeout or 10 }, "x",
+  d._handle = self._core:query(name, dns.AXFR, dns.IN, { timeout or 10 }, "x",
     function(messages, err, attempts)
-      if d.called then
+      if queryDone(d, err) then
         return
       end
       if not messages then
-        if err.status == "cancelled" then
-          return d:errback(defer.CancelledError())
-        end
         return d:errback(failureFor(query, err, attempts))
       end
       if messages.queries then -- one message: the server refused
@@ -380,8 +361,8 @@ function M.createResolver(servers, resolvconf, hosts)
   end
   for _, k in ipairs{ "hosts", "resolvconf" } do
     if o[k] ~= nil and (type(o[k]) ~= "string" or o[k]:find("\0", 1, true)) then
-      error(format("bad argument '%s' to 'createResolver' (a path expected, got %s)", k,
-        type(o[k]) == "string" and "a string with a NUL byte" or type(o[k])), 2)
+      argcheck.error(k, "createResolver", "a path expected, got "
+        .. (type(o[k]) == "string" and "a string with a NUL byte" or type(o[k])))
     end
   end
   local theResolver = newResolver({
