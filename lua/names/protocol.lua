@@ -26,13 +26,18 @@ local errors = require "names.error"
 
 local M = {}
 
--- The resolver that runs the exchanges (it has no servers of its own).
-local exchanger
-local function getExchanger()
-  if not exchanger then
-    exchanger = core.resolver_new{}
+-- The resolver that runs the exchanges (it has no servers of its own):
+-- made when one starts and closed when the last one in flight ends, so
+-- that nothing of it (a timer, a socket) stays open between them.
+local exchanger, exchanging = nil, 0
+
+local function exchangeEnded()
+  exchanging = exchanging - 1
+  if exchanging == 0 and exchanger then
+    local idle = exchanger
+    exchanger = nil
+    idle:close()
   end
-  return exchanger
 end
 
 local function firstTimeout(timeout, default)
@@ -70,7 +75,9 @@ end
 local function exchange(queries, server, transport, timeout, via)
   local bytes = dns.Message{ id = 0, recDes = true, queries = queries }:toStr()
   local d = common.queryDeferred()
-  d._handle = getExchanger():exchange(bytes, server, transport, timeout, function(message, err, attempts)
+  exchanger = exchanger or core.resolver_new{}
+  d._handle = exchanger:exchange(bytes, server, transport, timeout, function(message, err, attempts)
+    exchangeEnded()
     if common.queryDone(d, err) then
       return
     end
@@ -79,6 +86,7 @@ local function exchange(queries, server, transport, timeout, via)
     end
     d:errback(common.failureFor(queries[1], err, attempts))
   end, via)
+  exchanging = exchanging + 1
   return d
 end
 
