@@ -120,13 +120,6 @@ function Resolver:_maybeParseConfig()
   end
 end
 
---- The network resolver: `Resolver{resolv = path, servers = {...},
--- timeout = {...}}`, or Twisted's positional `Resolver(resolv, servers,
--- timeout)`. Servers are `{"127.0.0.1", 53}` pairs or strings
--- (`"192.0.2.1"`, `"[2001:db8::1]:5353"`, `"fe80::1%eth0"`). When servers
--- are given they replace resolv.conf's nameservers (as Twisted documents);
--- its search list and options still apply.
--- @treturn Resolver
 local resolverOptions = {
   resolv = true, servers = true, timeout = true, rotate = true, tcp = true, edns = true,
   dns0x20 = true, maxInflight = true, udpMaxQueries = true, udpIdle = true,
@@ -136,6 +129,13 @@ local checkOptions = common.checkOptions
 
 local newResolver
 
+--- The network resolver: `Resolver{resolv = path, servers = {...},
+-- timeout = {...}}`, or Twisted's positional `Resolver(resolv, servers,
+-- timeout)`. Servers are `{"127.0.0.1", 53}` pairs or strings
+-- (`"192.0.2.1"`, `"[2001:db8::1]:5353"`, `"fe80::1%eth0"`). When servers
+-- are given they replace resolv.conf's nameservers (as Twisted documents);
+-- its search list and options still apply.
+-- @treturn Resolver
 function M.Resolver(resolv, servers, timeout, opts)
   local o
   if type(resolv) == "table" then
@@ -344,12 +344,12 @@ M.ResolverClass = Resolver
 
 -- The global resolver ---------------------------------------------------------------
 
+local createOptions = { servers = true, resolvconf = true, hosts = true, timeout = true }
+
 --- Builds the chain hosts file → cache → network, as Twisted's
 -- createResolver: `createResolver{servers = ..., resolvconf = path,
 -- hosts = path}` or `createResolver(servers, resolvconf, hosts)`.
 -- @treturn names.resolve.ResolverChain
-local createOptions = { servers = true, resolvconf = true, hosts = true, timeout = true }
-
 function M.createResolver(servers, resolvconf, hosts)
   local o
   if type(servers) == "table" and servers[1] == nil and getmetatable(servers) == nil then
@@ -398,6 +398,161 @@ end
 M.lookupZone = global("lookupZone")
 M.getHostByName = global("getHostByName")
 M.query = global("query")
+
+-- The lookups, each a module function on the global resolver (and a
+-- method of every resolver, names.common.ResolverBase), made from
+-- names.common.lookupTypes; documented here one by one.
+
+--- The A records of `name` (IPv4 addresses), asked of the global resolver.
+-- @function lookupAddress
+-- @tparam string|table name a domain name, or `{name = ..., timeout = ...}`
+-- @tparam[opt] {number,...} timeout seconds for each attempt (Twisted's `{1, 3, 11, 45}`)
+-- @treturn Deferred fires with a Result (`r.answers`, `r.authority`, `r.additional`)
+
+--- The AAAA records of `name` (IPv6 addresses), asked of the global resolver.
+-- @function lookupIPV6Address
+-- @tparam string|table name a domain name, or `{name = ..., timeout = ...}`
+-- @tparam[opt] {number,...} timeout seconds for each attempt (Twisted's `{1, 3, 11, 45}`)
+-- @treturn Deferred fires with a Result (`r.answers`, `r.authority`, `r.additional`)
+
+--- The A6 records of `name` (A6 records (historic IPv6)), asked of the global resolver.
+-- @function lookupAddress6
+-- @tparam string|table name a domain name, or `{name = ..., timeout = ...}`
+-- @tparam[opt] {number,...} timeout seconds for each attempt (Twisted's `{1, 3, 11, 45}`)
+-- @treturn Deferred fires with a Result (`r.answers`, `r.authority`, `r.additional`)
+
+--- The MX records of `name` (mail exchangers), asked of the global resolver.
+-- @function lookupMailExchange
+-- @tparam string|table name a domain name, or `{name = ..., timeout = ...}`
+-- @tparam[opt] {number,...} timeout seconds for each attempt (Twisted's `{1, 3, 11, 45}`)
+-- @treturn Deferred fires with a Result (`r.answers`, `r.authority`, `r.additional`)
+
+--- The NS records of `name` (name servers), asked of the global resolver.
+-- @function lookupNameservers
+-- @tparam string|table name a domain name, or `{name = ..., timeout = ...}`
+-- @tparam[opt] {number,...} timeout seconds for each attempt (Twisted's `{1, 3, 11, 45}`)
+-- @treturn Deferred fires with a Result (`r.answers`, `r.authority`, `r.additional`)
+
+--- The CNAME records of `name` (canonical name), asked of the global resolver.
+-- @function lookupCanonicalName
+-- @tparam string|table name a domain name, or `{name = ..., timeout = ...}`
+-- @tparam[opt] {number,...} timeout seconds for each attempt (Twisted's `{1, 3, 11, 45}`)
+-- @treturn Deferred fires with a Result (`r.answers`, `r.authority`, `r.additional`)
+
+--- The MB records of `name` (mailbox domain names), asked of the global resolver.
+-- @function lookupMailBox
+-- @tparam string|table name a domain name, or `{name = ..., timeout = ...}`
+-- @tparam[opt] {number,...} timeout seconds for each attempt (Twisted's `{1, 3, 11, 45}`)
+-- @treturn Deferred fires with a Result (`r.answers`, `r.authority`, `r.additional`)
+
+--- The MG records of `name` (mail group members), asked of the global resolver.
+-- @function lookupMailGroup
+-- @tparam string|table name a domain name, or `{name = ..., timeout = ...}`
+-- @tparam[opt] {number,...} timeout seconds for each attempt (Twisted's `{1, 3, 11, 45}`)
+-- @treturn Deferred fires with a Result (`r.answers`, `r.authority`, `r.additional`)
+
+--- The MR records of `name` (mail rename domain names), asked of the global resolver.
+-- @function lookupMailRename
+-- @tparam string|table name a domain name, or `{name = ..., timeout = ...}`
+-- @tparam[opt] {number,...} timeout seconds for each attempt (Twisted's `{1, 3, 11, 45}`)
+-- @treturn Deferred fires with a Result (`r.answers`, `r.authority`, `r.additional`)
+
+--- The PTR records of `name` (pointers (reverse names: `1.0.0.127.in-addr.arpa`)), asked of the global resolver.
+-- @function lookupPointer
+-- @tparam string|table name a domain name, or `{name = ..., timeout = ...}`
+-- @tparam[opt] {number,...} timeout seconds for each attempt (Twisted's `{1, 3, 11, 45}`)
+-- @treturn Deferred fires with a Result (`r.answers`, `r.authority`, `r.additional`)
+
+--- The SOA records of `name` (start of authority), asked of the global resolver.
+-- @function lookupAuthority
+-- @tparam string|table name a domain name, or `{name = ..., timeout = ...}`
+-- @tparam[opt] {number,...} timeout seconds for each attempt (Twisted's `{1, 3, 11, 45}`)
+-- @treturn Deferred fires with a Result (`r.answers`, `r.authority`, `r.additional`)
+
+--- The NULL records of `name` (NULL records), asked of the global resolver.
+-- @function lookupNull
+-- @tparam string|table name a domain name, or `{name = ..., timeout = ...}`
+-- @tparam[opt] {number,...} timeout seconds for each attempt (Twisted's `{1, 3, 11, 45}`)
+-- @treturn Deferred fires with a Result (`r.answers`, `r.authority`, `r.additional`)
+
+--- The WKS records of `name` (well-known services), asked of the global resolver.
+-- @function lookupWellKnownServices
+-- @tparam string|table name a domain name, or `{name = ..., timeout = ...}`
+-- @tparam[opt] {number,...} timeout seconds for each attempt (Twisted's `{1, 3, 11, 45}`)
+-- @treturn Deferred fires with a Result (`r.answers`, `r.authority`, `r.additional`)
+
+--- The SRV records of `name` (service locations (`_sip._udp.example.com`)), asked of the global resolver.
+-- @function lookupService
+-- @tparam string|table name a domain name, or `{name = ..., timeout = ...}`
+-- @tparam[opt] {number,...} timeout seconds for each attempt (Twisted's `{1, 3, 11, 45}`)
+-- @treturn Deferred fires with a Result (`r.answers`, `r.authority`, `r.additional`)
+
+--- The HINFO records of `name` (host information), asked of the global resolver.
+-- @function lookupHostInfo
+-- @tparam string|table name a domain name, or `{name = ..., timeout = ...}`
+-- @tparam[opt] {number,...} timeout seconds for each attempt (Twisted's `{1, 3, 11, 45}`)
+-- @treturn Deferred fires with a Result (`r.answers`, `r.authority`, `r.additional`)
+
+--- The MINFO records of `name` (mailbox information), asked of the global resolver.
+-- @function lookupMailboxInfo
+-- @tparam string|table name a domain name, or `{name = ..., timeout = ...}`
+-- @tparam[opt] {number,...} timeout seconds for each attempt (Twisted's `{1, 3, 11, 45}`)
+-- @treturn Deferred fires with a Result (`r.answers`, `r.authority`, `r.additional`)
+
+--- The TXT records of `name` (text records), asked of the global resolver.
+-- @function lookupText
+-- @tparam string|table name a domain name, or `{name = ..., timeout = ...}`
+-- @tparam[opt] {number,...} timeout seconds for each attempt (Twisted's `{1, 3, 11, 45}`)
+-- @treturn Deferred fires with a Result (`r.answers`, `r.authority`, `r.additional`)
+
+--- The SPF records of `name` (SPF records), asked of the global resolver.
+-- @function lookupSenderPolicy
+-- @tparam string|table name a domain name, or `{name = ..., timeout = ...}`
+-- @tparam[opt] {number,...} timeout seconds for each attempt (Twisted's `{1, 3, 11, 45}`)
+-- @treturn Deferred fires with a Result (`r.answers`, `r.authority`, `r.additional`)
+
+--- The RP records of `name` (responsible persons), asked of the global resolver.
+-- @function lookupResponsibility
+-- @tparam string|table name a domain name, or `{name = ..., timeout = ...}`
+-- @tparam[opt] {number,...} timeout seconds for each attempt (Twisted's `{1, 3, 11, 45}`)
+-- @treturn Deferred fires with a Result (`r.answers`, `r.authority`, `r.additional`)
+
+--- The AFSDB records of `name` (AFS database locations), asked of the global resolver.
+-- @function lookupAFSDatabase
+-- @tparam string|table name a domain name, or `{name = ..., timeout = ...}`
+-- @tparam[opt] {number,...} timeout seconds for each attempt (Twisted's `{1, 3, 11, 45}`)
+-- @treturn Deferred fires with a Result (`r.answers`, `r.authority`, `r.additional`)
+
+--- The NAPTR records of `name` (naming authority pointers), asked of the global resolver.
+-- @function lookupNamingAuthorityPointer
+-- @tparam string|table name a domain name, or `{name = ..., timeout = ...}`
+-- @tparam[opt] {number,...} timeout seconds for each attempt (Twisted's `{1, 3, 11, 45}`)
+-- @treturn Deferred fires with a Result (`r.answers`, `r.authority`, `r.additional`)
+
+--- The records of any type of `name` (ANY; servers answer it minimally since RFC 8482),
+-- asked of the global resolver.
+-- @function lookupAllRecords
+-- @tparam string|table name a domain name, or `{name = ..., timeout = ...}`
+-- @tparam[opt] {number,...} timeout seconds for each attempt (Twisted's `{1, 3, 11, 45}`)
+-- @treturn Deferred fires with a Result (`r.answers`, `r.authority`, `r.additional`)
+
+--- A zone transfer (AXFR over TCP) on the global resolver: see `Resolver:lookupZone`.
+-- @function lookupZone
+-- @tparam string|table name
+-- @tparam[opt] number timeout seconds (10)
+-- @treturn Deferred
+
+--- One address for `name` on the global resolver (IPv6 preferred, CNAMEs followed).
+-- @function getHostByName
+-- @tparam string|table name
+-- @tparam[opt] {number,...} timeout
+-- @treturn Deferred fires with an address string
+
+--- Asks the question of a `dns.Query` on the global resolver.
+-- @function query
+-- @tparam dns.Query query
+-- @tparam[opt] {number,...} timeout
+-- @treturn Deferred fires with a Result
 
 --- The endpoints of a service from its SVCB or HTTPS records (RFC 9460):
 -- `names.svcb.resolveService` on `options.resolver` or the global resolver.
