@@ -438,6 +438,7 @@ typedef struct handle_list {
     int n;
     const char *types[64];
     int referenced_only;
+    int alive_only;      /* active and referenced: what keeps a loop running */
 } handle_list;
 
 static void list_handle(uv_handle_t *h, void *arg)
@@ -445,13 +446,17 @@ static void list_handle(uv_handle_t *h, void *arg)
     handle_list *l = arg;
     if (uv_is_closing(h)) return;
     if (l->referenced_only && !uv_has_ref(h)) return;
-    if (l->r->started && (h == (uv_handle_t *)&l->r->timer || h == (uv_handle_t *)&l->r->hold))
-        return; /* the reactor's own */
+    if (l->alive_only && !(uv_has_ref(h) && uv_is_active(h))) return;
+    /* the reactor's own, but for a delayed call left waiting when only
+     * what is alive is asked for */
+    if (l->r->started && !l->alive_only &&
+        (h == (uv_handle_t *)&l->r->timer || h == (uv_handle_t *)&l->r->hold))
+        return;
     if (l->n < (int)(sizeof l->types / sizeof *l->types)) l->types[l->n] = uv_handle_type_name(h->type);
     l->n++;
 }
 
-/* handles([referenced]) -> the types of the handles open on the loop
+/* handles(["alive" | referenced]) -> the types of the handles open on the loop
  * ("udp", "tcp", "timer", ...), less the reactor's own timer and wake-up:
  * what the C tests check with uv_loop_close, for the Lua specs.  With
  * `referenced` true, only referenced ones: a resolver's idle UDP socket
@@ -462,7 +467,10 @@ static int l_handles(lua_State *L)
     handle_list l;
     l.r = nm_lua_reactor(L);
     l.n = 0;
-    l.referenced_only = lua_toboolean(L, 1);
+    /* "alive": only those that keep the loop running (uv_loop_alive's
+     * count); true: the referenced ones, active or not */
+    l.alive_only = lua_type(L, 1) == LUA_TSTRING && strcmp(lua_tostring(L, 1), "alive") == 0;
+    l.referenced_only = !l.alive_only && lua_toboolean(L, 1);
     uv_walk(nm_lua_loop(L), list_handle, &l);
     lua_createtable(L, l.n, 0);
     for (int i = 0; i < l.n; i++) {

@@ -194,11 +194,11 @@ static void resolver_close(lua_State *L, void *boxp, int finalizing)
 }
 
 /* The errors of options name the option: "maxInflight: a number
- * expected, got boolean", as argument 1. */
+ * expected, got boolean".  They are raised as plain strings inside
+ * parse_options and handed back structured (caught()). */
 static int opt_type_error(lua_State *L, const char *k, const char *expected)
 {
-    return luaL_argerror(L, 1, lua_pushfstring(L, "%s: %s expected, got %s", k, expected,
-                                               luaL_typename(L, -1)));
+    return luaL_error(L, "%s: %s expected, got %s", k, expected, luaL_typename(L, -1));
 }
 
 static double opt_number(lua_State *L, int t, const char *k, double dflt)
@@ -217,8 +217,8 @@ static int opt_int(lua_State *L, const char *k, int dflt, int lo, int hi, double
 {
     double v = opt_number(L, 1, k, dflt / scale) * scale;
     if (!(v >= lo && v <= hi)) {
-        if (scale == 1) luaL_argerror(L, 1, lua_pushfstring(L, "%s: %d..%d expected", k, lo, hi));
-        luaL_argerror(L, 1, lua_pushfstring(L, "%s: %f..%f expected", k, lo / scale, hi / scale));
+        if (scale == 1) luaL_error(L, "%s: %d..%d expected", k, lo, hi);
+        luaL_error(L, "%s: %f..%f expected", k, lo / scale, hi / scale);
     }
     return (int)v;
 }
@@ -259,39 +259,77 @@ static int check_timeouts(lua_State *L, int idx, double *out, const char *what)
     return n;
 }
 
+/* Runs fn protected on the nargs values at the top.  0 when it returned;
+ * when it raised a string (an option or a server the caller gave wrongly:
+ * every error these functions raise themselves), pushes nil, that message
+ * and the code EVALUE and returns 3, the failure handed back structured
+ * (STYLE.md's second tier) so that the Lua layer words it for its own
+ * function without reading the text; anything else (out of memory, an
+ * error object of a metamethod's) goes on up as it was. */
+static int caught(lua_State *L, lua_CFunction fn, int nargs)
+{
+    int rc;
+    lua_pushcfunction(L, fn);
+    lua_insert(L, -nargs - 1);
+    rc = lua_pcall(L, nargs, 0, 0);
+    if (rc == LUA_OK) return 0;
+    if (rc != LUA_ERRRUN || lua_type(L, -1) != LUA_TSTRING) lua_error(L);
+    lua_pushnil(L);
+    lua_insert(L, -2);
+    lua_pushstring(L, nm_error_name(NM_EVALUE));
+    return 3;
+}
+
+/* parse_options(table, options *): the options of resolver_new into o */
+static int parse_options(lua_State *L)
+{
+    nm_resolver_options *o = lua_touserdata(L, 2);
+    lua_settop(L, 1);
+    {
+        nm_resolver_options_default(o);
+        lua_getfield(L, 1, "timeout");
+        if (!lua_isnil(L, -1)) o->ntimeouts = check_timeouts(L, lua_gettop(L), o->timeouts, "timeout");
+        lua_pop(L, 1);
+        lua_getfield(L, 1, "edns");
+        if (lua_isboolean(L, -1)) o->edns_size = lua_toboolean(L, -1) ? 1232 : 0;
+        else if (!lua_isnil(L, -1)) {
+            lua_Integer size = lua_isinteger(L, -1) ? lua_tointeger(L, -1) : -1;
+            if (!(size == 0 || (size >= 512 && size <= 65535)))
+                luaL_error(L, "edns: a boolean, 0 or 512..65535 expected");
+            o->edns_size = (uint16_t)size;
+        }
+        lua_pop(L, 1);
+        o->use_tcp = (uint8_t)opt_bool(L, 1, "tcp", 0);
+        o->rotate = (uint8_t)opt_bool(L, 1, "rotate", 0);
+        o->dns0x20 = (uint8_t)opt_bool(L, 1, "dns0x20", 0);
+        o->recurse = (uint8_t)opt_bool(L, 1, "recurse", 1);
+        o->cookies = (uint8_t)opt_bool(L, 1, "cookies", 1);
+        o->max_inflight = opt_int(L, "maxInflight", o->max_inflight, 1, 65536, 1);
+        o->udp_max_queries = opt_int(L, "udpMaxQueries", o->udp_max_queries, 1, 65536, 1);
+        /* seconds, to the millisecond; at most a day */
+        o->tcp_idle_ms = opt_int(L, "tcpIdle", o->tcp_idle_ms, 1, 86400000, 1000);
+        /* 0: UDP sockets close whenever nothing is in flight */
+        o->udp_idle_ms = opt_int(L, "udpIdle", o->udp_idle_ms, 0, 86400000, 1000);
+    }
+    return 0;
+}
+
 /* resolver_new{timeout=, edns=, tcp=, rotate=, dns0x20=, recurse=,
- *              maxInflight=, udpMaxQueries=, tcpIdle=} */
+ *              maxInflight=, udpMaxQueries=, tcpIdle=, udpIdle=} -> resolver, or
+ * nil, message, "EVALUE" for an option it cannot take (the message names
+ * it: "maxInflight: a number expected, got boolean") */
 static int l_resolver_new(lua_State *L)
 {
     nm_resolver_options o;
     lresolver **box, *lr;
     uv_loop_t *loop;
+    int n;
 
     nm_resolver_options_default(&o);
     if (lua_istable(L, 1)) {
-        lua_getfield(L, 1, "timeout");
-        if (!lua_isnil(L, -1)) o.ntimeouts = check_timeouts(L, lua_gettop(L), o.timeouts, "timeout");
-        lua_pop(L, 1);
-        lua_getfield(L, 1, "edns");
-        if (lua_isboolean(L, -1)) o.edns_size = lua_toboolean(L, -1) ? 1232 : 0;
-        else if (!lua_isnil(L, -1)) {
-            lua_Integer size = lua_isinteger(L, -1) ? lua_tointeger(L, -1) : -1;
-            luaL_argcheck(L, size == 0 || (size >= 512 && size <= 65535), 1,
-                          "edns: a boolean, 0 or 512..65535 expected");
-            o.edns_size = (uint16_t)size;
-        }
-        lua_pop(L, 1);
-        o.use_tcp = (uint8_t)opt_bool(L, 1, "tcp", 0);
-        o.rotate = (uint8_t)opt_bool(L, 1, "rotate", 0);
-        o.dns0x20 = (uint8_t)opt_bool(L, 1, "dns0x20", 0);
-        o.recurse = (uint8_t)opt_bool(L, 1, "recurse", 1);
-        o.cookies = (uint8_t)opt_bool(L, 1, "cookies", 1);
-        o.max_inflight = opt_int(L, "maxInflight", o.max_inflight, 1, 65536, 1);
-        o.udp_max_queries = opt_int(L, "udpMaxQueries", o.udp_max_queries, 1, 65536, 1);
-        /* seconds, to the millisecond; at most a day */
-        o.tcp_idle_ms = opt_int(L, "tcpIdle", o.tcp_idle_ms, 1, 86400000, 1000);
-        /* 0: UDP sockets close whenever nothing is in flight */
-        o.udp_idle_ms = opt_int(L, "udpIdle", o.udp_idle_ms, 0, 86400000, 1000);
+        lua_pushvalue(L, 1);
+        lua_pushlightuserdata(L, &o);
+        if ((n = caught(L, parse_options, 2)) != 0) return n;
     }
     box = lua_newuserdatauv(L, sizeof *box, 1); /* uservalue: the cache it fills */
     /* after the options' metamethods and the last allocation: either may
@@ -348,39 +386,65 @@ static void check_server(lua_State *L, int idx, nm_server_url *out, int n)
     }
 }
 
-/* resolver:set_servers({server, ...}) */
-static int l_set_servers(lua_State *L)
+typedef struct server_list {
+    nm_server_url urls[NM_MAX_SERVERS_ASKED];
+    int n;
+} server_list;
+
+/* read_servers(list, server_list *) */
+static int read_servers(lua_State *L)
 {
-    lresolver *lr;
-    nm_server_url *urls;
-    nm_server_spec specs[NM_MAX_SERVERS_ASKED];
-    int n = 0;
-    check_resolver(L, 1);
-    luaL_checktype(L, 2, LUA_TTABLE);
-    urls = lua_newuserdatauv(L, NM_MAX_SERVERS_ASKED * sizeof *urls, 0); /* freed by the GC */
+    server_list *out = lua_touserdata(L, 2);
+    lua_settop(L, 1);
+    out->n = 0;
     for (lua_Integer i = 1;; i++) {
-        if (lua_geti(L, 2, i) == LUA_TNIL) {
+        if (lua_geti(L, 1, i) == LUA_TNIL) {
             lua_pop(L, 1);
             break;
         }
-        if (n == NM_MAX_SERVERS_ASKED) return luaL_error(L, "at most %d servers", NM_MAX_SERVERS_ASKED);
-        check_server(L, -1, &urls[n], (int)i);
-        specs[n].addr = urls[n].addr;
-        specs[n].kind = urls[n].kind;
-        specs[n].authname = urls[n].authname[0] ? urls[n].authname : NULL;
-        specs[n].authority = urls[n].authority;
-        specs[n].path = urls[n].path;
-        specs[n].use_get = 0;
-        n++;
+        if (out->n == NM_MAX_SERVERS_ASKED) return luaL_error(L, "at most %d servers", NM_MAX_SERVERS_ASKED);
+        check_server(L, -1, &out->urls[out->n], (int)i);
+        out->n++;
         lua_pop(L, 1);
     }
+    return 0;
+}
+
+/* resolver:set_servers({server, ...} [, {get = true}]) -> true, or nil,
+ * message, "EVALUE" for a server it cannot take ("server 2: bad address
+ * '300.1.2.3'").  Servers are addresses, or tls:// and https:// URLs. */
+static int l_set_servers(lua_State *L)
+{
+    lresolver *lr;
+    server_list *list;
+    nm_server_spec specs[NM_MAX_SERVERS_ASKED];
+    int n, get = 0;
+    check_resolver(L, 1);
+    luaL_checktype(L, 2, LUA_TTABLE);
+    lua_settop(L, 3);
+    /* the URLs' strings are read by the core from here: a userdata, freed
+     * by the collector after the call */
+    list = lua_newuserdatauv(L, sizeof *list, 0);
+    lua_pushvalue(L, 2);
+    lua_pushlightuserdata(L, list);
+    if ((n = caught(L, read_servers, 2)) != 0) return n;
     lr = check_resolver(L, 1); /* again: reading the list ran metamethods */
     if (lua_istable(L, 3)) {
         lua_getfield(L, 3, "get");
-        for (int i = 0; i < n; i++) specs[i].use_get = lua_toboolean(L, -1);
+        get = lua_toboolean(L, -1);
+        lua_pop(L, 1);
     }
-    if (nm_resolver_set_servers_ex(lr->r, specs, n)) return luaL_error(L, "out of memory");
-    return 0;
+    for (int i = 0; i < list->n; i++) {
+        specs[i].addr = list->urls[i].addr;
+        specs[i].kind = list->urls[i].kind;
+        specs[i].authname = list->urls[i].authname[0] ? list->urls[i].authname : NULL;
+        specs[i].authority = list->urls[i].authority;
+        specs[i].path = list->urls[i].path;
+        specs[i].use_get = get;
+    }
+    if (nm_resolver_set_servers_ex(lr->r, specs, list->n)) return luaL_error(L, "out of memory");
+    lua_pushboolean(L, 1);
+    return 1;
 }
 
 /* resolver:security() -> {false | {verified=, check=, version=, cipher=,

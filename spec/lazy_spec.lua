@@ -202,7 +202,8 @@ describe("getHostByName's address from the cache without records", function()
     assert.are.equal("2001:db8::1", chain:getHostByName("www.x.test").result)
   end)
 
-  it("takes the A answer when the AAAA one is NXDOMAIN or empty, and leaves a CNAME elsewhere to the general way", function()
+  it("takes the A answer when the AAAA one is NXDOMAIN or empty, and leaves a CNAME elsewhere to the general way",
+    function()
     local c = cache.CacheResolver()
     held(c, "v4.x.test", dns.AAAA, {})
     held(c, "v4.x.test", dns.A, { rr("v4.x.test", dns.A, dns.Record_A("192.0.2.4")) })

@@ -721,6 +721,19 @@ describe("the resolver's lifetime", function()
     done(r)
   end)
 
+  it("hands back the options and servers it cannot take: nil, the reason naming them, EVALUE", function()
+    assert.same({ nil, "maxInflight: a number expected, got boolean", "EVALUE" },
+      { core.resolver_new{ maxInflight = true } })
+    assert.same({ nil, "timeout: timeouts must be positive numbers", "EVALUE" },
+      { core.resolver_new{ timeout = { 1, -2 } } })
+    local r = resolver({ timeout = { 1 } })
+    assert.same({ nil, "server 2: bad address '300.1.2.3'", "EVALUE" },
+      { r:set_servers{ "127.0.0.1", "300.1.2.3" } })
+    assert.is_true(r:set_servers{ named() })
+    assert.same({ "127.0.0.1:" .. env.port }, r:servers())
+    done(r)
+  end)
+
   it("changes clocks only with nothing in flight, and never turns its own clock back", function()
     local r = resolver({ timeout = { 5 } }, { bad("silent") })
     r:set_clock(10)

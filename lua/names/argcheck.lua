@@ -21,12 +21,14 @@ local format = string.format
 --- Raises `bad argument #n to 'fname' (msg)`.
 -- @tparam int|string n the argument's position, or its name (a table field
 --   such as `'servers'`: then `bad argument 'servers' to ...`)
--- @tparam string fname the public function's name
+-- @tparam string|nil fname the public function's name (nil: none named,
+--   `bad argument 'timeout' (...)`, for a table field of a method)
 -- @tparam string msg what is wrong
 -- @tparam[opt=1] int level whom to blame (see above)
 function M.error(n, fname, msg, level)
   local which = type(n) == "number" and "#" .. n or "'" .. tostring(n) .. "'"
-  error(format("bad argument %s to '%s' (%s)", which, fname, msg), (level or 1) + 2)
+  local to = fname and format(" to '%s'", fname) or ""
+  error(format("bad argument %s%s (%s)", which, to, msg), (level or 1) + 2)
 end
 
 --- Raises `bad argument #n to 'fname' (<expected> expected, got <type of

@@ -10,6 +10,7 @@
 -- core; keys ignore case.
 -- @module names.cache
 
+local argcheck = require "names.argcheck"
 local common = require "names.common"
 local core = require "names.core"
 local dns = require "names.dns"
@@ -29,18 +30,17 @@ local known = { maxEntries = true, maxTTL = true, maxNegativeTTL = true, clock =
 function M.CacheResolver(opts)
   opts = opts or {}
   if type(opts) ~= "table" then
-    error("bad argument #1 to 'CacheResolver' (a table of options expected)", 2)
+    argcheck.error(1, "CacheResolver", "a table of options expected")
   end
   common.checkOptions(opts, known, "CacheResolver", 2)
   local clock = opts.clock or opts.reactor or reactor
   if type(clock) ~= "table" or type(clock.seconds) ~= "function" then
-    error("bad argument #1 to 'CacheResolver' (clock: something with seconds() expected, got "
-      .. type(clock) .. ")", 2)
+    argcheck.error(1, "CacheResolver", "clock: something with seconds() expected, got " .. type(clock))
   end
   for _, k in ipairs{ "maxEntries", "maxTTL", "maxNegativeTTL" } do
     if opts[k] ~= nil and math.type(opts[k]) ~= "integer" then
-      error(("bad argument #1 to 'CacheResolver' (%s: an integer expected, got %s)"):format(k,
-        math.type(opts[k]) or type(opts[k])), 2)
+      argcheck.error(1, "CacheResolver", ("%s: an integer expected, got %s"):format(k,
+        math.type(opts[k]) or type(opts[k])))
     end
   end
   return setmetatable({

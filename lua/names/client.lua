@@ -16,6 +16,7 @@
 -- transport, and what each did.
 -- @module names.client
 
+local argcheck = require "names.argcheck"
 local cacheModule = require "names.cache"
 local common = require "names.common"
 local core = require "names.core"
@@ -72,10 +73,10 @@ Resolver.__index = Resolver
 -- caller of the function that called this one).
 local function serverList(servers, level)
   if type(servers) ~= "table" then
-    error("bad argument 'servers' to 'Resolver' (a list expected, got " .. type(servers) .. ")", level + 1)
+    argcheck.error("servers", "Resolver", "a list expected, got " .. type(servers), level)
   end
   if #servers == 0 and next(servers) ~= nil then
-    error("bad argument 'servers' to 'Resolver' (a list expected, got a table with no list part)", level + 1)
+    argcheck.error("servers", "Resolver", "a list expected, got a table with no list part", level)
   end
   local out = {}
   for i, s in ipairs(servers) do
@@ -87,8 +88,8 @@ local function serverList(servers, level)
       out[i] = s
     end
     if type(host) ~= "string" then
-      error(format("bad argument 'servers' to 'Resolver' (server %d: a host string expected, got %s)", i,
-        type(host)), level + 1)
+      argcheck.error("servers", "Resolver", format("server %d: a host string expected, got %s", i, type(host)),
+        level)
     end
   end
   return out
@@ -178,17 +179,6 @@ function Resolver:_maybeParseConfig()
   end
 end
 
---- The network resolver: `Resolver{resolv = path, servers = {...},
--- timeout = {...}}`, or Twisted's positional `Resolver(resolv, servers,
--- timeout)`. Servers are `{"127.0.0.1", 53}` pairs or strings
--- (`"192.0.2.1"`, `"[2001:db8::1]:5353"`, `"fe80::1%eth0"`). When servers
--- are given they replace resolv.conf's nameservers (as Twisted documents);
--- its search list and options still apply. Beyond Twisted, what dig's
--- `+dnssec` and `+norecurse` and names-dig's tries need: `dnssec = true`
--- sets the DO bit, `recurse = false` clears RD, and `reportAttempts =
--- true` gives every answer its tries too (`result.attempts`, as failures
--- have them).
--- @treturn Resolver
 local resolverOptions = {
   resolv = true, servers = true, timeout = true, rotate = true, tcp = true, edns = true,
   dns0x20 = true, maxInflight = true, udpMaxQueries = true, udpIdle = true,
@@ -203,13 +193,24 @@ local checkOptions = common.checkOptions
 
 local newResolver
 
+--- The network resolver: `Resolver{resolv = path, servers = {...},
+-- timeout = {...}}`, or Twisted's positional `Resolver(resolv, servers,
+-- timeout)`. Servers are `{"127.0.0.1", 53}` pairs or strings
+-- (`"192.0.2.1"`, `"[2001:db8::1]:5353"`, `"fe80::1%eth0"`). When servers
+-- are given they replace resolv.conf's nameservers (as Twisted documents);
+-- its search list and options still apply. Beyond Twisted, what dig's
+-- `+dnssec` and `+norecurse` and names-dig's tries need: `dnssec = true`
+-- sets the DO bit, `recurse = false` clears RD, and `reportAttempts =
+-- true` gives every answer its tries too (`result.attempts`, as failures
+-- have them).
+-- @treturn Resolver
 function M.Resolver(resolv, servers, timeout, opts)
   local o
   if type(resolv) == "table" then
     o = resolv
   else
     if opts ~= nil and type(opts) ~= "table" then
-      error("bad argument #4 to 'Resolver' (a table of options expected, got " .. type(opts) .. ")", 2)
+      argcheck.error(4, "Resolver", "a table of options expected, got " .. type(opts))
     end
     o = {}
     for k, v in pairs(opts or {}) do
@@ -231,8 +232,8 @@ function newResolver(o, level)
   -- default resolv.conf is read then
   self.resolv = o.resolv or (not self.servers and M.defaultResolvConf) or nil
   if o.resolv ~= nil and (type(o.resolv) ~= "string" or o.resolv:find("\0", 1, true)) then
-    error("bad argument 'resolv' to 'Resolver' (a path expected, got "
-      .. (type(o.resolv) == "string" and "a string with a NUL byte" or type(o.resolv)) .. ")", level + 1)
+    argcheck.error("resolv", "Resolver", "a path expected, got "
+      .. (type(o.resolv) == "string" and "a string with a NUL byte" or type(o.resolv)), level)
   end
   local conf
   if self.resolv then
@@ -250,7 +251,10 @@ function newResolver(o, level)
     end
   end
   self.timeout = common.checkTimeout(t or M.defaultTimeout, "Resolver", level + 1)
-  local made, core_or_err = pcall(core.resolver_new, {
+  -- the core hands back what it cannot take, naming the option or the
+  -- server ("maxInflight: a number expected, got boolean"): the words are
+  -- Resolver's argument error
+  local resolver, why = core.resolver_new{
     timeout = self.timeout,
     rotate = o.rotate or (conf and conf.rotate) or false,
     tcp = o.tcp or (conf and conf.usevc) or false,
@@ -260,18 +264,15 @@ function newResolver(o, level)
     maxInflight = o.maxInflight,
     udpMaxQueries = o.udpMaxQueries,
     udpIdle = o.udpIdle,
-  })
-  if not made then
-    -- the core names the option: "(maxInflight: a number expected, ...)"
-    local why = tostring(core_or_err):match("%((.*)%)$") or tostring(core_or_err)
-    error(format("bad argument #1 to 'Resolver' (%s)", why), level + 1)
+  }
+  if not resolver then
+    argcheck.error(1, "Resolver", why, level)
   end
-  self._core = core_or_err
+  self._core = resolver
   for _, k in ipairs{ "dnssec", "recurse", "reportAttempts" } do
     if o[k] ~= nil and type(o[k]) ~= "boolean" then
-      self._core:close()
-      error(format("bad argument #1 to 'Resolver' (%s: a boolean expected, got %s)", k, type(o[k])),
-        level + 1)
+      resolver:close()
+      argcheck.error(1, "Resolver", format("%s: a boolean expected, got %s", k, type(o[k])), level)
     end
   end
   -- the core's per-query letters: d (DO bit), n (no RD), r (report attempts)
@@ -283,19 +284,18 @@ function newResolver(o, level)
   local tlsOk, tlsErr = true, nil
   if o.tls ~= nil or o.caFile ~= nil or o.caPath ~= nil or o.pins ~= nil or o.handshakeTimeout ~= nil
     or o.clearPort ~= nil then
-    tlsOk, tlsErr = pcall(self._core.set_tls, self._core, tls)
+    tlsOk, tlsErr = pcall(resolver.set_tls, resolver, tls)
   end
   if not tlsOk then
-    self._core:close()
-    error(format("bad argument #1 to 'Resolver' (%s)", tostring(tlsErr):gsub("^[^:]*:%d+: ", "")), level + 1)
+    resolver:close()
+    argcheck.error(1, "Resolver", (tostring(tlsErr):gsub("^[^:]*:%d+: ", "")), level)
   end
   self._setOptions = { get = o.dohGet and true or false }
-  local ok, err = pcall(self._core.set_servers, self._core, self.servers or confServers(conf),
-    self._setOptions)
+  local ok
+  ok, why = resolver:set_servers(self.servers or confServers(conf), self._setOptions)
   if not ok then
-    self._core:close()
-    error(format("bad argument 'servers' to 'Resolver' (%s)", tostring(err):gsub("^[^:]*:%d+: ", "")),
-      level + 1)
+    resolver:close()
+    argcheck.error("servers", "Resolver", why, level)
   end
   self._checked = reactor.seconds()
   return self
@@ -321,8 +321,7 @@ end
 --- Attaches a cache (names.cache.CacheResolver) that answers fill.
 function Resolver:setCache(cache)
   if type(cache) ~= "table" or getmetatable(cache) ~= cacheModule.CacheResolverClass then
-    error("bad argument #1 to 'setCache' (a names.cache.CacheResolver expected, got "
-      .. type(cache) .. ")", 2)
+    argcheck.error(1, "setCache", "a names.cache.CacheResolver expected, got " .. type(cache))
   end
   self._core:set_cache(cache._cache)
   self.cache = cache
@@ -342,23 +341,14 @@ end
 -- lookup.
 local tryNext
 
-local function cancelLookup(d)
-  local st = d._lookupState
-  if st and st.handle then
-    st.handle:cancel()
-  end
-end
+local queryDeferred, queryDone = common.queryDeferred, common.queryDone
 
 local function onAnswer(st, message, err, attempts)
-  st.handle = nil
   local result = st.result
-  if result.called then
+  if queryDone(result, err) then
     return
   end
   if not message then
-    if err.status == "cancelled" then
-      return result:errback(defer.CancelledError())
-    end
     return result:errback(failureFor(dns.Query(st.candidates[st.i], st.qtype, st.cls), err, attempts))
   end
   local out = filterAnswer(message, attempts)
@@ -396,7 +386,7 @@ function tryNext(st)
     end
   end
   local r = st.resolver
-  st.handle = r._core:query(candidate, st.qtype, st.cls, st.timeout, r._flags, st.done)
+  st.result._handle = r._core:query(candidate, st.qtype, st.cls, st.timeout, r._flags, st.done)
 end
 
 --- Asks for `name`, trying the search list's candidates in turn: a name
@@ -406,14 +396,13 @@ end
 function Resolver:_lookup(name, cls, qtype, timeout)
   self:_maybeParseConfig()
   local cache = self.cache
-  local result = defer.Deferred(cancelLookup)
+  local result = queryDeferred()
   local st = { resolver = self, name = name, cls = cls, qtype = qtype, timeout = timeout,
     candidates = self:_candidates(name), cache = cache, asked = cache and common.relative(name),
-    i = 0, result = result, handle = false, done = false, nodata = false, lastFailure = false }
+    i = 0, result = result, done = false, nodata = false, lastFailure = false }
   st.done = function(message, err, attempts)
     onAnswer(st, message, err, attempts)
   end
-  result._lookupState = st
   tryNext(st)
   return result
 end
@@ -425,22 +414,14 @@ function Resolver:lookupZone(name, timeout)
   -- one number of seconds; of a list (or {name = ..., timeout = ...}) the first
   name, timeout = common.nameArgs("lookupZone", name, timeout)
   timeout = timeout and timeout[1]
-  local handle
-  local d = defer.Deferred(function()
-    if handle then
-      handle:cancel()
-    end
-  end)
+  local d = queryDeferred()
   local query = dns.Query(name, dns.AXFR)
-  handle = self._core:query(name, dns.AXFR, dns.IN, { timeout or 10 }, "x",
+  d._handle = self._core:query(name, dns.AXFR, dns.IN, { timeout or 10 }, "x",
     function(messages, err, attempts)
-      if d.called then
+      if queryDone(d, err) then
         return
       end
       if not messages then
-        if err.status == "cancelled" then
-          return d:errback(defer.CancelledError())
-        end
         return d:errback(failureFor(query, err, attempts))
       end
       if messages.queries then -- one message: the server refused
@@ -467,16 +448,16 @@ M.ResolverClass = Resolver
 
 -- The global resolver ---------------------------------------------------------------
 
---- Builds the chain hosts file → cache → network, as Twisted's
--- createResolver: `createResolver{servers = ..., resolvconf = path,
--- hosts = path}` or `createResolver(servers, resolvconf, hosts)`.
--- @treturn names.resolve.ResolverChain
 local createOptions = {
   servers = true, resolvconf = true, hosts = true, timeout = true,
   tls = true, caFile = true, caPath = true, pins = true, dohGet = true, handshakeTimeout = true,
   clearPort = true, cookies = true,
 }
 
+--- Builds the chain hosts file → cache → network, as Twisted's
+-- createResolver: `createResolver{servers = ..., resolvconf = path,
+-- hosts = path}` or `createResolver(servers, resolvconf, hosts)`.
+-- @treturn names.resolve.ResolverChain
 function M.createResolver(servers, resolvconf, hosts)
   local o
   if type(servers) == "table" and servers[1] == nil and getmetatable(servers) == nil then
@@ -488,8 +469,8 @@ function M.createResolver(servers, resolvconf, hosts)
   end
   for _, k in ipairs{ "hosts", "resolvconf" } do
     if o[k] ~= nil and (type(o[k]) ~= "string" or o[k]:find("\0", 1, true)) then
-      error(format("bad argument '%s' to 'createResolver' (a path expected, got %s)", k,
-        type(o[k]) == "string" and "a string with a NUL byte" or type(o[k])), 2)
+      argcheck.error(k, "createResolver", "a path expected, got "
+        .. (type(o[k]) == "string" and "a string with a NUL byte" or type(o[k])))
     end
   end
   local theResolver = newResolver({
@@ -529,6 +510,161 @@ end
 M.lookupZone = global("lookupZone")
 M.getHostByName = global("getHostByName")
 M.query = global("query")
+
+-- The lookups, each a module function on the global resolver (and a
+-- method of every resolver, names.common.ResolverBase), made from
+-- names.common.lookupTypes; documented here one by one.
+
+--- The A records of `name` (IPv4 addresses), asked of the global resolver.
+-- @function lookupAddress
+-- @tparam string|table name a domain name, or `{name = ..., timeout = ...}`
+-- @tparam[opt] {number,...} timeout seconds for each attempt (Twisted's `{1, 3, 11, 45}`)
+-- @treturn Deferred fires with a Result (`r.answers`, `r.authority`, `r.additional`)
+
+--- The AAAA records of `name` (IPv6 addresses), asked of the global resolver.
+-- @function lookupIPV6Address
+-- @tparam string|table name a domain name, or `{name = ..., timeout = ...}`
+-- @tparam[opt] {number,...} timeout seconds for each attempt (Twisted's `{1, 3, 11, 45}`)
+-- @treturn Deferred fires with a Result (`r.answers`, `r.authority`, `r.additional`)
+
+--- The A6 records of `name` (A6 records (historic IPv6)), asked of the global resolver.
+-- @function lookupAddress6
+-- @tparam string|table name a domain name, or `{name = ..., timeout = ...}`
+-- @tparam[opt] {number,...} timeout seconds for each attempt (Twisted's `{1, 3, 11, 45}`)
+-- @treturn Deferred fires with a Result (`r.answers`, `r.authority`, `r.additional`)
+
+--- The MX records of `name` (mail exchangers), asked of the global resolver.
+-- @function lookupMailExchange
+-- @tparam string|table name a domain name, or `{name = ..., timeout = ...}`
+-- @tparam[opt] {number,...} timeout seconds for each attempt (Twisted's `{1, 3, 11, 45}`)
+-- @treturn Deferred fires with a Result (`r.answers`, `r.authority`, `r.additional`)
+
+--- The NS records of `name` (name servers), asked of the global resolver.
+-- @function lookupNameservers
+-- @tparam string|table name a domain name, or `{name = ..., timeout = ...}`
+-- @tparam[opt] {number,...} timeout seconds for each attempt (Twisted's `{1, 3, 11, 45}`)
+-- @treturn Deferred fires with a Result (`r.answers`, `r.authority`, `r.additional`)
+
+--- The CNAME records of `name` (canonical name), asked of the global resolver.
+-- @function lookupCanonicalName
+-- @tparam string|table name a domain name, or `{name = ..., timeout = ...}`
+-- @tparam[opt] {number,...} timeout seconds for each attempt (Twisted's `{1, 3, 11, 45}`)
+-- @treturn Deferred fires with a Result (`r.answers`, `r.authority`, `r.additional`)
+
+--- The MB records of `name` (mailbox domain names), asked of the global resolver.
+-- @function lookupMailBox
+-- @tparam string|table name a domain name, or `{name = ..., timeout = ...}`
+-- @tparam[opt] {number,...} timeout seconds for each attempt (Twisted's `{1, 3, 11, 45}`)
+-- @treturn Deferred fires with a Result (`r.answers`, `r.authority`, `r.additional`)
+
+--- The MG records of `name` (mail group members), asked of the global resolver.
+-- @function lookupMailGroup
+-- @tparam string|table name a domain name, or `{name = ..., timeout = ...}`
+-- @tparam[opt] {number,...} timeout seconds for each attempt (Twisted's `{1, 3, 11, 45}`)
+-- @treturn Deferred fires with a Result (`r.answers`, `r.authority`, `r.additional`)
+
+--- The MR records of `name` (mail rename domain names), asked of the global resolver.
+-- @function lookupMailRename
+-- @tparam string|table name a domain name, or `{name = ..., timeout = ...}`
+-- @tparam[opt] {number,...} timeout seconds for each attempt (Twisted's `{1, 3, 11, 45}`)
+-- @treturn Deferred fires with a Result (`r.answers`, `r.authority`, `r.additional`)
+
+--- The PTR records of `name` (pointers (reverse names: `1.0.0.127.in-addr.arpa`)), asked of the global resolver.
+-- @function lookupPointer
+-- @tparam string|table name a domain name, or `{name = ..., timeout = ...}`
+-- @tparam[opt] {number,...} timeout seconds for each attempt (Twisted's `{1, 3, 11, 45}`)
+-- @treturn Deferred fires with a Result (`r.answers`, `r.authority`, `r.additional`)
+
+--- The SOA records of `name` (start of authority), asked of the global resolver.
+-- @function lookupAuthority
+-- @tparam string|table name a domain name, or `{name = ..., timeout = ...}`
+-- @tparam[opt] {number,...} timeout seconds for each attempt (Twisted's `{1, 3, 11, 45}`)
+-- @treturn Deferred fires with a Result (`r.answers`, `r.authority`, `r.additional`)
+
+--- The NULL records of `name` (NULL records), asked of the global resolver.
+-- @function lookupNull
+-- @tparam string|table name a domain name, or `{name = ..., timeout = ...}`
+-- @tparam[opt] {number,...} timeout seconds for each attempt (Twisted's `{1, 3, 11, 45}`)
+-- @treturn Deferred fires with a Result (`r.answers`, `r.authority`, `r.additional`)
+
+--- The WKS records of `name` (well-known services), asked of the global resolver.
+-- @function lookupWellKnownServices
+-- @tparam string|table name a domain name, or `{name = ..., timeout = ...}`
+-- @tparam[opt] {number,...} timeout seconds for each attempt (Twisted's `{1, 3, 11, 45}`)
+-- @treturn Deferred fires with a Result (`r.answers`, `r.authority`, `r.additional`)
+
+--- The SRV records of `name` (service locations (`_sip._udp.example.com`)), asked of the global resolver.
+-- @function lookupService
+-- @tparam string|table name a domain name, or `{name = ..., timeout = ...}`
+-- @tparam[opt] {number,...} timeout seconds for each attempt (Twisted's `{1, 3, 11, 45}`)
+-- @treturn Deferred fires with a Result (`r.answers`, `r.authority`, `r.additional`)
+
+--- The HINFO records of `name` (host information), asked of the global resolver.
+-- @function lookupHostInfo
+-- @tparam string|table name a domain name, or `{name = ..., timeout = ...}`
+-- @tparam[opt] {number,...} timeout seconds for each attempt (Twisted's `{1, 3, 11, 45}`)
+-- @treturn Deferred fires with a Result (`r.answers`, `r.authority`, `r.additional`)
+
+--- The MINFO records of `name` (mailbox information), asked of the global resolver.
+-- @function lookupMailboxInfo
+-- @tparam string|table name a domain name, or `{name = ..., timeout = ...}`
+-- @tparam[opt] {number,...} timeout seconds for each attempt (Twisted's `{1, 3, 11, 45}`)
+-- @treturn Deferred fires with a Result (`r.answers`, `r.authority`, `r.additional`)
+
+--- The TXT records of `name` (text records), asked of the global resolver.
+-- @function lookupText
+-- @tparam string|table name a domain name, or `{name = ..., timeout = ...}`
+-- @tparam[opt] {number,...} timeout seconds for each attempt (Twisted's `{1, 3, 11, 45}`)
+-- @treturn Deferred fires with a Result (`r.answers`, `r.authority`, `r.additional`)
+
+--- The SPF records of `name` (SPF records), asked of the global resolver.
+-- @function lookupSenderPolicy
+-- @tparam string|table name a domain name, or `{name = ..., timeout = ...}`
+-- @tparam[opt] {number,...} timeout seconds for each attempt (Twisted's `{1, 3, 11, 45}`)
+-- @treturn Deferred fires with a Result (`r.answers`, `r.authority`, `r.additional`)
+
+--- The RP records of `name` (responsible persons), asked of the global resolver.
+-- @function lookupResponsibility
+-- @tparam string|table name a domain name, or `{name = ..., timeout = ...}`
+-- @tparam[opt] {number,...} timeout seconds for each attempt (Twisted's `{1, 3, 11, 45}`)
+-- @treturn Deferred fires with a Result (`r.answers`, `r.authority`, `r.additional`)
+
+--- The AFSDB records of `name` (AFS database locations), asked of the global resolver.
+-- @function lookupAFSDatabase
+-- @tparam string|table name a domain name, or `{name = ..., timeout = ...}`
+-- @tparam[opt] {number,...} timeout seconds for each attempt (Twisted's `{1, 3, 11, 45}`)
+-- @treturn Deferred fires with a Result (`r.answers`, `r.authority`, `r.additional`)
+
+--- The NAPTR records of `name` (naming authority pointers), asked of the global resolver.
+-- @function lookupNamingAuthorityPointer
+-- @tparam string|table name a domain name, or `{name = ..., timeout = ...}`
+-- @tparam[opt] {number,...} timeout seconds for each attempt (Twisted's `{1, 3, 11, 45}`)
+-- @treturn Deferred fires with a Result (`r.answers`, `r.authority`, `r.additional`)
+
+--- The records of any type of `name` (ANY; servers answer it minimally since RFC 8482),
+-- asked of the global resolver.
+-- @function lookupAllRecords
+-- @tparam string|table name a domain name, or `{name = ..., timeout = ...}`
+-- @tparam[opt] {number,...} timeout seconds for each attempt (Twisted's `{1, 3, 11, 45}`)
+-- @treturn Deferred fires with a Result (`r.answers`, `r.authority`, `r.additional`)
+
+--- A zone transfer (AXFR over TCP) on the global resolver: see `Resolver:lookupZone`.
+-- @function lookupZone
+-- @tparam string|table name
+-- @tparam[opt] number timeout seconds (10)
+-- @treturn Deferred
+
+--- One address for `name` on the global resolver (IPv6 preferred, CNAMEs followed).
+-- @function getHostByName
+-- @tparam string|table name
+-- @tparam[opt] {number,...} timeout
+-- @treturn Deferred fires with an address string
+
+--- Asks the question of a `dns.Query` on the global resolver.
+-- @function query
+-- @tparam dns.Query query
+-- @tparam[opt] {number,...} timeout
+-- @treturn Deferred fires with a Result
 
 --- The endpoints of a service from its SVCB or HTTPS records (RFC 9460):
 -- `names.svcb.resolveService` on `options.resolver` or the global resolver.

@@ -6,6 +6,7 @@
 -- timeout)`, which returns a Deferred firing with a `Result`.
 -- @module names.common
 
+local argcheck = require "names.argcheck"
 local core = require "names.core"
 local defer = require "names.defer"
 local dns = require "names.dns"
@@ -47,7 +48,7 @@ function Result.__len()
 end
 
 function Result.__pairs(self)
-  local _ = self[1], self[2], self[3]
+  local _, _, _ = self[1], self[2], self[3] -- the sections, decoded by __index
   return next, self, nil
 end
 
@@ -130,6 +131,44 @@ local function failureFor(query, err, attempts)
 end
 M.reasonFor, M.failureFor = reasonFor, failureFor
 
+-- Deferreds over queries of the core ---------------------------------------------
+
+local function cancelQuery(d)
+  local handle = d._handle
+  if handle then
+    handle:cancel()
+  end
+end
+
+--- A Deferred over a query of the core: set `d._handle` to the core's
+-- query handle when it starts (a new one for each query it makes), and
+-- cancelling the Deferred cancels that query.  The query's callback starts
+-- with `queryDone`.  (A field and two functions shared by every lookup: no
+-- closure per lookup.)
+-- @treturn Deferred
+function M.queryDeferred()
+  return defer.Deferred(cancelQuery)
+end
+
+--- The start of a core query's callback for a `queryDone` Deferred: the
+-- query is over (its handle let go); true when there is nothing left to do
+-- because the Deferred has fired already, or because the query was
+-- cancelled (the Deferred then fails with CancelledError, as Twisted's).
+-- @tparam Deferred d
+-- @param err the callback's error table, or nil
+-- @treturn boolean
+function M.queryDone(d, err)
+  d._handle = nil
+  if d.called then
+    return true
+  end
+  if err and err.status == "cancelled" then
+    d:errback(defer.CancelledError())
+    return true
+  end
+  return false
+end
+
 -- Arguments ---------------------------------------------------------------------
 
 --- Checks a timeout argument: nil, a positive number, or a list of them.
@@ -140,18 +179,16 @@ function M.checkTimeout(timeout, fname, level)
   end
   if type(timeout) == "number" then
     if not (timeout > 0) then
-      error(format("bad argument #2 to '%s' (timeout: positive seconds expected)", fname), level + 1)
+      argcheck.error(2, fname, "timeout: positive seconds expected", level)
     end
     return { timeout }
   end
   if type(timeout) ~= "table" or #timeout == 0 then
-    error(format("bad argument #2 to '%s' (timeout: a list of seconds expected, got %s)", fname,
-      type(timeout)), level + 1)
+    argcheck.error(2, fname, "timeout: a list of seconds expected, got " .. type(timeout), level)
   end
   for i = 1, #timeout do
     if type(timeout[i]) ~= "number" or not (timeout[i] > 0) then
-      error(format("bad argument #2 to '%s' (timeout[%d]: positive seconds expected)", fname, i),
-        level + 1)
+      argcheck.error(2, fname, format("timeout[%d]: positive seconds expected", i), level)
     end
   end
   return timeout
@@ -166,11 +203,11 @@ local function nameArgs(fname, name, timeout)
     name = name.name
   end
   if type(name) ~= "string" then
-    error(format("bad argument #1 to '%s' (name: string expected, got %s)", fname, type(name)), 3)
+    argcheck.error(1, fname, "name: string expected, got " .. type(name), 2)
   end
   local canonical, err = core.name_check(name)
   if not canonical then
-    error(format("bad argument #1 to '%s' (%s: '%s')", fname, err, name), 3)
+    argcheck.error(1, fname, format("%s: '%s'", err, name), 2)
   end
   -- the name as given, its timeout, and its canonical text (no final dot)
   return name, M.checkTimeout(timeout, fname, 3), canonical
@@ -183,12 +220,12 @@ M.nameArgs = nameArgs
 -- `level`: the user's frame, as error() counts from the caller.
 function M.checkOptions(o, known, fname, level)
   if o[1] ~= nil then
-    error(format("bad argument #1 to '%s' (a table of options expected, got a list%s)", fname,
-      known.servers and "; servers go in {servers = {...}}" or ""), level + 1)
+    argcheck.error(1, fname, "a table of options expected, got a list"
+      .. (known.servers and "; servers go in {servers = {...}}" or ""), level)
   end
   for k in pairs(o) do
     if not known[k] then
-      error(format("bad argument #1 to '%s' (unknown option '%s')", fname, tostring(k)), level + 1)
+      argcheck.error(1, fname, format("unknown option '%s'", tostring(k)), level)
     end
   end
 end
@@ -315,7 +352,7 @@ function M.ResolverBase(cls)
   --- Asks the question of a `dns.Query`.
   function cls:query(query, timeout)
     if getmetatable(query) ~= dns.Query then
-      error("bad argument #1 to 'query' (a dns.Query expected, got " .. type(query) .. ")", 2)
+      argcheck.error(1, "query", "a dns.Query expected, got " .. type(query))
     end
     return self:_lookup(query.name.name, query.cls, query.type, M.checkTimeout(timeout, "query", 2))
   end
@@ -335,7 +372,7 @@ function M.ResolverBase(cls)
     name, timeout, canonical = nameArgs("getHostByName", name, timeout)
     -- effort: how many CNAMEs to follow (Twisted's), 10 by default
     if effort ~= nil and (math.type(effort) ~= "integer" or effort < 0) then
-      error("bad argument #3 to 'getHostByName' (effort: a count of CNAMEs to follow expected)", 2)
+      argcheck.error(3, "getHostByName", "effort: a count of CNAMEs to follow expected")
     end
     return M.getHostByName(self, name, timeout, effort or 10, canonical)
   end

@@ -9,6 +9,7 @@
 -- when it changes; a missing file is an empty one.
 -- @module names.hosts
 
+local argcheck = require "names.argcheck"
 local class = require "names.class"
 local common = require "names.common"
 local core = require "names.core"
@@ -28,11 +29,11 @@ function M.Resolver(file, ttl)
   end
   file = file or "/etc/hosts"
   if type(file) ~= "string" then
-    error("bad argument #1 to 'Resolver' (file: a path expected, got " .. type(file) .. ")", 2)
+    argcheck.error(1, "Resolver", "file: a path expected, got " .. type(file))
   end
   ttl = ttl or 3600
   if math.type(ttl) ~= "integer" or ttl < 0 then
-    error("bad argument #2 to 'Resolver' (ttl: a non-negative integer expected)", 2)
+    argcheck.error(2, "Resolver", "ttl: a non-negative integer expected")
   end
   return setmetatable({ file = file, ttl = ttl, _hosts = core.hosts(file) }, Resolver)
 end

@@ -16,6 +16,7 @@
 -- `controller:messageReceived(message, protocol, address)`.
 -- @module names.protocol
 
+local argcheck = require "names.argcheck"
 local class = require "names.class"
 local common = require "names.common"
 local core = require "names.core"
@@ -25,19 +26,24 @@ local errors = require "names.error"
 
 local M = {}
 
--- The resolver that runs the exchanges (it has no servers of its own).
-local exchanger
-local function getExchanger()
-  if not exchanger then
-    exchanger = core.resolver_new{}
+-- The resolver that runs the exchanges (it has no servers of its own):
+-- made when one starts and closed when the last one in flight ends, so
+-- that nothing of it (a timer, a socket) stays open between them.
+local exchanger, exchanging = nil, 0
+
+local function exchangeEnded()
+  exchanging = exchanging - 1
+  if exchanging == 0 and exchanger then
+    local idle = exchanger
+    exchanger = nil
+    idle:close()
   end
-  return exchanger
 end
 
 local function firstTimeout(timeout, default)
   if type(timeout) == "table" then
     if timeout[1] == nil then
-      error("bad argument 'timeout' (positive seconds expected, got an empty list)", 3)
+      argcheck.error("timeout", nil, "positive seconds expected, got an empty list", 2)
     end
     timeout = timeout[1]
   end
@@ -45,7 +51,7 @@ local function firstTimeout(timeout, default)
     return default
   end
   if type(timeout) ~= "number" or not (timeout > 0) then
-    error("bad argument 'timeout' (positive seconds expected)", 3)
+    argcheck.error("timeout", nil, "positive seconds expected", 2)
   end
   return timeout
 end
@@ -55,12 +61,11 @@ local function checkQueries(queries, level)
     return { queries }
   end
   if type(queries) ~= "table" or #queries == 0 then
-    error("bad argument 'queries' (a list of dns.Query expected)", level + 1)
+    argcheck.error("queries", nil, "a list of dns.Query expected", level)
   end
   for i, q in ipairs(queries) do
     if getmetatable(q) ~= dns.Query then
-      error(("bad argument 'queries' (queries[%d]: a dns.Query expected, got %s)"):format(i, type(q)),
-        level + 1)
+      argcheck.error("queries", nil, ("queries[%d]: a dns.Query expected, got %s"):format(i, type(q)), level)
     end
   end
   return queries
@@ -69,14 +74,11 @@ end
 -- One exchange: a Deferred of the response Message.
 local function exchange(queries, server, transport, timeout, via)
   local bytes = dns.Message{ id = 0, recDes = true, queries = queries }:toStr()
-  local handle
-  local d = defer.Deferred(function()
-    if handle then
-      handle:cancel()
-    end
-  end)
-  handle = getExchanger():exchange(bytes, server, transport, timeout, function(message, err, attempts)
-    if d.called then
+  local d = common.queryDeferred()
+  exchanger = exchanger or core.resolver_new{}
+  d._handle = exchanger:exchange(bytes, server, transport, timeout, function(message, err, attempts)
+    exchangeEnded()
+    if common.queryDone(d, err) then
       return
     end
     if message then
@@ -84,6 +86,7 @@ local function exchange(queries, server, transport, timeout, via)
     end
     d:errback(common.failureFor(queries[1], err, attempts))
   end, via)
+  exchanging = exchanging + 1
   return d
 end
 
@@ -107,12 +110,11 @@ local function checkController(controller, fname)
     return
   end
   if type(controller) ~= "table" then
-    error(("bad argument #1 to '%s' (controller: a table expected, got %s)"):format(fname, type(controller)), 3)
+    argcheck.error(1, fname, "controller: a table expected, got " .. type(controller), 2)
   end
   local received = controller.messageReceived
   if received ~= nil and not class.iscallable(received) then
-    error(("bad argument #1 to '%s' (controller.messageReceived: a function expected, got %s)")
-      :format(fname, type(received)), 3)
+    argcheck.error(1, fname, "controller.messageReceived: a function expected, got " .. type(received), 2)
   end
 end
 
@@ -151,7 +153,7 @@ end
 -- @treturn Deferred
 function Datagram:query(address, queries, timeout)
   if type(address) ~= "table" or type(address[1]) ~= "string" then
-    error("bad argument #1 to 'query' (address: {host, port} expected)", 2)
+    argcheck.error(1, "query", "address: {host, port} expected")
   end
   queries = checkQueries(queries, 2)
   timeout = firstTimeout(timeout, 10)

@@ -7,6 +7,7 @@
 -- answers; ours does, and asking the network again would defeat it).
 -- @module names.resolve
 
+local argcheck = require "names.argcheck"
 local class = require "names.class"
 local common = require "names.common"
 local core = require "names.core"
@@ -30,12 +31,11 @@ ResolverChain.__index = ResolverChain
 -- @treturn ResolverChain
 function M.ResolverChain(resolvers)
   if type(resolvers) ~= "table" then
-    error("bad argument #1 to 'ResolverChain' (a list of resolvers expected)", 2)
+    argcheck.error(1, "ResolverChain", "a list of resolvers expected")
   end
   for i, r in ipairs(resolvers) do
     if type(r) ~= "table" or type(r.query) ~= "function" then
-      error(("bad argument #1 to 'ResolverChain' (resolver %d: something with query() expected, got %s)")
-        :format(i, type(r)), 2)
+      argcheck.error(1, "ResolverChain", ("resolver %d: something with query() expected, got %s"):format(i, type(r)))
     end
   end
   return setmetatable({ resolvers = resolvers }, ResolverChain)
