@@ -439,3 +439,50 @@ dig("+short www")
     assert.matches("still here", out, 1, true)
   end)
 end)
+
+describe("names-dig over the encrypted transports and with cookies", function()
+  local CA = env.certs .. "/ca.pem"
+  local function tlsArgs(extra)
+    local words = { "@127.0.0.1", "-p", tostring(env.tls.dot), "+tls", "+tls-ca=" .. CA,
+      "+tls-hostname=dns.example.test" }
+    for _, w in ipairs(extra) do words[#words + 1] = w end
+    return words
+  end
+
+  it("asks over TLS (+tls) what dig asks over UDP, and shows the verified TLS session", function()
+    for _, q in ipairs{ { "www.example.test", "A" }, { "example.test", "MX" }, { "www.example.test", "AAAA" } } do
+      local mine = namesDig(tlsArgs{ "+short", q[1], q[2] })
+      assert.are.same(sorted(lines(realDig{ "+short", q[1], q[2] })), sorted(lines(mine)), q[1] .. " " .. q[2])
+    end
+    local full = namesDig(tlsArgs{ "www.example.test" })
+    assert.matches(";; SERVER: 127.0.0.1#" .. env.tls.dot .. "%(127.0.0.1%) %(TLS%)", full)
+    assert.matches(";; TLS session: TLSv1%.[23], [%w_%-]+, ALPN dot, verified", full)
+  end)
+
+  it("asks over HTTPS (+https), verifying the address the certificate names", function()
+    local words = { "@127.0.0.1", "-p", tostring(env.tls.doh), "+https", "+tls-ca=" .. CA }
+    local short = words
+    short[#short + 1] = "+short"
+    short[#short + 1] = "www.example.test"
+    assert.are.equal("192.0.2.10\n", (namesDig(short)))
+    local full = namesDig{ "@127.0.0.1", "-p", tostring(env.tls.doh), "+https", "+tls-ca=" .. CA, "www.example.test" }
+    assert.matches("%(HTTPS%)", full)
+    assert.matches(";; TLS session: .*ALPN h2, verified", full)
+  end)
+
+  it("refuses a server it cannot verify, naming why, with dig's no-reply status", function()
+    local text, status, outcome = namesDig{ "@127.0.0.1", "-p", tostring(env.tls.dot), "+tls", "+tries=1",
+      "www.example.test" }
+    assert.matches("certificate from an unknown CA", text, 1, true)
+    assert.are_not.equal("NOERROR", status)
+    assert.are.equal(dig.EXIT_NOREPLY, dig.exitStatus(outcome))
+  end)
+
+  it("sends a cookie by default and takes the server's back, none with +nocookie", function()
+    local with = namesDig{ "@127.0.0.1", "-p", tostring(port), "www.example.test" }
+    -- BIND answers a client cookie with its own: 8 octets of ours, 16 of its
+    assert.matches("; COOKIE: " .. ("%x"):rep(48) .. "\n", with)
+    local without = namesDig{ "@127.0.0.1", "-p", tostring(port), "+nocookie", "www.example.test" }
+    assert.is_nil(without:find("COOKIE", 1, true))
+  end)
+end)

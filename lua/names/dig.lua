@@ -53,6 +53,25 @@ local function serverSpec(host, port)
   return string.format("%s:%d", host, port)
 end
 
+-- The server of `@server` as the library names it: an address and port, or
+-- with +tls and +https a tls:// or https:// URL (the name the certificate
+-- must carry after # for TLS; for HTTPS the name in the URL and the
+-- address after #).
+local function serverURL(o)
+  local host = o.server
+  local literal = host:find(":", 1, true) and "[" .. host .. "]" or host
+  if o.tls then
+    local url = string.format("tls://%s:%d", literal, o.port or 853)
+    return o.tlsHostname and url .. "#" .. o.tlsHostname or url
+  elseif o.https then
+    if o.tlsHostname then
+      return string.format("https://%s:%d%s#%s", o.tlsHostname, o.port or 443, o.https, host)
+    end
+    return string.format("https://%s:%d%s", literal, o.port or 443, o.https)
+  end
+  return serverSpec(host, o.port or 53)
+end
+
 --- The resolver a command line asks: with `@server`, that server alone
 -- (no hosts file, no search list, as dig); without, the library's chain
 -- (hosts file, cache, the nameservers of resolv.conf with its search list),
@@ -66,7 +85,8 @@ function M.resolverFor(o)
     recurse = o.recurse, reportAttempts = report, maxInflight = o.maxInflight,
     cookies = o.cookie ~= false }
   if o.server then
-    common.servers = { serverSpec(o.server, o.port or 53) }
+    common.servers = { serverURL(o) }
+    common.caFile = o.tlsCa
     local r = client.Resolver(common)
     reporting[r] = report
     return r
@@ -196,6 +216,12 @@ local function settle(v, o)
     fromFailure(o, v)
   else
     fromResult(o, v, resolver)
+  end
+  -- the TLS session of an encrypted server (single questions: bulk mode
+  -- has notify and no use for it)
+  if not notify and resolver and resolver.getServerSecurity then
+    local sec = resolver:getServerSecurity()
+    o.tlsSession = type(sec) == "table" and type(sec[1]) == "table" and next(sec[1]) and sec[1] or nil
   end
   if notify then
     notify(job, o)

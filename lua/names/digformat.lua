@@ -213,6 +213,14 @@ function M.full(o, command)
   section(out, "AUTHORITY", o.authority)
   section(out, "ADDITIONAL", o.additional)
   attemptLines(out, o)
+  local tls = o.tlsSession
+  if tls then
+    -- as kdig prints the session: protocol, cipher, and what was verified
+    out[#out + 1] = format(";; TLS session: %s, %s%s, %s%s", tls.version or "?", tls.cipher or "?",
+      tls.alpn and tls.alpn ~= "" and (", ALPN " .. tls.alpn) or "",
+      tls.verified and "verified" or ("not verified" .. (tls.check and (" (" .. tls.check .. ")") or "")),
+      tls.resumed and ", resumed" or "")
+  end
   out[#out + 1] = format(";; Query time: %d msec", math.floor(o.time * 1000 + 0.5))
   if o.source == "hosts" then
     out[#out + 1] = ";; SERVER: hosts file " .. (o.hosts or "")

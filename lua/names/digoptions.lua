@@ -38,6 +38,10 @@ dig's options:
   +dnssec          set the DO bit
   +[no]recurse     set or clear RD (set by default)
   +[no]cookie      send a DNS cookie (sent by default, as dig does)
+  +tls             DNS over TLS (RFC 7858; port 853 unless -p), strictly verified
+  +https[=PATH]    DNS over HTTPS (RFC 8484; port 443 unless -p, /dns-query)
+  +tls-ca=FILE     the CA certificates to verify the server with (default: the system's)
+  +tls-hostname=NAME  the name the server's certificate must carry (default: its address)
   +time=T          seconds per try (default: resolv.conf's, else 1, 3, 11, 45)
   +tries=N         tries per server
 Bulk mode: -f FILE (or -f - for standard input), one "NAME [TYPE]" a line
@@ -146,8 +150,18 @@ local plusOptions = {
     o.tries = n
     return n, err
   end,
+  -- encrypted transports, as dig 9.18 names them: DNS over TLS (port 853)
+  -- and over HTTPS (port 443, path /dns-query)
+  tls = function(o, _, no) o.tls = not no end,
+  https = function(o, v, no)
+    o.https = not no and (v ~= "" and v or "/dns-query") or nil
+  end,
+  ["tls-ca"] = function(o, v) o.tlsCa = v end,
+  ["tls-hostname"] = function(o, v) o.tlsHostname = v end,
 }
-local valued = { time = true, tries = true }
+local valued = { time = true, tries = true, ["tls-ca"] = true, ["tls-hostname"] = true }
+-- may take a value or not
+local optionalValue = { https = true }
 
 local function plusOption(o, word)
   local body, value = word:match("^%+([^=]*)=?(.*)$")
@@ -155,19 +169,17 @@ local function plusOption(o, word)
   if no then
     body = body:sub(3)
   end
-  local found
-  for name in pairs(plusOptions) do
-    if name == body then
-      found = name
-      break
-    elseif #body >= 3 and name:sub(1, #body) == body then
+  local found = plusOptions[body] and body
+  for name in pairs(found and {} or plusOptions) do
+    if #body >= 3 and name:sub(1, #body) == body then
       if found then
         return nil, format("ambiguous option: %s", word)
       end
       found = name
     end
   end
-  if not found or (valued[found] and (no or value == "")) or (not valued[found] and value ~= "") then
+  if not found or (valued[found] and (no or value == ""))
+      or (not valued[found] and not optionalValue[found] and value ~= "") then
     return nil, format("Invalid option: %s", word)
   end
   local ok, err = plusOptions[found](o, value, no)
