@@ -255,6 +255,12 @@ static int dot_usable(const nm_transport *base)
     return dot_of(base)->state != CLOSING;
 }
 
+static int dot_established(const nm_transport *base)
+{
+    const nm_dot *t = dot_of(base);
+    return t->state != CLOSING && t->tls && nm_tls_is_ready(t->tls);
+}
+
 static void dot_close(nm_transport *base)
 {
     shut(dot_of(base), UV_ECANCELED);
@@ -262,5 +268,5 @@ static void dot_close(nm_transport *base)
 
 const nm_transport_ops nm_dot_ops = {
     "tls", NM_TLS, 1, dot_open, dot_send, dot_forget, dot_id_free, dot_pending, dot_usable,
-    dot_close,
+    dot_close, dot_established,
 };

@@ -286,7 +286,14 @@ static void https_close(nm_transport *base)
     uv_close((uv_handle_t *)&t->idle, on_timer_closed);
 }
 
+static int https_established(const nm_transport *base)
+{
+    const nm_https *t = https_of(base);
+    nm_tls *tls = t->state != CLOSING && t->doh ? nm_doh_tls(t->doh) : NULL;
+    return tls && nm_tls_is_ready(tls);
+}
+
 const nm_transport_ops nm_https_ops = {
     "https", NM_HTTPS, 1, https_open, https_send, https_forget, https_id_free, https_pending,
-    https_usable, https_close,
+    https_usable, https_close, https_established,
 };

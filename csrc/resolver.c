@@ -977,6 +977,17 @@ static void reply(attempt *a, int status, const nm_msg *msg, int err)
 /* -------------------------------------------------------------- timing */
 
 /* Every deadline due now on the resolver's clock. */
+/* RFC 8310 5, on a timeout: the opportunistic profile falls back to clear
+ * text when the encrypted connection never came up (its handshake did not
+ * finish within the try's time), as it does when the connection fails. */
+static int handshake_unfinished(const exchange *ex, const attempt *a)
+{
+    const nm_transport *t = a->pending.via;
+    return ex->r->opportunistic && !ex->clear_fallback
+        && (a->pub.transport == NM_TLS || a->pub.transport == NM_HTTPS)
+        && t && t->ops->established && !t->ops->established(t);
+}
+
 static void run_due(nm_resolver *r)
 {
     uint64_t now = now_ms(r);
@@ -989,13 +1000,21 @@ static void run_due(nm_resolver *r)
             finish(ex, ex->finish_later, NULL);
             continue;
         }
-        if (ex->current) {
-            ex->current->pub.outcome = NM_OUT_TIMEOUT;
-            ex->current->pub.took_ms = elapsed(ex) - ex->current->pub.sent_ms;
+        attempt *timed_out = ex->current;
+        if (timed_out) {
+            timed_out->pub.outcome = NM_OUT_TIMEOUT;
+            timed_out->pub.took_ms = elapsed(ex) - timed_out->pub.sent_ms;
             ex->current = NULL;
         }
-        if (ex->direct) finish(ex, NM_ETIMEOUT, NULL);
-        else advance(ex);
+        if (ex->direct) {
+            finish(ex, NM_ETIMEOUT, NULL);
+        } else if (timed_out && handshake_unfinished(ex, timed_out)) {
+            ex->clear_fallback = 1;
+            timed_out->srv->fell_back = 1;
+            send_try(ex, timed_out->srv, NM_UDP, timed_out->pub.edns);
+        } else {
+            advance(ex);
+        }
     }
     r->dispatching--;
     arm_timer(r);

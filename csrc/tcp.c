@@ -411,5 +411,5 @@ int nm_tcp_write_raw(nm_tcp *t, const uint8_t *msg, size_t len)
 
 const nm_transport_ops nm_tcp_ops = {
     "tcp", NM_TCP, 1, tcp_open, tcp_send, tcp_forget, tcp_id_free, tcp_pending, tcp_usable,
-    tcp_close,
+    tcp_close, NULL, /* up once connected: a timeout is a timeout */
 };

@@ -193,6 +193,10 @@ struct nm_transport_ops {
     /* Closes it; hooks->closed runs when libuv is done with it.  Waiting
      * queries get NM_EIO with UV_ECANCELED first.  Again: nothing. */
     void (*close)(nm_transport *t);
+    /* Whether its connection is up: for an encrypted one, its handshake
+     * done (RFC 8310's opportunistic profile falls back to clear text when
+     * a try times out before that).  NULL: a transport always up. */
+    int (*established)(const nm_transport *t);
 };
 
 /* The head of every transport's struct. */

@@ -557,5 +557,5 @@ static void udp_close(nm_transport *base)
 
 const nm_transport_ops nm_udp_ops = {
     "udp", NM_UDP, 0, udp_open, udp_send, udp_forget, udp_id_free, udp_pending, udp_usable,
-    udp_close,
+    udp_close, NULL, /* always up */
 };

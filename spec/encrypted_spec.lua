@@ -223,6 +223,18 @@ describe("encrypted DNS", function()
       assert.equal(1, stats.sentUDP)
     end)
 
+    it("asks in clear when the handshake does not finish within the try's time", function()
+      -- the silent server accepts the connection and never says a word
+      local r = resolver{ servers = { format("tls://127.0.0.1:%d#dns.example.test", env.bad.silent) },
+        caFile = CA, tls = "opportunistic", clearPort = env.port, timeout = { 0.3, 0.3 } }
+      local result = async.wait(r:lookupAddress("www.example.test"))
+      assert.same({ "<A address=192.0.2.10 ttl=3600>" }, payloads(result))
+      assert.is_true(r:getServerSecurity()[1].clear)
+      local stats = r._core:stats()
+      assert.equal(1, stats.sentTLS)
+      assert.equal(1, stats.sentUDP)
+    end)
+
     it("never happens in strict mode", function()
       local r = resolver{ servers = { tlsURL(env.tls.alert) }, caFile = CA, clearPort = env.port }
       local f = async.failure(r:lookupAddress("www.example.test"))
