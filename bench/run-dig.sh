@@ -179,7 +179,7 @@ while [ $r -le "$RUNS" ]; do
     r=$((r + 1))
 done
 median() { # FIELD of the W1 lines
-    awk -v f="$1" '$1 == "lua" { print $f }' "$results" | sort -g | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'
+    awk -v f="$1" '$1 ~ /^lua/ { print $f }' "$results" | sort -g | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'
 }
 w1=$(median 5)
 w1_cpu=$(median 6)
