@@ -162,6 +162,18 @@ static int l_hosts_reload(lua_State *L)
     return 1;
 }
 
+/* Pushes the n addresses of out as a list of strings. */
+static void push_address_list(lua_State *L, int family, uint8_t (*out)[16], int n)
+{
+    lua_createtable(L, n, 0);
+    for (int i = 0; i < n; i++) {
+        char buf[INET6_ADDRSTRLEN];
+        inet_ntop(family, out[i], buf, sizeof buf);
+        lua_pushstring(L, buf);
+        lua_rawseti(L, -2, i + 1);
+    }
+}
+
 /* hosts:addresses(name, 4|6) -> {"192.0.2.1", ...} */
 static int l_hosts_addresses(lua_State *L)
 {
@@ -170,19 +182,14 @@ static int l_hosts_addresses(lua_State *L)
     uint8_t out[64][16];
     /* the hosts after the arguments: converting one allocates */
     int n = nm_hosts_addresses(check_hosts(L)->hosts, name, family, out, 64);
-    lua_createtable(L, n, 0);
-    for (int i = 0; i < n; i++) {
-        char buf[INET6_ADDRSTRLEN];
-        inet_ntop(family, out[i], buf, sizeof buf);
-        lua_pushstring(L, buf);
-        lua_rawseti(L, -2, i + 1);
-    }
+    push_address_list(L, family, out, n);
     return 1;
 }
 
 /* hosts:find(name, 4|6) -> {"192.0.2.1", ...} | nil, listed: the name's
  * addresses of that family, or nil and whether it has one of the other
- * (one call for the common miss, where addresses and lists made two) */
+ * (the hosts resolver, first in every chain, asks this of every A and
+ * AAAA lookup: one call and no table for the common miss) */
 static int l_hosts_find(lua_State *L)
 {
     const char *name = luaL_checkstring(L, 2);
@@ -195,13 +202,7 @@ static int l_hosts_find(lua_State *L)
         lua_pushboolean(L, nm_hosts_addresses(h, name, family == AF_INET ? AF_INET6 : AF_INET, out, 1) > 0);
         return 2;
     }
-    lua_createtable(L, n, 0);
-    for (int i = 0; i < n; i++) {
-        char buf[INET6_ADDRSTRLEN];
-        inet_ntop(family, out[i], buf, sizeof buf);
-        lua_pushstring(L, buf);
-        lua_rawseti(L, -2, i + 1);
-    }
+    push_address_list(L, family, out, n);
     return 1;
 }
 
@@ -217,17 +218,6 @@ static int l_hosts_address(lua_State *L)
     else if (nm_hosts_addresses(h, name, AF_INET, out, 1) > 0) inet_ntop(AF_INET, out[0], buf, sizeof buf);
     else return 0;
     lua_pushstring(L, buf);
-    return 1;
-}
-
-/* hosts:lists(name, 4|6) -> whether the file gives name an address of that
- * family (no table built: a chain asks this of every name it resolves) */
-static int l_hosts_lists(lua_State *L)
-{
-    const char *name = luaL_checkstring(L, 2);
-    int family = luaL_checkinteger(L, 3) == 6 ? AF_INET6 : AF_INET;
-    uint8_t out[1][16];
-    lua_pushboolean(L, nm_hosts_addresses(check_hosts(L)->hosts, name, family, out, 1) > 0);
     return 1;
 }
 
@@ -258,28 +248,6 @@ static int copy_names(lua_State *L, int family, const uint8_t *addr)
         }
         lua_pop(L, 1); /* reloaded with longer names meanwhile: again */
     }
-}
-
-/* hosts:names(address) -> {"localhost", ...} */
-static int l_hosts_names(lua_State *L)
-{
-    const char *text;
-    uint8_t addr[16];
-    int family, n;
-    const char *name;
-    check_hosts(L);
-    text = luaL_checkstring(L, 2);
-    family = strchr(text, ':') ? AF_INET6 : AF_INET;
-    if (inet_pton(family, text, addr) != 1) return luaL_argerror(L, 2, "bad address");
-    n = copy_names(L, family, addr);
-    name = lua_touserdata(L, -1);
-    lua_createtable(L, n, 0);
-    for (int i = 0; i < n; i++) {
-        lua_pushstring(L, name);
-        lua_rawseti(L, -2, i + 1);
-        name += strlen(name) + 1;
-    }
-    return 1;
 }
 
 static int l_hosts_count(lua_State *L)
@@ -621,8 +589,6 @@ void nm_lua_open_sys(lua_State *L)
     static const luaL_Reg hosts_methods[] = {
         { "reload", l_hosts_reload },
         { "addresses", l_hosts_addresses },
-        { "lists", l_hosts_lists },
-        { "names", l_hosts_names },
         { "find", l_hosts_find },
         { "address", l_hosts_address },
         { "pointer", l_hosts_pointer },

@@ -174,7 +174,7 @@ describe("the binding under abuse", function()
       { core.resolvconf, conf, "info" },
       { core.resolvconf, conf, "candidates", "x" },
       { core.hosts, hosts, "addresses", I, 4 },
-      { core.hosts, hosts, "lists", I, 4 },
+      { core.hosts, hosts, "find", I, 4 },
       { core.cache, nil, "get", I, 1, 1, 0 },
       { core.cache, nil, "put", I, 1, 1, I, 0 },
     }
@@ -212,7 +212,7 @@ describe("the binding under abuse", function()
     os.remove(conf)
     os.remove(hosts)
     -- the finalizer ran inside some calls (each said "closed")
-    assert.same({ info = "closed", candidates = "closed", addresses = "closed", lists = "closed",
+    assert.same({ info = "closed", candidates = "closed", addresses = "closed", find = "closed",
       get = "closed", put = "closed" }, closed)
   end)
 
@@ -247,7 +247,7 @@ describe("the binding under abuse", function()
     assert.is_true(finalized > 0)
   end)
 
-  it("names an address from one version of a hosts file that finalizers reload meanwhile", function()
+  it("names a reverse name's address from one version of a hosts file that finalizers reload meanwhile", function()
     local path = os.tmpname()
     local function write(letter, labels)
       local names = {}
@@ -277,7 +277,7 @@ describe("the binding under abuse", function()
         break
       end
       state.armed = true
-      local names = hosts:names("192.0.2.7")
+      local names = hosts:pointer("7.2.0.192.in-addr.arpa")
       state.armed = false
       -- all from one version
       local prefix = names[1]:sub(1, -3)
@@ -294,10 +294,10 @@ describe("the binding under abuse", function()
     os.remove(path)
     assert.same({}, mixed)
     assert.same({ [60] = true }, counts)
-    assert.equal(5, reloads) -- each inside names()
+    assert.equal(5, reloads) -- each inside pointer()
   end)
 
-  it("says closed when a finalizer closes the hosts object inside names()", function()
+  it("says closed when a finalizer closes the hosts object inside pointer()", function()
     local path = os.tmpname()
     local f = assert(io.open(path, "w"))
     for i = 1, 60 do
@@ -317,7 +317,7 @@ describe("the binding under abuse", function()
         state.target = core.hosts(path)
       end
       state.armed = true
-      local ok, err = pcall(state.target.names, state.target, "192.0.2.7")
+      local ok, err = pcall(state.target.pointer, state.target, "7.2.0.192.in-addr.arpa")
       state.armed = false
       if not ok then
         errors[err] = true
