@@ -569,30 +569,40 @@ int nm_lua_push_message_lazy_rcode(lua_State *L, const nm_msg *m, int rcode, int
     return 1;
 }
 
+/* Parses the bytes at stack index 1, or raises "malformed DNS message". */
+static void parse_or_raise(lua_State *L, nm_msg *m)
+{
+    size_t len;
+    const char *s = luaL_checklstring(L, 1, &len);
+    char why[160];
+    int err = nm_msg_parse(m, (const uint8_t *)s, len);
+    if (err) {
+        nm_msg_describe_error(m, err, why, sizeof why);
+        nm_msg_release(m);
+        codec_error(L, "malformed DNS message: %s", why);
+    }
+}
+
+/* parse_or_raise, then a decoder over the stack above its two arguments. */
+static void open_or_raise(lua_State *L, nm_msg *m, struct decoder *d)
+{
+    parse_or_raise(L, m);
+    lua_settop(L, 2);
+    if (!decoder_open(d, L, m, 2)) {
+        nm_msg_release(m);
+        codec_error(L, "names.dns is not loaded");
+    }
+}
+
 /* decode_header(bytes, message): sets the header's and EDNS's fields of
  * the decoded bytes in the message table (a lazy message's, when one of
  * them is first read); raises as decode does on malformed bytes. */
 static int l_decode_header(lua_State *L)
 {
-    size_t len;
-    const char *s = luaL_checklstring(L, 1, &len);
     struct decoder d;
-    char why[160];
     nm_msg m;
-    int top, err;
     luaL_checktype(L, 2, LUA_TTABLE);
-    err = nm_msg_parse(&m, (const uint8_t *)s, len);
-    if (err) {
-        nm_msg_describe_error(&m, err, why, sizeof why);
-        nm_msg_release(&m);
-        return codec_error(L, "malformed DNS message: %s", why);
-    }
-    lua_settop(L, 2);
-    top = lua_gettop(L);
-    if (!decoder_open(&d, L, &m, top)) {
-        nm_msg_release(&m);
-        return codec_error(L, "names.dns is not loaded");
-    }
+    open_or_raise(L, &m, &d);
     lua_pushvalue(L, 2);
     set_header(&d);
     nm_msg_release(&m);
@@ -605,45 +615,23 @@ static int l_decode_header(lua_State *L)
 static int l_decode_section(lua_State *L)
 {
     static const char *const sections[] = { "queries", "answers", "authority", "additional", NULL };
-    size_t len;
-    const char *s = luaL_checklstring(L, 1, &len);
     int which = luaL_checkoption(L, 2, NULL, sections);
     struct decoder d;
-    char why[160];
     nm_msg m;
-    int top, err = nm_msg_parse(&m, (const uint8_t *)s, len);
-    if (err) {
-        nm_msg_describe_error(&m, err, why, sizeof why);
-        nm_msg_release(&m);
-        return codec_error(L, "malformed DNS message: %s", why);
-    }
-    lua_settop(L, 2);
-    top = lua_gettop(L);
-    if (!decoder_open(&d, L, &m, top)) {
-        nm_msg_release(&m);
-        return codec_error(L, "names.dns is not loaded");
-    }
+    open_or_raise(L, &m, &d);
     if (which == 0) push_queries(&d);
     else push_section(&d, which == 1 ? NM_ANSWER : which == 2 ? NM_AUTHORITY : NM_ADDITIONAL);
     nm_msg_release(&m);
-    lua_replace(L, top + 1);
-    lua_settop(L, top + 1);
+    lua_replace(L, 3);
+    lua_settop(L, 3);
     return 1;
 }
 
 /* decode(bytes) -> Message; raises "malformed DNS message: ..." */
 static int l_decode(lua_State *L)
 {
-    size_t len;
-    const char *s = luaL_checklstring(L, 1, &len);
-    char why[160];
     nm_msg m;
-    int err = nm_msg_parse(&m, (const uint8_t *)s, len);
-    if (err) {
-        nm_msg_describe_error(&m, err, why, sizeof why);
-        nm_msg_release(&m);
-        return codec_error(L, "malformed DNS message: %s", why);
-    }
+    parse_or_raise(L, &m);
     if (!nm_lua_push_message(L, &m)) {
         nm_msg_release(&m);
         return codec_error(L, "names.dns is not loaded");
