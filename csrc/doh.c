@@ -445,7 +445,16 @@ int32_t nm_doh_query(nm_doh *d, const uint8_t *msg, size_t len, nm_doh_cb cb, vo
 {
     if (!nm_doh_usable(d)) return NM_DOH_ECLOSED;
     int32_t stream = submit(d, msg, len, cb, arg);
-    if (stream > 0) flush(d);
+    if (stream <= 0) return stream;
+    /* a failing send answers every waiting request at once: not this one,
+     * whose caller learns it from what this returns (its callback running
+     * inside this call would free what the caller is still setting up) */
+    doh_req *r = find_req(d, stream);
+    if (r) r->cb = NULL;
+    flush(d);
+    /* looked up again: a failed send may have closed streams */
+    if (d->failed || d->closing || !(r = find_req(d, stream)) || r->done) return NM_DOH_EPROTO;
+    r->cb = cb;
     return stream;
 }
 

@@ -131,7 +131,10 @@ static void on_answer(void *arg, int status, int detail, const uint8_t *body, si
     if (status == NM_DOH_EHTTP) err = NM_ERR_HTTP(detail);
     else if (status == NM_DOH_ETLS) err = NM_ERR_TLS(detail);
     else err = NM_ERR_DOH(status);
-    p->reused = t->replies > 0;
+    /* only a lost connection says nothing of the server (RFC 7766 6.2.1:
+     * ask again on a new one); an HTTP error or a reset stream is its
+     * answer, and the next server is asked */
+    p->reused = status == NM_DOH_ECLOSED && t->replies > 0;
     p->cb(p, NM_EIO, NULL, err);
     if (t->state == OPEN) set_idle(t);
 }
