@@ -445,7 +445,9 @@ static void list_handle(uv_handle_t *h, void *arg)
 {
     handle_list *l = arg;
     if (uv_is_closing(h)) return;
-    if (l->referenced_only && !uv_has_ref(h)) return;
+    /* an idle datagram socket (and its flusher) a resolver keeps for its
+     * next query: unreferenced; any other handle counts */
+    if (l->referenced_only && !uv_has_ref(h) && (h->type == UV_UDP || h->type == UV_IDLE)) return;
     if (l->alive_only && !(uv_has_ref(h) && uv_is_active(h))) return;
     /* the reactor's own, but for a delayed call left waiting when only
      * what is alive is asked for */
@@ -459,8 +461,8 @@ static void list_handle(uv_handle_t *h, void *arg)
 /* handles(["alive" | referenced]) -> the types of the handles open on the loop
  * ("udp", "tcp", "timer", ...), less the reactor's own timer and wake-up:
  * what the C tests check with uv_loop_close, for the Lua specs.  With
- * `referenced` true, only referenced ones: a resolver's idle UDP socket
- * (and its flusher), kept unreferenced for its next query, is left out.
+ * `true`, a resolver's idle UDP socket (and its flusher), kept
+ * unreferenced for its next query, is left out; every other handle counts.
  * On luv's loop, luv's handles count too. */
 static int l_handles(lua_State *L)
 {

@@ -688,10 +688,12 @@ describe("names.client", function()
       assert.is_false(ok)
       assert.matches("bad argument #1 to 'resolve' %(name: string expected, got number%)", err)
       -- back as it was: with none installed, resolve asks the global
-      -- resolver (made on first use, not now)
+      -- resolver (made on first use, not now), which the spec helper points
+      -- at the test server
       reactor.installResolver(old or { getHostByName = function(_, ...)
         return client.getResolver():getHostByName(...)
       end })
+      assert.is_truthy(client.defaultResolvConf ~= "/etc/resolv.conf")
     end)
 
     it("uses the installed resolver", function()

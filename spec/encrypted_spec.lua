@@ -203,6 +203,9 @@ describe("encrypted DNS", function()
       local sec = r:getServerSecurity()[1]
       assert.is_false(sec.verified)
       assert.equal("certificate expired", sec.check)
+      -- over TLS, not in clear
+      assert.is_nil(sec.clear)
+      assert.equal(0, r._core:stats().sentUDP)
       -- and what it asks reaches named (the log check above can see queries)
       async.failure(r:lookupAddress(name))
       assert.is_true(logged(name))
@@ -227,12 +230,19 @@ describe("encrypted DNS", function()
       -- the silent server accepts the connection and never says a word
       local r = resolver{ servers = { format("tls://127.0.0.1:%d#dns.example.test", env.bad.silent) },
         caFile = CA, tls = "opportunistic", clearPort = env.port, timeout = { 0.3, 0.3 } }
-      local result = async.wait(r:lookupAddress("www.example.test"))
+      local d = r:lookupAddress("www.example.test")
+      local result = async.wait(d)
       assert.same({ "<A address=192.0.2.10 ttl=3600>" }, payloads(result))
       assert.is_true(r:getServerSecurity()[1].clear)
       local stats = r._core:stats()
       assert.equal(1, stats.sentTLS)
       assert.equal(1, stats.sentUDP)
+      -- that server makes a TLS try time out (it accepts and says nothing),
+      -- as strict mode, which never falls back, shows
+      local timedOut = async.failure(resolver{ servers = {
+        format("tls://127.0.0.1:%d#dns.example.test", env.bad.silent) }, caFile = CA,
+        timeout = { 0.3 } }:lookupAddress("www.example.test"))
+      assert.equal("timeout", timedOut.value.attempts[1].outcome)
     end)
 
     it("never happens in strict mode", function()

@@ -66,11 +66,12 @@ describe("a response read lazily", function()
   end)
 
   it("keeps a header field assigned before the header was read", function()
+    -- nothing of the header read before the assignment (an id drawn at
+    -- random matches 12345 once in 65,536)
     local m = async.wait(r:lookupAddress("www.example.test")).message
-    local id = dns.Message():fromStr(m:toStr()).id
-    m.id = (id + 1) % 65536
+    m.id = 12345
     assert.is_true(m.answer)
-    assert.are.equal((id + 1) % 65536, m.id)
+    assert.are.equal(12345, m.id)
     m = async.wait(r:lookupAddress("www.example.test")).message
     m.recDes = false
     local fields = {}

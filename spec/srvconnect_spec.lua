@@ -97,8 +97,8 @@ describe("srvconnect.serviceEndpoints", function()
 end)
 
 -- The loop's handle count once what earlier tests left to the collector is gone.
--- The handles that keep the loop alive: a resolver keeps its idle UDP
--- sockets for its next query (unreferenced), which is no leak.
+-- The handles open on the loop but a resolver's idle UDP sockets, which it
+-- keeps (unreferenced) for its next query: no leak.
 local function live()
   return #core.handles(true)
 end

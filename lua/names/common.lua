@@ -244,17 +244,6 @@ end
 -- The query methods ResolverBase made (see plainQuery).
 local baseQueries = setmetatable({}, { __mode = "k" })
 
---- What a resolver can answer at once, without a Deferred: a resolver
--- class may have `_answer(name, cls, type)`, which returns a `Result`, or
--- `nil, err` when the lookup fails with error value `err` (`err` nil: the
--- name is not there, a DomainError), or `false` when it must be asked the
--- Deferred way (`_lookup`). The hosts file and the cache answer at once;
--- a ResolverChain asks them so, and `getHostByName` too, so that an answer
--- they hold costs no Deferred, Failure or callback per resolver.
--- Only the `_answer` of a class registered with answersAtOnce is taken, and
--- only while the resolver keeps that class's `_lookup` and `query`: one
--- that replaces either is asked through them.
--- @return a Result, or nil and an error value, or false
 -- The classes whose _answer and _addressNow are taken, by method (weak).
 local methodClass = setmetatable({}, { __mode = "k" })
 
@@ -281,6 +270,17 @@ local function ownMethod(resolver, key)
   return nil
 end
 
+--- What a resolver can answer at once, without a Deferred: a resolver
+-- class may have `_answer(name, cls, type)`, which returns a `Result`, or
+-- `nil, err` when the lookup fails with error value `err` (`err` nil: the
+-- name is not there, a DomainError), or `false` when it must be asked the
+-- Deferred way (`_lookup`). The hosts file and the cache answer at once;
+-- a ResolverChain asks them so, and `getHostByName` too, so that an answer
+-- they hold costs no Deferred, Failure or callback per resolver.
+-- Only the `_answer` of a class registered with answersAtOnce is taken, and
+-- only while the resolver keeps that class's `_lookup` and `query`: one
+-- that replaces either is asked through them.
+-- @return a Result, or nil and an error value, or false
 function M.answerNow(resolver, name, cls, qtype)
   local answer = ownMethod(resolver, "_answer")
   if answer then
@@ -496,7 +496,8 @@ function M.getHostByName(resolver, name, timeout, effort, canonical)
   -- an answer already there is not asked for again
   local function lookup(result, err, qtype)
     if result == false then
-      return resolver:_lookup(name, dns.IN, qtype, timeout)
+      -- the canonical name too, which a chain would check again
+      return resolver:_lookup(name, dns.IN, qtype, timeout, canonical)
     elseif result then
       return defer.succeed(result)
     end

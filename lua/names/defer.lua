@@ -809,7 +809,7 @@ function M.succeed(result)
   end
   -- what callback() leaves on a Deferred with no callbacks, made at once:
   -- every answer from the hosts file or the cache comes this way
-  return setmetatable({ nil, nil, nil, nil,
+  return setmetatable({ nil, nil, nil, nil, nil, nil, nil, nil,
     called = true, _n = 0, _running = false, result = result }, Deferred)
 end
 

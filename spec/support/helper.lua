@@ -46,6 +46,25 @@ package.cpath = prepend(package.cpath, {
   build .. "/?.so",
 })
 
+-- The machine's resolv.conf names a nameserver the tests must never ask:
+-- a spec that reaches the global resolver (client.getResolver, or
+-- reactor.resolve with none installed) gets one that asks the test server
+-- on loopback instead. Specs that want another file set their own.
+do
+  local port = tonumber(os.getenv("NAMES_TEST_PORT") or "") or 53535
+  local conf = root .. "/build/testenv/global-resolv.conf"
+  local f = io.open(conf, "w")
+  if not f then
+    conf = os.tmpname()
+    f = io.open(conf, "w")
+  end
+  if f then
+    f:write(("nameserver 127.0.0.1:%d\n"):format(port))
+    f:close()
+    require("names.client").defaultResolvConf = conf
+  end
+end
+
 -- A test during which a loop callback raised an error that nothing caught
 -- fails: names.core only writes such an error to stderr (as the loop must
 -- go on), where no assertion would see it. Each test's body is wrapped, at
