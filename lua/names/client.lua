@@ -251,6 +251,17 @@ function newResolver(o, level)
     end
   end
   self.timeout = common.checkTimeout(t or M.defaultTimeout, "Resolver", level + 1)
+  -- the options checked here, before the core resolver is made (an error
+  -- would leave it open until the collector came)
+  for _, k in ipairs{ "dnssec", "recurse", "reportAttempts" } do
+    if o[k] ~= nil and type(o[k]) ~= "boolean" then
+      argcheck.error(1, "Resolver", format("%s: a boolean expected, got %s", k, type(o[k])), level)
+    end
+  end
+  -- the core's per-query letters: d (DO bit), n (no RD), r (report attempts)
+  self._flags = (o.dnssec and "d" or "") .. (o.recurse == false and "n" or "")
+    .. (o.reportAttempts and "r" or "")
+  local tls = tlsSettings(o, level + 1)
   -- the core hands back what it cannot take, naming the option or the
   -- server ("maxInflight: a number expected, got boolean"): the words are
   -- Resolver's argument error
@@ -269,16 +280,6 @@ function newResolver(o, level)
     argcheck.error(1, "Resolver", why, level)
   end
   self._core = resolver
-  for _, k in ipairs{ "dnssec", "recurse", "reportAttempts" } do
-    if o[k] ~= nil and type(o[k]) ~= "boolean" then
-      resolver:close()
-      argcheck.error(1, "Resolver", format("%s: a boolean expected, got %s", k, type(o[k])), level)
-    end
-  end
-  -- the core's per-query letters: d (DO bit), n (no RD), r (report attempts)
-  self._flags = (o.dnssec and "d" or "") .. (o.recurse == false and "n" or "")
-    .. (o.reportAttempts and "r" or "")
-  local tls = tlsSettings(o, level + 1)
   -- without TLS options the core makes its defaults (strict, the system's
   -- CAs) when a tls:// or https:// server first needs them
   local tlsOk, tlsErr = true, nil
