@@ -29,12 +29,17 @@ typedef struct lresolver {
     double clock_s; /* its time, in seconds */
 } lresolver;
 
+/* A pending query pins its handle with one registry reference, and the
+ * handle holds the Lua callback as its user value: the handle cannot be
+ * collected before the query ends, so it needs no finalizer (a finalizer
+ * on every query's handle cost the collector a separate pass and a call
+ * per query). */
 typedef struct lquery {
     nm_query *q;
     lresolver *owner;
-    int cb;                /* registry ref of the Lua callback */
+    int ref;               /* registry ref of the handle, LUA_NOREF once over */
     int report;            /* attempts even for a plain answer */
-    struct lquery **box;   /* NULL once the handle was collected */
+    struct lquery **box;   /* the handle's block */
 } lquery;
 
 /* ------------------------------------------------------------- results */
@@ -141,21 +146,26 @@ static void on_done(void *arg, const nm_result *res)
     lquery *lq = arg;
     lresolver *lr = lq->owner;
     lua_State *L = lr->L;
-    int cb = lq->cb;
+    int ref = lq->ref;
     int report = lq->report;
 
-    /* the query leaves every Lua-side index before Lua runs */
-    lq->q = NULL;
-    lq->cb = LUA_NOREF;
-    if (lq->box) *lq->box = NULL;
+    /* the query leaves every Lua-side index before Lua runs; the handle
+     * is still pinned, so its block is there to clear (also in lua_close,
+     * which frees no object before every finalizer has run) */
+    *lq->box = NULL;
     free(lq);
     unpin(lr);
     if (lr->finalizing) return;
 
     lua_pushcfunction(L, l_deliver);
     lua_pushlightuserdata(L, (void *)(uintptr_t)res);
-    lua_rawgeti(L, LUA_REGISTRYINDEX, cb);
-    luaL_unref(L, LUA_REGISTRYINDEX, cb);
+    lua_rawgeti(L, LUA_REGISTRYINDEX, ref);
+    luaL_unref(L, LUA_REGISTRYINDEX, ref);
+    lua_getiuservalue(L, -1, 1);
+    /* a handle kept by the user keeps no callback (nor what it holds) */
+    lua_pushnil(L);
+    lua_setiuservalue(L, -3, 1);
+    lua_remove(L, -2);
     lua_pushboolean(L, report);
     nm_lua_pcall(L, 3, 0);
 }
@@ -573,7 +583,7 @@ static int l_servers(lua_State *L)
  * query and free it under us). */
 static lquery **new_handle(lua_State *L)
 {
-    lquery **box = lua_newuserdatauv(L, sizeof *box, 0);
+    lquery **box = lua_newuserdatauv(L, sizeof *box, 1);
     *box = NULL;
     luaL_setmetatable(L, QUERY_MT);
     return box;
@@ -584,29 +594,32 @@ static lquery **new_handle(lua_State *L)
 static int set_handle(lquery **box, lquery *lq, nm_query *q)
 {
     lq->q = q;
-    lq->box = box;
     *box = lq;
     return 1;
 }
 
 /* The resolver at 1, again after the allocations of the call: a finalizer
  * may have closed it (its memory stays until the loop runs, which a
- * finalizer may not do). */
+ * finalizer may not do).  The handle is at the top: it takes the callback
+ * as its user value and is pinned until the query ends. */
 static lquery *new_lquery(lua_State *L, int cbidx)
 {
     lresolver *lr;
     lquery *lq;
-    int cb;
+    int ref;
     lua_pushvalue(L, cbidx);
-    cb = luaL_ref(L, LUA_REGISTRYINDEX);
+    lua_setiuservalue(L, -2, 1);
+    lua_pushvalue(L, -1);
+    ref = luaL_ref(L, LUA_REGISTRYINDEX);
     lr = *(lresolver **)luaL_checkudata(L, 1, RESOLVER_MT);
     if (!lr || !(lq = calloc(1, sizeof *lq))) {
-        luaL_unref(L, LUA_REGISTRYINDEX, cb);
+        luaL_unref(L, LUA_REGISTRYINDEX, ref);
         luaL_error(L, lr ? "out of memory" : "the resolver is closed");
         return NULL;
     }
-    lq->cb = cb;
+    lq->ref = ref;
     lq->owner = lr;
+    lq->box = lua_touserdata(L, -1);
     if (lr->pending == 0 && lr->box) {
         /* pinned while it has queries: collected only when idle */
         lua_pushvalue(L, 1);
@@ -618,7 +631,7 @@ static lquery *new_lquery(lua_State *L, int cbidx)
 
 static void drop_lquery(lua_State *L, lquery *lq)
 {
-    luaL_unref(L, LUA_REGISTRYINDEX, lq->cb);
+    luaL_unref(L, LUA_REGISTRYINDEX, lq->ref);
     unpin(lq->owner);
     free(lq);
 }
@@ -837,16 +850,6 @@ static int l_query_active(lua_State *L)
     return 1;
 }
 
-static void query_release(lua_State *L, void *boxp, int finalizing)
-{
-    lquery **box = boxp;
-    (void)L;
-    (void)finalizing;
-    /* a collected handle does not stop the query: its callback still runs */
-    if (*box) (*box)->box = NULL;
-    *box = NULL;
-}
-
 void nm_lua_open_resolver(lua_State *L)
 {
     static const luaL_Reg resolver_methods[] = {
@@ -867,8 +870,9 @@ void nm_lua_open_resolver(lua_State *L)
         { NULL, NULL },
     };
     static const nm_lua_class resolver = { RESOLVER_MT, resolver_methods, resolver_close, 1 };
-    /* a query ends by cancel (or its answer); it is not a thing to close */
-    static const nm_lua_class query = { QUERY_MT, query_methods, query_release, 0 };
+    /* a query ends by cancel (or its answer); it is not a thing to close,
+     * and it needs no finalizer (see lquery) */
+    static const nm_lua_class query = { QUERY_MT, query_methods, NULL, 0 };
     nm_lua_new_class(L, &resolver);
     nm_lua_new_class(L, &query);
     lua_pushcfunction(L, l_resolver_new);
