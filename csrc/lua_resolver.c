@@ -39,6 +39,7 @@ typedef struct lquery {
     lresolver *owner;
     int ref;               /* registry ref of the handle, LUA_NOREF once over */
     int report;            /* attempts even for a plain answer */
+    int has_arg;           /* the callback's first argument is user value 2 */
     struct lquery **box;   /* the handle's block */
 } lquery;
 
@@ -102,7 +103,14 @@ static int l_deliver(lua_State *L)
 {
     const nm_result *res = lua_touserdata(L, 1);
     int report = lua_toboolean(L, 3);
-    lua_settop(L, 2); /* the callback */
+    int nargs = 3;
+    if (lua_gettop(L) >= 4) { /* the callback's own first argument */
+        lua_copy(L, 4, 3);
+        lua_settop(L, 3);
+        nargs = 4;
+    } else {
+        lua_settop(L, 2); /* the callback */
+    }
     if (res->status == NM_OK && res->nmessages > 0) {
         lua_createtable(L, res->nmessages, 0);
         for (int i = 0; i < res->nmessages; i++) {
@@ -129,7 +137,7 @@ static int l_deliver(lua_State *L)
         push_attempts(L, res);
     else
         lua_pushnil(L);
-    lua_call(L, 3, 0);
+    lua_call(L, nargs, 0);
     return 0;
 }
 
@@ -147,7 +155,7 @@ static void on_done(void *arg, const nm_result *res)
     lresolver *lr = lq->owner;
     lua_State *L = lr->L;
     int ref = lq->ref;
-    int report = lq->report;
+    int report = lq->report, has_arg = lq->has_arg, handle;
 
     /* the query leaves every Lua-side index before Lua runs; the handle
      * is still pinned, so its block is there to clear (also in lua_close,
@@ -161,13 +169,19 @@ static void on_done(void *arg, const nm_result *res)
     lua_pushlightuserdata(L, (void *)(uintptr_t)res);
     lua_rawgeti(L, LUA_REGISTRYINDEX, ref);
     luaL_unref(L, LUA_REGISTRYINDEX, ref);
-    lua_getiuservalue(L, -1, 1);
+    handle = lua_gettop(L);
+    lua_getiuservalue(L, handle, 1);
+    lua_pushboolean(L, report);
+    if (has_arg) lua_getiuservalue(L, handle, 2);
     /* a handle kept by the user keeps no callback (nor what it holds) */
     lua_pushnil(L);
-    lua_setiuservalue(L, -3, 1);
-    lua_remove(L, -2);
-    lua_pushboolean(L, report);
-    nm_lua_pcall(L, 3, 0);
+    lua_setiuservalue(L, handle, 1);
+    if (has_arg) {
+        lua_pushnil(L);
+        lua_setiuservalue(L, handle, 2);
+    }
+    lua_remove(L, handle);
+    nm_lua_pcall(L, 3 + has_arg, 0);
 }
 
 /* ------------------------------------------------------------ resolvers */
@@ -583,7 +597,7 @@ static int l_servers(lua_State *L)
  * query and free it under us). */
 static lquery **new_handle(lua_State *L)
 {
-    lquery **box = lua_newuserdatauv(L, sizeof *box, 1);
+    lquery **box = lua_newuserdatauv(L, sizeof *box, 2);
     *box = NULL;
     luaL_setmetatable(L, QUERY_MT);
     return box;
@@ -636,7 +650,9 @@ static void drop_lquery(lua_State *L, lquery *lq)
     free(lq);
 }
 
-/* resolver:query(name, type, class, timeouts|nil, flags, callback) -> handle
+/* resolver:query(name, type, class, timeouts|nil, flags, callback [, arg]) -> handle
+ * callback(message, err, attempts), or callback(arg, message, err,
+ * attempts) when arg is given (a lookup's state: no closure per lookup).
  * flags: a string of letters: t (TCP), d (DO bit), n (no recursion),
  * c (CD), x (zone transfer), a (alone: never shared), r (report the
  * attempts for a plain answer too; they always come with a failure) */
@@ -647,6 +663,7 @@ static int l_query(lua_State *L)
     size_t n, wl;
     const char *name = luaL_checklstring(L, 2, &n);
     lua_Integer type = luaL_checkinteger(L, 3), cls = luaL_optinteger(L, 4, 1);
+    int has_arg = lua_gettop(L) >= 8;
     const char *flags = luaL_optstring(L, 6, "");
     double timeouts[NM_MAX_TIMEOUTS];
     nm_query_options o = { NULL, 0, 0 };
@@ -682,9 +699,14 @@ static int l_query(lua_State *L)
      * (lua_close): before anything is pinned */
     nm_lua_prepare_work(L);
     box = new_handle(L);
+    if (has_arg) {
+        lua_pushvalue(L, 8);
+        lua_setiuservalue(L, -2, 2);
+    }
     lq = new_lquery(L, 7);
     lr = lq->owner;
     lq->report = strchr(flags, 'r') != NULL;
+    lq->has_arg = has_arg;
     q = nm_resolver_query(lr->r, wire, (uint16_t)type, (uint16_t)cls, &o, on_done, lq);
     if (!q) {
         drop_lquery(L, lq);

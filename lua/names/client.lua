@@ -355,10 +355,10 @@ local function candidateAt(candidates, i)
   return candidates[i], #candidates
 end
 
--- One lookup (Resolver:_lookup): its state lives in one table, and the
--- core's callback is one closure over it. Closures over the locals of
--- _lookup cost an upvalue object for each local they shared, on every
--- lookup.
+-- One lookup (Resolver:_lookup): its state lives in one table, which
+-- the core hands to onAnswer with the reply (no closure per lookup:
+-- closures over the locals of _lookup cost an upvalue object for each
+-- local they shared, on every lookup).
 local tryNext
 
 local queryDeferred, queryDone = common.queryDeferred, common.queryDone
@@ -407,7 +407,7 @@ function tryNext(st)
     end
   end
   local r = st.resolver
-  st.result._handle = r._core:query(candidate, st.qtype, st.cls, st.timeout, r._flags, st.done)
+  st.result._handle = r._core:query(candidate, st.qtype, st.cls, st.timeout, r._flags, onAnswer, st)
 end
 
 --- Asks for `name`, trying the search list's candidates in turn: a name
@@ -420,10 +420,7 @@ function Resolver:_lookup(name, cls, qtype, timeout, canonical)
   local result = queryDeferred()
   local st = { resolver = self, name = name, cls = cls, qtype = qtype, timeout = timeout,
     candidates = self:_candidates(name, canonical), cache = cache, asked = cache and common.relative(name),
-    i = 0, result = result, done = false, nodata = false, lastFailure = false }
-  st.done = function(message, err, attempts)
-    onAnswer(st, message, err, attempts)
-  end
+    i = 0, result = result, nodata = false, lastFailure = false }
   tryNext(st)
   return result
 end
