@@ -152,6 +152,7 @@ end
 function M.queryDeferred()
   return defer.Deferred(cancelQuery)
 end
+M.cancelQuery = cancelQuery -- for a caller that makes the Deferred itself
 
 --- The start of a core query's callback for a `queryDone` Deferred: the
 -- query is over (its handle let go); true when there is nothing left to do
@@ -253,6 +254,7 @@ end
 
 -- The query methods ResolverBase made (see plainQuery).
 local baseQueries = setmetatable({}, { __mode = "k" })
+M._baseQueries = baseQueries -- a ResolverChain reads it in its per-lookup path
 
 -- The classes whose _answer and _addressNow are taken, by method (weak).
 -- (A ResolverChain reads it too, inlining ownMethod in its per-lookup loop.)
