@@ -456,8 +456,8 @@ function Resolver:_lookup(name, cls, qtype, timeout, canonical)
   end
   local cache = self.cache
   local result = newDeferred(cancelQuery) -- common.queryDeferred's
-  local st = { self, name, cls, qtype, timeout, candidates, cache or false, cache and common.relative(name), 0,
-    result, false, false }
+  local st = { self, name, cls, qtype, timeout, candidates, cache or false,
+    cache and (canonical or common.relative(name)), 0, result, false, false }
   tryNext(st)
   return result
 end

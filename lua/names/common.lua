@@ -76,9 +76,12 @@ end
 -- @treturn Result
 function M.lazyResult(message)
   -- sized for the sections __index sets (an absent key stays absent: a
-  -- nil in a constructor only makes room)
-  return setmetatable({ nil, nil, nil, message = message, answers = nil, authority = nil, additional = nil },
-    Result)
+  -- nil in a constructor only makes room); the answers at once when the
+  -- message has them decoded already (a reply's are), as __index would
+  -- set them on the first read
+  local answers = rawget(message, "answers")
+  return setmetatable({ answers, nil, nil, message = message, answers = answers, authority = nil,
+    additional = nil }, Result)
 end
 
 function M.isResult(v)
