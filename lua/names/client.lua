@@ -363,13 +363,13 @@ end
 -- nothing to insert.
 local RESOLVER <const>, NAME <const>, CLS <const>, QTYPE <const>, TIMEOUT <const> = 1, 2, 3, 4, 5
 local CANDIDATES <const>, CACHE <const>, ASKED <const>, INDEX <const>, RESULT <const> = 6, 7, 8, 9, 10
-local NODATA <const>, LAST_FAILURE <const> = 11, 12
+local NODATA <const>, LAST_FAILURE <const>, SINGLE <const> = 11, 12, 13 -- SINGLE: CANDIDATES is the one name
 
 local tryNext
 
 local queryDeferred, queryDone, cancelQuery, lazyResult = common.queryDeferred, common.queryDone,
   common.cancelQuery, common.lazyResult
-local Failure, newDeferred, OK = defer.Failure, defer.Deferred, dns.OK
+local Failure, withCanceller, OK = defer.Failure, defer._withCanceller, dns.OK
 
 -- The common ways through are written out here (queryDone's, filterAnswer's
 -- NOERROR, candidateAt's one name): this runs for every lookup.
@@ -401,7 +401,7 @@ local function onAnswer(st, message, err, attempts)
     return result:errback(out)
   end
   local candidates = st[CANDIDATES]
-  if type(candidates) == "table" and st[INDEX] < #candidates and #out[1] == 0 then
+  if not st[SINGLE] and st[INDEX] < #candidates and #out[1] == 0 then
     st[NODATA] = st[NODATA] or out
     return tryNext(st)
   end
@@ -412,7 +412,7 @@ function tryNext(st)
   local i = st[INDEX] + 1
   st[INDEX] = i
   local candidates, candidate = st[CANDIDATES]
-  if type(candidates) == "string" then
+  if st[SINGLE] then
     candidate = i == 1 and candidates or nil
   else
     candidate = candidates[i]
@@ -448,16 +448,17 @@ function Resolver:_lookup(name, cls, qtype, timeout, canonical)
       self:_maybeParseConfig()
     end
   end
-  local candidates
+  local candidates, single
   if canonical and canonical ~= "" and (self._noSearch or not self._conf) then
-    candidates = canonical -- _candidates's answer without a search list
+    candidates, single = canonical, true -- _candidates's answer without a search list
   else
     candidates = self:_candidates(name, canonical)
+    single = type(candidates) == "string"
   end
   local cache = self.cache
-  local result = newDeferred(cancelQuery) -- common.queryDeferred's
+  local result = withCanceller(cancelQuery) -- common.queryDeferred's
   local st = { self, name, cls, qtype, timeout, candidates, cache or false,
-    cache and (canonical or common.relative(name)), 0, result, false, false }
+    cache and (canonical or common.relative(name)), 0, result, false, false, single }
   tryNext(st)
   return result
 end

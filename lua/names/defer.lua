@@ -385,6 +385,13 @@ function M.Deferred(canceller)
     called = false, _n = 0, _running = false, _canceller = canceller, result = nil }, Deferred)
 end
 
+-- The same with a canceller of the library's own, a function: no test
+-- (a lookup makes one).
+function M._withCanceller(canceller)
+  return setmetatable({ nil, nil, nil, nil, nil, nil, nil, nil,
+    called = false, _n = 0, _running = false, _canceller = canceller, result = nil }, Deferred)
+end
+
 local function append(d, cb, eb, cbArgs, ebArgs)
   local n = d._n
   d[n + 1], d[n + 2], d[n + 3], d[n + 4] = cb, eb, cbArgs, ebArgs
