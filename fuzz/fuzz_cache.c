@@ -1,4 +1,4 @@
-/* Fuzzes the answer cache: nm_cache_put on arbitrary responses, then nm_cache_get, which must give back the same message with only TTLs lowered. */
+/* Fuzzes the answer cache: nm_cache_put on arbitrary responses, then nm_cache_peek, which must give back the bytes stored, and nm_cache_get, the same message with only TTLs lowered. */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -34,7 +34,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (!(c = nm_cache_new(4, 86400, 3600))) abort();
     err = nm_cache_put(c, qname, qtype, qcls, data, size, 1000.0);
     if (err == NM_OK) {
+        const uint8_t *held;
+        size_t heldlen;
         REQUIRE(nm_cache_count(c) == 1);
+        /* a peek gives back the very bytes stored */
+        REQUIRE(nm_cache_peek(c, qname, qtype, qcls, 1000.0, &held, &heldlen) == NM_OK);
+        REQUIRE(heldlen == size && memcmp(held, data, size) == 0);
         err = nm_cache_get(c, qname, qtype, qcls, 1003.5, &out, &outlen);
         if (err == NM_OK) {
             /* same length, same bytes outside TTLs, every TTL no larger */

@@ -29,10 +29,17 @@ static void check_reverse(const nm_hosts *h, int family, const uint8_t *addr)
 static void lookup(const nm_hosts *h, const char *name)
 {
     static const int families[2] = { AF_INET, AF_INET6 };
+    uint8_t first[2][16]; /* AF_INET, AF_INET6 */
+    /* nm_hosts_first: bit 1 for AF_INET, bit 0 for AF_INET6, each with the
+     * first address nm_hosts_addresses gives */
+    int firsts = nm_hosts_first(h, name, first[1], first[0]);
     for (int f = 0; f < 2; f++) {
         uint8_t out[MAXN][16];
         int n = nm_hosts_addresses(h, name, families[f], out, MAXN);
+        int bit = families[f] == AF_INET ? 2 : 1;
         REQUIRE(n >= 0 && n <= MAXN);
+        REQUIRE(((firsts & bit) != 0) == (n > 0));
+        if (n > 0) REQUIRE(memcmp(out[0], first[families[f] == AF_INET ? 0 : 1], 16) == 0);
         for (int i = 0; i < n; i++) {
             if (families[f] == AF_INET)
                 for (int z = 4; z < 16; z++) REQUIRE(out[i][z] == 0);
