@@ -105,6 +105,24 @@ local function expectedLine(q)
   return nil -- MX: the server's order of the two
 end
 
+describe("names-dig -f's input", function()
+  it("reads a line into the question question() reads, without a table", function()
+    local dns = require "names.dns"
+    for _, line in ipairs{ "www.example.test", "  www.example.test  ", "www.example.test\tMX", "a.test ptr",
+      "a.test TYPE65534", "a.test ANY", "a.test IN", "a.test A IN", "a.test MX CH", "a.test FOO", "-x 192.0.2.1",
+      "-x", "-x 192.0.2.1 A", "-name.test", "# comment", "; comment", "", "   ", "a.test #x",
+      ("a"):rep(1300), "a b c" } do
+      local q, why = input.question(line, dns.TXT)
+      local name, qtype, qclass = input.fields(line, dns.TXT)
+      if q then
+        assert.are.same({ q.name, q.qtype, q.qclass }, { name, qtype, qclass }, line)
+      else
+        assert.are.same({ q, why }, { name, qtype }, line)
+      end
+    end
+  end)
+end)
+
 describe("names-dig -f", function()
   setup(function()
     env.assert_server_up()

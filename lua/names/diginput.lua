@@ -223,6 +223,45 @@ function M.question(line, defaultType)
   return q
 end
 
+-- The type words seen in this run, each with its number: a run of a
+-- million "NAME PTR" lines reads "PTR" once. Only words that are types go
+-- in, so it holds at most the spellings of the types an input uses.
+local typeOfWord = {}
+
+--- `question` for bulk mode's loop, without a table per line: the name,
+-- type and class; nil for no question; false and why for a bad line. The
+-- common lines (`NAME` and `NAME TYPE`) take one pattern; the rest go
+-- through `question`.
+-- @tparam string line
+-- @tparam[opt=A] integer defaultType
+-- @treturn string|nil|false
+-- @treturn integer|string|nil the type, or why the line is bad
+-- @treturn integer|nil the class
+function M.fields(line, defaultType)
+  if #line <= M.maxLine then
+    -- a name that is not "-x" and does not start a comment, and maybe a word
+    local name, word = match(line, "^%s*([^%s#;%-]%S*)%s*(%S*)%s*$")
+    if name then
+      if word == "" then
+        return name, defaultType or dns.A, dns.IN
+      end
+      local qtype = typeOfWord[word]
+      if not qtype then
+        qtype = options.typeNumber(word)
+        typeOfWord[word] = qtype
+      end
+      if qtype then
+        return name, qtype, dns.IN
+      end
+    end
+  end
+  local q, why = M.question(line, defaultType)
+  if q then
+    return q.name, q.qtype, q.qclass
+  end
+  return q, why
+end
+
 --- FNV-1a of a name, case folded: the same name lands in the same shard on
 -- every machine.
 -- @tparam string name
