@@ -21,7 +21,8 @@ typedef struct centry {
     uint32_t cap; /* no TTL is shown above it */
     uint16_t qtype, qcls;
     size_t keylen;
-    uint8_t key[NM_NAME_MAX]; /* the lower-cased qname */
+    uint8_t *key; /* the lower-cased qname (a fixed array of NM_NAME_MAX
+                   * made every entry twice its usual size) */
     int nttl;
     uint16_t *ttl_at; /* where each record's TTL sits in msg */
     uint8_t *msg;
@@ -315,45 +316,43 @@ static int lifetime(const nm_cache *c, const nm_msg *m, uint16_t qtype, uint32_t
 int nm_cache_put(nm_cache *c, const uint8_t *qname, uint16_t qtype, uint16_t qcls,
                  const uint8_t *msg, size_t len, double now)
 {
+    nm_msg m;
+    int err = nm_msg_parse(&m, msg, len);
+    if (!err) err = nm_cache_put_msg(c, qname, qtype, qcls, &m, now);
+    nm_msg_release(&m);
+    return err;
+}
+
+int nm_cache_put_msg(nm_cache *c, const uint8_t *qname, uint16_t qtype, uint16_t qcls,
+                     const nm_msg *m, double now)
+{
     uint8_t key[NM_NAME_MAX];
     size_t keylen;
     uint64_t hash;
     uint32_t ttl = 0, cap = 0;
-    nm_msg m;
     centry *e, **pe;
     int err;
 
     if ((err = make_key(c, qname, qtype, qcls, key, &keylen, &hash))) return err;
     if (!isfinite(now)) return NM_EVALUE;
-    if ((err = nm_msg_parse(&m, msg, len))) {
-        nm_msg_release(&m);
-        return err;
-    }
-    if (!same_question(&m, key, qtype, qcls)) err = NM_CACHE_QUESTION;
-    else err = lifetime(c, &m, qtype, &ttl, &cap);
+    if (!same_question(m, key, qtype, qcls)) err = NM_CACHE_QUESTION;
+    else err = lifetime(c, m, qtype, &ttl, &cap);
     if (!err && c->max_entries == 0) err = NM_CACHE_OFF;
-    if (err) {
-        nm_msg_release(&m);
-        return err;
-    }
-    /* one block: the entry, its TTL offsets, the message */
-    e = malloc(sizeof *e + (size_t)m.nrr * sizeof *e->ttl_at + len);
-    if (!e) {
-        nm_msg_release(&m);
-        return NM_ENOMEM;
-    }
+    if (err) return err;
+    /* one block: the entry, its TTL offsets, the message, the key */
+    e = malloc(sizeof *e + (size_t)m->nrr * sizeof *e->ttl_at + m->len + keylen);
+    if (!e) return NM_ENOMEM;
     e->ttl_at = (uint16_t *)(void *)(e + 1);
-    e->msg = (uint8_t *)(e->ttl_at + m.nrr);
-    e->nttl = m.nrr;
-    for (int i = 0; i < m.nrr; i++) e->ttl_at[i] = (uint16_t)(m.rr[i].rdata - 6);
-    if (names_meet_ttls(&m, e->ttl_at)) {
-        nm_msg_release(&m);
+    e->msg = (uint8_t *)(e->ttl_at + m->nrr);
+    e->key = e->msg + m->len;
+    e->nttl = m->nrr;
+    for (int i = 0; i < m->nrr; i++) e->ttl_at[i] = (uint16_t)(m->rr[i].rdata - 6);
+    if (names_meet_ttls(m, e->ttl_at)) {
         free(e);
         return NM_CACHE_TTL_IN_NAME;
     }
-    nm_msg_release(&m);
-    memcpy(e->msg, msg, len);
-    e->len = len;
+    memcpy(e->msg, m->wire, m->len);
+    e->len = m->len;
     memcpy(e->key, key, keylen);
     e->keylen = keylen;
     e->qtype = qtype;

@@ -37,6 +37,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include "message.h"
 
 typedef struct nm_cache nm_cache;
 
@@ -74,6 +75,9 @@ size_t nm_cache_count(const nm_cache *c);
  * NM_ENAME for a bad qname, NM_ENOMEM). */
 int nm_cache_put(nm_cache *c, const uint8_t *qname, uint16_t qtype, uint16_t qcls,
                  const uint8_t *msg, size_t len, double now);
+/* The same for a message parsed already (the resolver's reply). */
+int nm_cache_put_msg(nm_cache *c, const uint8_t *qname, uint16_t qtype, uint16_t qcls,
+                     const nm_msg *m, double now);
 
 /* On a hit, NM_OK and a malloc'd copy in *out (the caller frees it) of
  * *outlen bytes with the TTLs counted down; NM_ENOTFOUND on a miss or an

@@ -37,9 +37,11 @@ static int box_tostring(lua_State *L)
 void nm_lua_new_class(lua_State *L, const nm_lua_class *c)
 {
     if (luaL_newmetatable(L, c->name)) { /* sets __name */
-        lua_pushlightuserdata(L, (void *)(uintptr_t)c);
-        lua_pushcclosure(L, class_gc, 1);
-        lua_setfield(L, -2, "__gc");
+        if (c->release) {
+            lua_pushlightuserdata(L, (void *)(uintptr_t)c);
+            lua_pushcclosure(L, class_gc, 1);
+            lua_setfield(L, -2, "__gc");
+        }
         lua_pushcfunction(L, box_tostring);
         lua_setfield(L, -2, "__tostring");
         lua_newtable(L);

@@ -552,8 +552,10 @@ int nm_lua_push_message_lazy_rcode(lua_State *L, const nm_msg *m, int rcode, int
         }
     }
     /* the rcode now (every lookup reads it), the rest when first read;
-     * no decoder set up for two fields */
-    lua_createtable(L, 0, 18);
+     * no decoder set up for two fields.  Room for the bytes, the rcode
+     * and the answers: the header's fields are rarely read, and 18 slots
+     * made a 1 KB block per reply. */
+    lua_createtable(L, 0, 4);
     lua_insert(L, top + 2);           /* classes, message, lazyKey */
     lua_pushvalue(L, wire);
     lua_rawset(L, top + 2);
@@ -562,6 +564,18 @@ int nm_lua_push_message_lazy_rcode(lua_State *L, const nm_msg *m, int rcode, int
     lua_pushinteger(L, rcode);
     lua_rawset(L, top + 2);
     lua_pop(L, 1);
+    if (m && m->count[NM_ANSWER] > 0) {
+        /* parsed already (a reply): its answers now, which nearly every
+         * lookup reads, rather than parse the bytes again for them */
+        struct decoder d;
+        int t = lua_gettop(L);
+        if (decoder_open(&d, L, m, t)) {
+            key(&d, K_ANSWERS);
+            push_section(&d, NM_ANSWER);
+            lua_rawset(L, top + 2);
+            lua_settop(L, t);
+        }
+    }
     lua_getfield(L, top + 1, "Message");
     lua_setmetatable(L, top + 2);
     lua_replace(L, top + 1);

@@ -29,12 +29,18 @@ typedef struct lresolver {
     double clock_s; /* its time, in seconds */
 } lresolver;
 
+/* A pending query pins its handle with one registry reference, and the
+ * handle holds the Lua callback as its user value: the handle cannot be
+ * collected before the query ends, so it needs no finalizer (a finalizer
+ * on every query's handle cost the collector a separate pass and a call
+ * per query). */
 typedef struct lquery {
     nm_query *q;
     lresolver *owner;
-    int cb;                /* registry ref of the Lua callback */
+    int ref;               /* registry ref of the handle, LUA_NOREF once over */
     int report;            /* attempts even for a plain answer */
-    struct lquery **box;   /* NULL once the handle was collected */
+    int has_arg;           /* the callback's first argument is user value 2 */
+    struct lquery **box;   /* the handle's block */
 } lquery;
 
 /* ------------------------------------------------------------- results */
@@ -97,7 +103,14 @@ static int l_deliver(lua_State *L)
 {
     const nm_result *res = lua_touserdata(L, 1);
     int report = lua_toboolean(L, 3);
-    lua_settop(L, 2); /* the callback */
+    int nargs = 3;
+    if (lua_gettop(L) >= 4) { /* the callback's own first argument */
+        lua_copy(L, 4, 3);
+        lua_settop(L, 3);
+        nargs = 4;
+    } else {
+        lua_settop(L, 2); /* the callback */
+    }
     if (res->status == NM_OK && res->nmessages > 0) {
         lua_createtable(L, res->nmessages, 0);
         for (int i = 0; i < res->nmessages; i++) {
@@ -124,7 +137,7 @@ static int l_deliver(lua_State *L)
         push_attempts(L, res);
     else
         lua_pushnil(L);
-    lua_call(L, 3, 0);
+    lua_call(L, nargs, 0);
     return 0;
 }
 
@@ -141,23 +154,34 @@ static void on_done(void *arg, const nm_result *res)
     lquery *lq = arg;
     lresolver *lr = lq->owner;
     lua_State *L = lr->L;
-    int cb = lq->cb;
-    int report = lq->report;
+    int ref = lq->ref;
+    int report = lq->report, has_arg = lq->has_arg, handle;
 
-    /* the query leaves every Lua-side index before Lua runs */
-    lq->q = NULL;
-    lq->cb = LUA_NOREF;
-    if (lq->box) *lq->box = NULL;
+    /* the query leaves every Lua-side index before Lua runs; the handle
+     * is still pinned, so its block is there to clear (also in lua_close,
+     * which frees no object before every finalizer has run) */
+    *lq->box = NULL;
     free(lq);
     unpin(lr);
     if (lr->finalizing) return;
 
     lua_pushcfunction(L, l_deliver);
     lua_pushlightuserdata(L, (void *)(uintptr_t)res);
-    lua_rawgeti(L, LUA_REGISTRYINDEX, cb);
-    luaL_unref(L, LUA_REGISTRYINDEX, cb);
+    lua_rawgeti(L, LUA_REGISTRYINDEX, ref);
+    luaL_unref(L, LUA_REGISTRYINDEX, ref);
+    handle = lua_gettop(L);
+    lua_getiuservalue(L, handle, 1);
     lua_pushboolean(L, report);
-    nm_lua_pcall(L, 3, 0);
+    if (has_arg) lua_getiuservalue(L, handle, 2);
+    /* a handle kept by the user keeps no callback (nor what it holds) */
+    lua_pushnil(L);
+    lua_setiuservalue(L, handle, 1);
+    if (has_arg) {
+        lua_pushnil(L);
+        lua_setiuservalue(L, handle, 2);
+    }
+    lua_remove(L, handle);
+    nm_lua_pcall(L, 3 + has_arg, 0);
 }
 
 /* ------------------------------------------------------------ resolvers */
@@ -573,7 +597,7 @@ static int l_servers(lua_State *L)
  * query and free it under us). */
 static lquery **new_handle(lua_State *L)
 {
-    lquery **box = lua_newuserdatauv(L, sizeof *box, 0);
+    lquery **box = lua_newuserdatauv(L, sizeof *box, 2);
     *box = NULL;
     luaL_setmetatable(L, QUERY_MT);
     return box;
@@ -584,29 +608,32 @@ static lquery **new_handle(lua_State *L)
 static int set_handle(lquery **box, lquery *lq, nm_query *q)
 {
     lq->q = q;
-    lq->box = box;
     *box = lq;
     return 1;
 }
 
 /* The resolver at 1, again after the allocations of the call: a finalizer
  * may have closed it (its memory stays until the loop runs, which a
- * finalizer may not do). */
+ * finalizer may not do).  The handle is at the top: it takes the callback
+ * as its user value and is pinned until the query ends. */
 static lquery *new_lquery(lua_State *L, int cbidx)
 {
     lresolver *lr;
     lquery *lq;
-    int cb;
+    int ref;
     lua_pushvalue(L, cbidx);
-    cb = luaL_ref(L, LUA_REGISTRYINDEX);
+    lua_setiuservalue(L, -2, 1);
+    lua_pushvalue(L, -1);
+    ref = luaL_ref(L, LUA_REGISTRYINDEX);
     lr = *(lresolver **)luaL_checkudata(L, 1, RESOLVER_MT);
     if (!lr || !(lq = calloc(1, sizeof *lq))) {
-        luaL_unref(L, LUA_REGISTRYINDEX, cb);
+        luaL_unref(L, LUA_REGISTRYINDEX, ref);
         luaL_error(L, lr ? "out of memory" : "the resolver is closed");
         return NULL;
     }
-    lq->cb = cb;
+    lq->ref = ref;
     lq->owner = lr;
+    lq->box = lua_touserdata(L, -1);
     if (lr->pending == 0 && lr->box) {
         /* pinned while it has queries: collected only when idle */
         lua_pushvalue(L, 1);
@@ -618,12 +645,14 @@ static lquery *new_lquery(lua_State *L, int cbidx)
 
 static void drop_lquery(lua_State *L, lquery *lq)
 {
-    luaL_unref(L, LUA_REGISTRYINDEX, lq->cb);
+    luaL_unref(L, LUA_REGISTRYINDEX, lq->ref);
     unpin(lq->owner);
     free(lq);
 }
 
-/* resolver:query(name, type, class, timeouts|nil, flags, callback) -> handle
+/* resolver:query(name, type, class, timeouts|nil, flags, callback [, arg]) -> handle
+ * callback(message, err, attempts), or callback(arg, message, err,
+ * attempts) when arg is given (a lookup's state: no closure per lookup).
  * flags: a string of letters: t (TCP), d (DO bit), n (no recursion),
  * c (CD), x (zone transfer), a (alone: never shared), r (report the
  * attempts for a plain answer too; they always come with a failure) */
@@ -634,6 +663,7 @@ static int l_query(lua_State *L)
     size_t n, wl;
     const char *name = luaL_checklstring(L, 2, &n);
     lua_Integer type = luaL_checkinteger(L, 3), cls = luaL_optinteger(L, 4, 1);
+    int has_arg = lua_gettop(L) >= 8;
     const char *flags = luaL_optstring(L, 6, "");
     double timeouts[NM_MAX_TIMEOUTS];
     nm_query_options o = { NULL, 0, 0 };
@@ -669,9 +699,14 @@ static int l_query(lua_State *L)
      * (lua_close): before anything is pinned */
     nm_lua_prepare_work(L);
     box = new_handle(L);
+    if (has_arg) {
+        lua_pushvalue(L, 8);
+        lua_setiuservalue(L, -2, 2);
+    }
     lq = new_lquery(L, 7);
     lr = lq->owner;
     lq->report = strchr(flags, 'r') != NULL;
+    lq->has_arg = has_arg;
     q = nm_resolver_query(lr->r, wire, (uint16_t)type, (uint16_t)cls, &o, on_done, lq);
     if (!q) {
         drop_lquery(L, lq);
@@ -837,16 +872,6 @@ static int l_query_active(lua_State *L)
     return 1;
 }
 
-static void query_release(lua_State *L, void *boxp, int finalizing)
-{
-    lquery **box = boxp;
-    (void)L;
-    (void)finalizing;
-    /* a collected handle does not stop the query: its callback still runs */
-    if (*box) (*box)->box = NULL;
-    *box = NULL;
-}
-
 void nm_lua_open_resolver(lua_State *L)
 {
     static const luaL_Reg resolver_methods[] = {
@@ -867,8 +892,9 @@ void nm_lua_open_resolver(lua_State *L)
         { NULL, NULL },
     };
     static const nm_lua_class resolver = { RESOLVER_MT, resolver_methods, resolver_close, 1 };
-    /* a query ends by cancel (or its answer); it is not a thing to close */
-    static const nm_lua_class query = { QUERY_MT, query_methods, query_release, 0 };
+    /* a query ends by cancel (or its answer); it is not a thing to close,
+     * and it needs no finalizer (see lquery) */
+    static const nm_lua_class query = { QUERY_MT, query_methods, NULL, 0 };
     nm_lua_new_class(L, &resolver);
     nm_lua_new_class(L, &query);
     lua_pushcfunction(L, l_resolver_new);

@@ -101,8 +101,9 @@ static int l_conf_info(lua_State *L)
 static int l_conf_candidates(lua_State *L)
 {
     const char *name = luaL_checkstring(L, 2);
-    char (*out)[NM_NAME_TEXT_MAX] = lua_newuserdatauv(L, sizeof *out * (NM_MAX_SEARCH + 1), 0);
-    /* the conf after the allocations: a finalizer may have closed it */
+    /* on the C stack: a block of the collector's per lookup (9 KB) made
+     * the collector run several times as often */
+    char out[NM_MAX_SEARCH + 1][NM_NAME_TEXT_MAX];
     int n = nm_resolvconf_candidates(&check_conf(L)->conf, name, out, NM_MAX_SEARCH + 1);
     if (n < 0) return luaL_argerror(L, 2, lua_pushfstring(L, "%s: '%s'", nm_strerror(n), name));
     lua_createtable(L, n, 0);

@@ -24,11 +24,13 @@ void nm_lua_open_repl(lua_State *L);
  * __close.  All of them end in one release function: close and __close
  * call it with finalizing 0, __gc with 1 (then it may not call Lua back
  * nor touch the registry's references: lua_close may be under way).  The
- * class must be static: its metatable's closures point to it. */
+ * class must be static: its metatable's closures point to it.  A class
+ * without a release function (not closable) gets no __gc: its boxes are
+ * kept alive by whatever uses them. */
 typedef struct nm_lua_class {
     const char *name;        /* the metatable's registry key and __name */
     const luaL_Reg *methods; /* NULL: none */
-    void (*release)(lua_State *L, void *box, int finalizing);
+    void (*release)(lua_State *L, void *box, int finalizing); /* NULL: none */
     int closable;            /* close and __close too */
 } nm_lua_class;
 void nm_lua_new_class(lua_State *L, const nm_lua_class *c);

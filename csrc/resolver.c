@@ -1209,8 +1209,8 @@ static void finish(exchange *ex, int status, const nm_msg *msg)
     }
 
     if (r->cache && status == NM_OK && msg && !ex->direct && !(ex->flags & NM_Q_XFR))
-        nm_cache_put(r->cache, ex->qname, ex->qtype, ex->qcls, msg->wire, msg->len,
-                     r->clock.seconds(r->clock.ctx));
+        nm_cache_put_msg(r->cache, ex->qname, ex->qtype, ex->qcls, msg,
+                         r->clock.seconds(r->clock.ctx));
 
     /* the subscribers leave the exchange before any of them is called */
     q = ex->subs;

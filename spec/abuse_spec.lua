@@ -172,7 +172,7 @@ describe("the binding under abuse", function()
     local I = {}
     local cases = {
       { core.resolvconf, conf, "info" },
-      { core.resolvconf, conf, "candidates", "x" },
+      { core.resolvconf, conf, "candidates", I },
       { core.hosts, hosts, "addresses", I, 4 },
       { core.hosts, hosts, "find", I, 4 },
       { core.cache, nil, "get", I, 1, 1, 0 },

@@ -174,6 +174,7 @@ function Resolver:_maybeParseConfig()
   end
   local info = self._conf:info()
   self._confInfo = info
+  self._noSearch = #info.search == 0
   if not self.servers then
     self._core:set_servers(confServers(info), self._setOptions)
   end
@@ -240,6 +241,7 @@ function newResolver(o, level)
     self._conf = core.resolvconf(self.resolv)
     conf = self._conf:info()
     self._confInfo = conf
+    self._noSearch = #conf.search == 0
   end
   -- resolv.conf's `options timeout:T attempts:A` mean A tries of T seconds
   -- (glibc); otherwise Twisted's list.
@@ -328,18 +330,35 @@ function Resolver:setCache(cache)
   self.cache = cache
 end
 
--- The names to try, with the search list applied as glibc does.
-function Resolver:_candidates(name)
+-- The names to try, with the search list applied as glibc does: a list,
+-- or the one name itself when there is only that (no table per lookup).
+-- Without a search list that name is the canonical one (nameArgs's), as
+-- the core would give it.
+function Resolver:_candidates(name, canonical)
   if self._conf then
+    if canonical and canonical ~= "" and self._noSearch then
+      return canonical
+    end
     return self._conf:candidates(name)
   end
-  return { common.relative(name) }
+  if canonical and canonical ~= "" then
+    return canonical
+  end
+  return common.relative(name)
 end
 
--- One lookup (Resolver:_lookup): its state lives in one table, and the
--- core's callback is one closure over it. Closures over the locals of
--- _lookup cost an upvalue object for each local they shared, on every
--- lookup.
+-- Candidate i of _candidates's answer, and how many there are.
+local function candidateAt(candidates, i)
+  if type(candidates) == "string" then
+    return i == 1 and candidates or nil, 1
+  end
+  return candidates[i], #candidates
+end
+
+-- One lookup (Resolver:_lookup): its state lives in one table, which
+-- the core hands to onAnswer with the reply (no closure per lookup:
+-- closures over the locals of _lookup cost an upvalue object for each
+-- local they shared, on every lookup).
 local tryNext
 
 local queryDeferred, queryDone = common.queryDeferred, common.queryDone
@@ -350,7 +369,8 @@ local function onAnswer(st, message, err, attempts)
     return
   end
   if not message then
-    return result:errback(failureFor(dns.Query(st.candidates[st.i], st.qtype, st.cls), err, attempts))
+    return result:errback(failureFor(dns.Query(candidateAt(st.candidates, st.i), st.qtype, st.cls), err,
+      attempts))
   end
   local out = filterAnswer(message, attempts)
   if defer.isFailure(out) then
@@ -359,7 +379,7 @@ local function onAnswer(st, message, err, attempts)
       return tryNext(st) -- the next candidate, or NODATA, or this error
     end
     return result:errback(out)
-  elseif st.i < #st.candidates and #out[1] == 0 then
+  elseif st.i < select(2, candidateAt(st.candidates, 1)) and #out[1] == 0 then
     st.nodata = st.nodata or out
     return tryNext(st)
   end
@@ -369,7 +389,7 @@ end
 function tryNext(st)
   local i = st.i + 1
   st.i = i
-  local candidate = st.candidates[i]
+  local candidate = candidateAt(st.candidates, i)
   if not candidate then
     if st.nodata then
       return st.result:callback(st.nodata)
@@ -387,23 +407,20 @@ function tryNext(st)
     end
   end
   local r = st.resolver
-  st.result._handle = r._core:query(candidate, st.qtype, st.cls, st.timeout, r._flags, st.done)
+  st.result._handle = r._core:query(candidate, st.qtype, st.cls, st.timeout, r._flags, onAnswer, st)
 end
 
 --- Asks for `name`, trying the search list's candidates in turn: a name
 -- that does not exist moves on to the next; the first answer wins; NODATA
 -- is kept unless a later candidate has data. One Deferred per lookup, the
 -- core's callback firing it straight: this is the per-query path.
-function Resolver:_lookup(name, cls, qtype, timeout)
+function Resolver:_lookup(name, cls, qtype, timeout, canonical)
   self:_maybeParseConfig()
   local cache = self.cache
   local result = queryDeferred()
   local st = { resolver = self, name = name, cls = cls, qtype = qtype, timeout = timeout,
-    candidates = self:_candidates(name), cache = cache, asked = cache and common.relative(name),
-    i = 0, result = result, done = false, nodata = false, lastFailure = false }
-  st.done = function(message, err, attempts)
-    onAnswer(st, message, err, attempts)
-  end
+    candidates = self:_candidates(name, canonical), cache = cache, asked = cache and common.relative(name),
+    i = 0, result = result, nodata = false, lastFailure = false }
   tryNext(st)
   return result
 end

@@ -75,7 +75,10 @@ end
 -- message when first read.
 -- @treturn Result
 function M.lazyResult(message)
-  return setmetatable({ message = message }, Result)
+  -- sized for the sections __index sets (an absent key stays absent: a
+  -- nil in a constructor only makes room)
+  return setmetatable({ nil, nil, nil, message = message, answers = nil, authority = nil, additional = nil },
+    Result)
 end
 
 function M.isResult(v)

@@ -59,12 +59,12 @@ end
 
 -- The Deferred way, from resolver `first` on: each asked in turn while the
 -- previous one fails with an error that moves on.
-local function askFrom(resolvers, first, name, cls, qtype, timeout)
+local function askFrom(resolvers, first, name, cls, qtype, timeout, canonical)
   local r = resolvers[first]
   if first == #resolvers and common.plainQuery(r) then
     -- the last one (the network, in createResolver's chain): its query()
     -- would only unpack a dns.Query made for it
-    return r:_lookup(name, cls, qtype, timeout)
+    return r:_lookup(name, cls, qtype, timeout, canonical)
   end
   local query = dns.Query(name, qtype, cls)
   local d = resolvers[first]:query(query, timeout)
@@ -114,14 +114,15 @@ end
 
 function ResolverChain:_lookup(name, cls, qtype, timeout, canonical)
   -- the name a dns.Query would hold (no final dot), as every member saw it
-  name = canonical or nameCheck(name) or name
+  canonical = canonical or nameCheck(name)
+  name = canonical or name
   local result, err = self:_answer(name, cls, qtype)
   if result then
     return succeed(result)
   elseif result == nil then
     return fail(err)
   end
-  return askFrom(self.resolvers, err, name, cls, qtype, timeout)
+  return askFrom(self.resolvers, err, name, cls, qtype, timeout, canonical)
 end
 
 --- A zone transfer goes to the first resolver that can make one.
