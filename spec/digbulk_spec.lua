@@ -111,15 +111,43 @@ describe("names-dig -f's input", function()
     for _, line in ipairs{ "www.example.test", "  www.example.test  ", "www.example.test\tMX", "a.test ptr",
       "a.test TYPE65534", "a.test ANY", "a.test IN", "a.test A IN", "a.test MX CH", "a.test FOO", "-x 192.0.2.1",
       "-x", "-x 192.0.2.1 A", "-name.test", "# comment", "; comment", "", "   ", "a.test #x",
-      ("a"):rep(1300), "a b c" } do
+      ("a"):rep(1300), "a b c", "\0\1\2", "a\tb PTR", "a\127b", "a.test\tPTR\t", "caf\195\169.test" } do
       local q, why = input.question(line, dns.TXT)
-      local name, qtype, qclass = input.fields(line, dns.TXT)
+      local name, qtype, qclass, printable = input.fields(line, dns.TXT)
       if q then
         assert.are.same({ q.name, q.qtype, q.qclass }, { name, qtype, qclass }, line)
+        if printable then
+          assert.is_nil(name:find("[%c\127]"), line)
+        end
       else
         assert.are.same({ q, why }, { name, qtype }, line)
       end
     end
+  end)
+
+  it("reads a file's lines and counts its questions, across blocks, CRLF and a last line without newline", function()
+    local long = ("l"):rep(70000) .. ".test" -- longer than a block
+    local want = { "a.test", "", "  # indented comment", "; comment", "b.test\r", "   ", "\1odd.test",
+      "  c.test MX", "#", "d.test" }
+    local path = os.tmpname()
+    local f = assert(io.open(path, "wb"))
+    f:write(long, "\n")
+    for _ = 1, 3000 do -- several blocks
+      f:write(table.concat(want, "\n"), "\n")
+    end
+    f:write("last.test") -- no final newline
+    f:close()
+    local source = assert(input.open(path))
+    assert.are.equal(1 + 3000 * 5 + 1, source:count())
+    local n = 0
+    for text in io.lines(path) do
+      n = n + 1
+      assert.are.equal((text:gsub("\r$", "")), source:next(), "line " .. n)
+    end
+    assert.is_nil(source:next())
+    assert.is_true(source.eof)
+    source:close()
+    os.remove(path)
   end)
 end)
 

@@ -12,7 +12,9 @@
 -- written (no tables of its own); its Deferred's callback only notes the
 -- end and the time, and the ends that came in one turn of the loop are
 -- read, counted, formatted and written together, under one protected call,
--- before the next questions start.
+-- before the next questions start. An answer's text line is made straight
+-- from the result (names.digformat.bulkText); the outcome table that
+-- JSON lines, failures and bad lines need is made for those alone.
 -- @module names.digbulk
 
 local core = require "names.core"
@@ -41,22 +43,10 @@ local now = core.now
 local traceback, tostring, type = debug.traceback, tostring, type
 local isFailure, CancelledError = defer.isFailure, defer.CancelledError
 local fields, inShard, start, fill = input.fields, input.inShard, dig.start, dig.fill
-
--- Whether a question line counts as one (blank lines and comments do not).
-local function isQuestion(line)
-  return line:find("^%s*[^%s#;]") ~= nil
-end
+local bulkText = digformat.bulkText
 
 -- The end of a question that was never asked (a bad line).
 local BAD = {}
-
--- A slot's outcome, emptied for the next question (names.digformat reads
--- these fields).
-local function clear(s)
-  s.text, s.status, s.rcode, s.answers, s.message, s.result = nil, nil, nil, nil, nil, nil
-  s.source, s.hosts, s.attempts, s.server, s.transport, s.error = nil, nil, nil, nil, nil, nil
-  s.authority, s.additional, s.time, s.input, s.name, s.d = nil, nil, nil, nil, nil, nil
-end
 
 -- The line of a cancelled question's failure.
 local function cancelledText(failure)
@@ -80,10 +70,9 @@ function M.run(o, out)
     return dig.EXIT_BATCH
   end
   local shard = o.shard
-  local function keep(line)
-    return isQuestion(line) and (not shard or inShard(line, shard[1], shard[2]))
-  end
-  local total = source:count(keep)
+  local total = source:count(shard and function(line)
+    return input.isQuestion(line) and inShard(line, shard[1], shard[2])
+  end)
 
   local ropts = {}
   for k, v in pairs(o) do
@@ -93,6 +82,7 @@ function M.run(o, out)
   ropts.reportAttempts = o.json or false -- the text lines show no tries
   local resolver = dig.resolverFor(ropts)
   local line1 = o.json and digformat.bulkJSON or digformat.bulkLine
+  local textLines = not o.json -- an answer's line made from the result itself
   local concurrency, window = o.concurrency, 4 * o.concurrency
   local ordered = not o.unordered
   local defaultType, qps = o.qtype, o.qps
@@ -124,13 +114,11 @@ function M.run(o, out)
   local fault -- an error of this module's own: the run stops, exit 10
   local pump, pumpOnce
 
-  local function acquire()
-    if nfree > 0 then
-      local s = free[nfree]
-      free[nfree] = nil
-      nfree = nfree - 1
-      return s
-    end
+  -- A slot: `seq`, `line`, `input`, `name`, `qtype`, `qclass`, `plain` (the
+  -- name prints as it is), `error` (a bad line's), `started`, and while the
+  -- question is out `d`, then `value` (the result, the failure, or BAD)
+  -- and `ended`, then `text`, its line.
+  local function newSlot()
     local s = {}
     s.args = { s, n = 1 } -- the callbacks' argument, made once
     slots[#slots + 1] = s
@@ -138,7 +126,7 @@ function M.run(o, out)
   end
 
   local function release(s)
-    clear(s)
+    s.text = nil
     nfree = nfree + 1
     free[nfree] = s
   end
@@ -221,23 +209,37 @@ function M.run(o, out)
     end
   end
 
-  -- Reads an ended question into its outcome, counts it, writes its line.
+  -- The line of an end that needs the outcome table: a failure, a bad
+  -- line, any JSON line.
+  local function outcomeLine(s, v)
+    local outcome = { name = s.name, qtype = s.qtype, qclass = s.qclass, line = s.line, input = s.input,
+      plain = s.plain }
+    if v == BAD then
+      outcome.status, outcome.error = "BADINPUT", s.error
+      counters:add("BADINPUT")
+    elseif isFailure(v) and v:check(CancelledError) then
+      outcome.status, outcome.error = "INTERRUPTED", cancelledText(v)
+      counters:add("INTERRUPTED")
+    else
+      outcome.time = s.ended - s.started
+      fill(outcome, v, resolver)
+      counters:add(outcome.status, outcome.time)
+    end
+    return line1(outcome)
+  end
+
+  -- Reads an ended question, counts it, writes its line.
   local function settle(s)
     local v = s.value
     s.value, s.d = nil, nil
     inflight = inflight - 1
-    if v == BAD then
-      counters:add("BADINPUT")
-    elseif isFailure(v) and v:check(CancelledError) then
-      s.status, s.error = "INTERRUPTED", cancelledText(v)
-      counters:add("INTERRUPTED")
-    else
-      s.time = s.ended - s.started
-      fill(s, v, resolver)
-      counters:add(s.status, s.time)
-    end
     formatting = s
-    s.text = line1(s)
+    if textLines and v ~= BAD and not isFailure(v) then
+      counters:add("NOERROR", s.ended - s.started)
+      s.text = bulkText(s.name, s.qtype, "NOERROR", v.answers, s.plain)
+    else
+      s.text = outcomeLine(s, v)
+    end
     formatting = nil
     output(s)
   end
@@ -281,12 +283,19 @@ function M.run(o, out)
   end
 
   -- A question of line `lineNo`; `name` nil, `why` says what is wrong
-  -- with the line.
-  local function ask(line, name, qtype, qclass, why)
+  -- with the line; `plain`, the name prints as it is.
+  local function ask(line, name, qtype, qclass, why, plain)
     seq = seq + 1
     inflight = inflight + 1
-    local s = acquire()
-    s.n, s.line, s.input, s.name, s.qtype, s.qclass = seq, lineNo, line, name, qtype, qclass
+    local s
+    if nfree > 0 then
+      s = free[nfree]
+      free[nfree] = nil
+      nfree = nfree - 1
+    else
+      s = newSlot()
+    end
+    s.seq, s.line, s.input, s.name, s.qtype, s.qclass, s.plain = seq, lineNo, line, name, qtype, qclass, plain
     if ordered then
       ring[(seq - 1) % window + 1] = s
     end
@@ -299,7 +308,7 @@ function M.run(o, out)
       s.d = d
       d:addCallbacks(ended, ended, s.args, s.args)
     else
-      s.status, s.error = "BADINPUT", why
+      s.error = why
       ended(BAD, s)
     end
   end
@@ -349,9 +358,9 @@ function M.run(o, out)
         end
         lineNo = lineNo + 1
         if not shard or inShard(line, shard[1], shard[2]) then
-          local name, qtype, qclass = fields(line, defaultType)
+          local name, qtype, qclass, plain = fields(line, defaultType)
           if name then
-            ask(line, name, qtype, qclass)
+            ask(line, name, qtype, qclass, nil, plain)
           elseif name == false then
             ask(line, nil, nil, nil, qtype)
           end
@@ -385,7 +394,7 @@ function M.run(o, out)
         list[#list + 1] = s
       end
     end
-    table.sort(list, function(a, b) return a.n < b.n end)
+    table.sort(list, function(a, b) return a.seq < b.seq end)
     for _, s in ipairs(list) do
       local d = s.d
       if not d.called then

@@ -8,7 +8,9 @@
 -- `additional` (lists of RRHeader), `source` (`"network"`, `"hosts"`,
 -- `"cache"`), `server` and `transport` (for a network answer), `attempts`
 -- (the library's tries), `time` (seconds), `error` (a line, when no answer),
--- `hosts` (the hosts file's path).
+-- `hosts` (the hosts file's path), and in bulk mode `line` and `input` (the
+-- input line's number and text) and `plain` (true when the name is known
+-- to hold no control bytes: it prints as it is).
 -- @module names.digformat
 
 local cjson = require "cjson"
@@ -395,28 +397,63 @@ local typeTexts = setmetatable({}, { __index = function(t, qtype)
   return text
 end })
 
+-- What the text of the name-only and address records is made of.
+local NAME, ADDRESS = 1, 2
+local textKind = { [dns.Record_A] = ADDRESS, [dns.Record_AAAA] = ADDRESS }
+for cls, f in pairs(rdataOf) do
+  if f == nameRdata then
+    textKind[cls] = NAME
+  end
+end
+
+local NONE = {}
+
+--- Bulk mode's text line from its parts: `NAME TYPE STATUS rdata...`,
+-- tab-separated. One record of the common types goes into the line as its
+-- fields are, with no string of its own.
+-- @tparam string name the name as given
+-- @tparam integer qtype
+-- @tparam string status
+-- @tparam {RRHeader,...} answers
+-- @tparam[opt] boolean plain the name has no control bytes (it needs no escapes)
+-- @treturn string
+function M.bulkText(name, qtype, status, answers, plain)
+  if not plain then
+    name = printable(name)
+  end
+  local n = #answers
+  if n == 1 then
+    local rr = answers[1]
+    local p = rr.payload
+    local kind = textKind[getmetatable(p)]
+    if kind == NAME then
+      local text = p.name.name
+      if text ~= "" then
+        return name .. "\t" .. typeTexts[qtype] .. "\t" .. status .. "\t" .. text .. ".\n"
+      end
+    elseif kind == ADDRESS then
+      return name .. "\t" .. typeTexts[qtype] .. "\t" .. status .. "\t" .. p.address .. "\n"
+    end
+    return name .. "\t" .. typeTexts[qtype] .. "\t" .. status .. "\t" .. rdataText(rr) .. "\n"
+  elseif n == 0 then
+    return name .. "\t" .. typeTexts[qtype] .. "\t" .. status .. "\n"
+  end
+  local parts = { name, typeTexts[qtype], status }
+  for i = 1, n do
+    parts[i + 3] = rdataText(answers[i])
+  end
+  return concat(parts, "\t") .. "\n"
+end
+
 --- Bulk mode, text: `NAME TYPE STATUS rdata...`, tab-separated, one line a
 -- question (a bad input line: `;; line N: why`).
 -- @tparam table o an outcome
 -- @treturn string
 function M.bulkLine(o)
-  local status = o.status
-  if status == "BADINPUT" then
+  if o.status == "BADINPUT" then
     return format(";; line %d: %s\n", o.line, o.error)
   end
-  local answers = o.answers
-  local n = answers and #answers or 0
-  local head = printable(o.name) .. "\t" .. typeTexts[o.qtype] .. "\t" .. status
-  if n == 0 then
-    return head .. "\n"
-  elseif n == 1 then
-    return head .. "\t" .. rdataText(answers[1]) .. "\n"
-  end
-  local parts = { head }
-  for i = 1, n do
-    parts[i + 1] = rdataText(answers[i])
-  end
-  return concat(parts, "\t", 1, n + 1) .. "\n"
+  return M.bulkText(o.name, o.qtype, o.status, o.answers or NONE, o.plain)
 end
 
 --- Bulk mode, `+json`: name, type, status, rcode, answers as text, the
@@ -427,7 +464,7 @@ function M.bulkJSON(o)
   if o.status == "BADINPUT" then
     return json{ line = o.line, input = o.input, status = o.status, error = o.error } .. "\n"
   end
-  return json{ name = printable(o.name), type = options.typeText(o.qtype), status = o.status,
+  return json{ name = o.plain and o.name or printable(o.name), type = options.typeText(o.qtype), status = o.status,
     rcode = o.rcode, answers = texts(o.answers), server = o.server or o.source ~= "network" and o.source or nil,
     time = o.time and math.floor(o.time * 1e6 + 0.5) / 1e6, attempts = o.attempts and #o.attempts or 0,
     error = o.error } .. "\n"

@@ -19,6 +19,9 @@ local byte, find, format, match, sub = string.byte, string.find, string.format, 
 -- written as text with escapes; this leaves room for a type and blanks).
 M.maxLine = 1200
 
+-- How much of a file is read at once.
+local BLOCK = 1 << 16
+
 -- Source ----------------------------------------------------------------------
 
 local Source = { __name = "names.diginput.Source" }
@@ -31,7 +34,7 @@ Source.__index = Source
 -- @treturn string|nil why it cannot be opened
 function M.open(path, ahead)
   local self = setmetatable({ queue = {}, head = 1, tail = 0, eof = false, ahead = ahead or 4096,
-    partial = "", path = path }, Source)
+    partial = "", path = path, block = "", pos = 1 }, Source)
   if path == "-" then
     local kind = core.repl.fd_kind(0)
     if kind == "file" or kind == "unknown" then
@@ -50,8 +53,52 @@ function M.open(path, ahead)
   return self
 end
 
---- How many lines a regular file has, read once ahead (nil for a pipe).
--- `keep(line)` may filter them (a shard).
+-- Whether a question line counts as one (blank lines and comments do not).
+local function isQuestion(line)
+  return find(line, "^%s*[^%s#;]") ~= nil
+end
+M.isQuestion = isQuestion
+
+-- The first bytes that make a line a question at once (anything but a
+-- blank, "#" and ";"); the others are looked at whole.
+local questionStart = {}
+for b = 33, 255 do
+  questionStart[b] = b ~= 35 and b ~= 59 or nil
+end
+
+-- The question lines of an open file, counted a block at a time: a line
+-- that starts with a letter or digit costs one plain search.
+local function countQuestions(f)
+  local n, rest = 0, ""
+  while true do
+    local block = f:read(BLOCK)
+    if not block then
+      break
+    end
+    if rest ~= "" then
+      block = rest .. block
+    end
+    local pos = 1
+    while true do
+      local nl = find(block, "\n", pos, true)
+      if not nl then
+        break
+      end
+      if questionStart[byte(block, pos)] or (nl > pos and isQuestion(sub(block, pos, nl - 1))) then
+        n = n + 1
+      end
+      pos = nl + 1
+    end
+    rest = sub(block, pos)
+  end
+  if rest ~= "" and isQuestion(rest) then
+    n = n + 1
+  end
+  return n
+end
+
+--- How many question lines a regular file has, read once ahead (nil for
+-- a pipe). `keep(line)`, when given, decides instead (a shard).
 -- @tparam[opt] function keep
 -- @treturn integer|nil
 function Source:count(keep)
@@ -63,13 +110,25 @@ function Source:count(keep)
     return nil
   end
   local n = 0
-  for line in f:lines() do
-    if keep == nil or keep(line) then
-      n = n + 1
+  if keep then
+    for line in f:lines() do
+      if keep(line) then
+        n = n + 1
+      end
     end
+  else
+    n = countQuestions(f)
   end
   f:close()
   return n
+end
+
+-- A line without the CR of a CRLF file.
+local function chomp(line)
+  if byte(line, -1) == 13 then
+    return sub(line, 1, -2)
+  end
+  return line
 end
 
 local function push(self, line)
@@ -126,20 +185,44 @@ function Source:_watch()
   end))
 end
 
+-- The file's next block, and the line it ends (or the last line).
+function Source:_refill()
+  local block, pos = self.block, self.pos
+  local nl
+  repeat
+    local more = self.file and self.file:read(BLOCK)
+    if not more then
+      self.eof = true
+      self.block, self.pos = "", 1
+      if pos > #block then
+        return nil
+      end
+      return chomp(sub(block, pos))
+    end
+    block = sub(block, pos) .. more
+    pos = 1
+    nl = find(block, "\n", 1, true)
+  until nl
+  self.block, self.pos = block, 1
+  return self:next()
+end
+
 --- The next line, or nil: `false` when none is there yet (a pipe; the
 -- `wakeup` function is called when there is), nil at the end.
 -- @treturn string|false|nil
 function Source:next()
   if self.file then
-    local line = self.file:read("l")
-    if not line then
-      self.eof = true
-      return nil
+    -- a block at a time, cut at the newlines
+    local block, pos = self.block, self.pos
+    local nl = find(block, "\n", pos, true)
+    if not nl then
+      return self:_refill()
     end
-    if byte(line, -1) == 13 then -- a CRLF file
-      return sub(line, 1, -2)
+    self.pos = nl + 1
+    if nl > pos and byte(block, nl - 1) == 13 then -- a CRLF file
+      return sub(block, pos, nl - 2)
     end
-    return line
+    return sub(block, pos, nl - 1)
   end
   if self.head > self.tail then
     if self.eof then
@@ -230,20 +313,26 @@ local typeOfWord = {}
 
 --- `question` for bulk mode's loop, without a table per line: the name,
 -- type and class; nil for no question; false and why for a bad line. The
--- common lines (`NAME` and `NAME TYPE`) take one pattern; the rest go
--- through `question`.
+-- common lines (`NAME` and `NAME TYPE` of printable ASCII) take one
+-- pattern, and say so: the fourth value is true when the name needs no
+-- escapes to be printed (no control bytes). The rest go through
+-- `question`.
 -- @tparam string line
 -- @tparam[opt=A] integer defaultType
 -- @treturn string|nil|false
 -- @treturn integer|string|nil the type, or why the line is bad
 -- @treturn integer|nil the class
+-- @treturn boolean|nil whether the name is printable as it is
 function M.fields(line, defaultType)
   if #line <= M.maxLine then
-    -- a name that is not "-x" and does not start a comment, and maybe a word
-    local name, word = match(line, "^%s*([^%s#;%-]%S*)%s*(%S*)%s*$")
-    if name then
+    -- %g: a printable byte but the space, so no control bytes either
+    local name, word = match(line, "^(%g+)[ \t]*(%g*)$")
+    local b = name and byte(name)
+    -- not a comment, and not -x (any other name starting with "-" goes the
+    -- long way too)
+    if b and b ~= 35 and b ~= 59 and b ~= 45 then
       if word == "" then
-        return name, defaultType or dns.A, dns.IN
+        return name, defaultType or dns.A, dns.IN, true
       end
       local qtype = typeOfWord[word]
       if not qtype then
@@ -251,7 +340,7 @@ function M.fields(line, defaultType)
         typeOfWord[word] = qtype
       end
       if qtype then
-        return name, qtype, dns.IN
+        return name, qtype, dns.IN, true
       end
     end
   end
