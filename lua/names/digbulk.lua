@@ -189,7 +189,8 @@ function M.run(o, out)
     end
   end
 
-  -- Writes a slot's line, in ordered mode with every later one now in order.
+  -- Writes a slot's line, in ordered mode with every later one now in
+  -- order.
   local function output(s)
     if not ordered then
       write(s.text)
@@ -197,8 +198,10 @@ function M.run(o, out)
       release(s)
       return
     end
+    if s.seq ~= written + 1 then
+      return -- an earlier line is still to come
+    end
     local i = written % window + 1
-    s = ring[i]
     while s and s.text do
       write(s.text)
       ring[i] = false
@@ -228,28 +231,24 @@ function M.run(o, out)
     return line1(outcome)
   end
 
-  -- Reads an ended question, counts it, writes its line.
-  local function settle(s)
-    local v = s.value
-    s.value, s.d = nil, nil
-    inflight = inflight - 1
-    formatting = s
-    if textLines and v ~= BAD and not isFailure(v) then
-      counters:add("NOERROR", s.ended - s.started)
-      s.text = bulkText(s.name, s.qtype, "NOERROR", v.answers, s.plain)
-    else
-      s.text = outcomeLine(s, v)
-    end
-    formatting = nil
-    output(s)
-  end
-
+  -- Reads the questions that ended, counts them, puts out their lines.
   local function readEnds()
     while endsHead <= endsCount do
       local s = ends[endsHead]
       ends[endsHead] = false
       endsHead = endsHead + 1
-      settle(s)
+      local v = s.value
+      s.value, s.d = nil, nil
+      inflight = inflight - 1
+      formatting = s
+      if textLines and v ~= BAD and not isFailure(v) then
+        counters:add("NOERROR", s.ended - s.started)
+        s.text = bulkText(s.name, s.qtype, "NOERROR", v.answers, s.plain)
+      else
+        s.text = outcomeLine(s, v)
+      end
+      formatting = nil
+      output(s)
     end
     endsHead, endsCount = 1, 0
   end
@@ -268,7 +267,7 @@ function M.run(o, out)
     while true do
       local ok, why = xpcall(readEnds, handler)
       if ok then
-        return
+        break
       end
       local s = formatting
       if not s then
