@@ -45,7 +45,9 @@ void nm_lua_new_class(lua_State *L, const nm_lua_class *c)
         lua_pushcfunction(L, box_tostring);
         lua_setfield(L, -2, "__tostring");
         lua_newtable(L);
-        if (c->methods) luaL_setfuncs(L, c->methods, 0);
+        /* the metatable is each method's upvalue: nm_lua_check_box */
+        lua_pushvalue(L, -2);
+        luaL_setfuncs(L, c->methods ? c->methods : (const luaL_Reg[]){ { NULL, NULL } }, 1);
         if (c->closable) {
             lua_pushlightuserdata(L, (void *)(uintptr_t)c);
             lua_pushcclosure(L, class_close, 1);
@@ -56,4 +58,15 @@ void nm_lua_new_class(lua_State *L, const nm_lua_class *c)
         lua_setfield(L, -2, "__index");
     }
     lua_pop(L, 1);
+}
+
+void *nm_lua_check_box(lua_State *L, int idx, const char *name)
+{
+    void *box = lua_touserdata(L, idx);
+    if (box && lua_getmetatable(L, idx)) {
+        int same = lua_rawequal(L, -1, lua_upvalueindex(1));
+        lua_pop(L, 1);
+        if (same) return box;
+    }
+    return luaL_checkudata(L, idx, name);
 }

@@ -188,7 +188,7 @@ static void on_done(void *arg, const nm_result *res)
 
 static lresolver *check_resolver(lua_State *L, int idx)
 {
-    lresolver **box = luaL_checkudata(L, idx, RESOLVER_MT);
+    lresolver **box = nm_lua_check_box(L, idx, RESOLVER_MT);
     if (!*box) luaL_error(L, "the resolver is closed");
     return *box;
 }
@@ -625,7 +625,7 @@ static lquery *new_lquery(lua_State *L, int cbidx)
     lua_setiuservalue(L, -2, 1);
     lua_pushvalue(L, -1);
     ref = luaL_ref(L, LUA_REGISTRYINDEX);
-    lr = *(lresolver **)luaL_checkudata(L, 1, RESOLVER_MT);
+    lr = *(lresolver **)nm_lua_check_box(L, 1, RESOLVER_MT);
     if (!lr || !(lq = calloc(1, sizeof *lq))) {
         luaL_unref(L, LUA_REGISTRYINDEX, ref);
         luaL_error(L, lr ? "out of memory" : "the resolver is closed");

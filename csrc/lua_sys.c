@@ -25,7 +25,7 @@ typedef struct lconf {
 
 static lconf *check_conf(lua_State *L)
 {
-    lconf **box = luaL_checkudata(L, 1, CONF_MT);
+    lconf **box = nm_lua_check_box(L, 1, CONF_MT);
     if (!*box) luaL_error(L, "closed");
     return *box;
 }
@@ -134,7 +134,7 @@ typedef struct lhosts {
 
 static lhosts *check_hosts(lua_State *L)
 {
-    lhosts **box = luaL_checkudata(L, 1, HOSTS_MT);
+    lhosts **box = nm_lua_check_box(L, 1, HOSTS_MT);
     if (!*box) luaL_error(L, "closed");
     return *box;
 }
@@ -273,7 +273,7 @@ static void hosts_release(lua_State *L, void *boxp, int finalizing)
 
 static nm_cache **check_cache_box(lua_State *L, int idx)
 {
-    nm_cache **box = luaL_checkudata(L, idx, CACHE_MT);
+    nm_cache **box = nm_lua_check_box(L, idx, CACHE_MT);
     if (!*box) luaL_error(L, "closed");
     return box;
 }
@@ -333,11 +333,28 @@ static int l_cache_get(lua_State *L)
     lua_pushlstring(L, (const char *)out, len);
     free(out);
     /* parsed and checked when it was stored, and held only with rcode
-     * NOERROR or NXDOMAIN: the header's four bits are the whole rcode, and
-     * the sections are parsed when they are read */
+     * NOERROR or NXDOMAIN: the header's four bits are the whole rcode.
+     * An answer with records is parsed now and its answers decoded (every
+     * hit a lookup takes reads them); the other sections are decoded when
+     * they are read. */
     if (len < NM_HEADER_LEN) return 0;
-    rcode = ((const uint8_t *)lua_tostring(L, -1))[3] & 0x0F;
-    if (!nm_lua_push_message_lazy_rcode(L, NULL, rcode, -1)) return luaL_error(L, "names.dns is not loaded");
+    {
+        const uint8_t *bytes = (const uint8_t *)lua_tostring(L, -1);
+        nm_msg m;
+        int ok;
+        rcode = bytes[3] & 0x0F;
+        if (rcode != 0 || nm_get16(bytes + 6) == 0)
+            ok = nm_lua_push_message_lazy_rcode(L, NULL, rcode, -1);
+        else if (nm_msg_parse(&m, bytes, len) == NM_OK) {
+            ok = nm_lua_push_message_lazy(L, &m, -1);
+            nm_msg_release(&m);
+        } else {
+            /* stored parsed: never expected; the sections say so when read */
+            nm_msg_release(&m);
+            ok = nm_lua_push_message_lazy_rcode(L, NULL, rcode, -1);
+        }
+        if (!ok) return luaL_error(L, "names.dns is not loaded");
+    }
     return 1;
 }
 

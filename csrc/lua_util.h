@@ -34,6 +34,13 @@ typedef struct nm_lua_class {
     int closable;            /* close and __close too */
 } nm_lua_class;
 void nm_lua_new_class(lua_State *L, const nm_lua_class *c);
+/* luaL_checkudata(L, idx, name) for a method of class `name`, which has
+ * the class's metatable as its first upvalue (nm_lua_new_class): compared
+ * with it, not looked up in the registry by name (a string hashed and a
+ * table read on every call of the per-lookup methods).  Anything else
+ * (another class's method, a wrong object) takes luaL_checkudata's way,
+ * and its error. */
+void *nm_lua_check_box(lua_State *L, int idx, const char *name);
 
 /* The transport of a Lua port or connection at idx (raises if idx is
  * neither, or closed). */

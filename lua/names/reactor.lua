@@ -203,11 +203,10 @@ end
 -- The reactor's functions ---------------------------------------------------------
 
 --- The loop's clock: seconds on a monotonic clock, with sub-millisecond
--- precision.
+-- precision. (The core's function itself: this is read on every lookup.)
+-- @function seconds
 -- @treturn number
-function M.seconds()
-  return core.now()
-end
+M.seconds = core.now
 
 --- Calls `f(...)` after `delay` seconds.
 -- @tparam number delay
