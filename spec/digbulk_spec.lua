@@ -316,6 +316,39 @@ describe("names-dig -f", function()
     assert.matches("couldn't open specified batch file: /nonexistent/names.txt", err, 1, true)
   end)
 
+  it("counts what it did not reach when interrupted without a progress line", function()
+    local qs = {}
+    for i = 1, 400 do
+      qs[i] = ("q%d.example.test"):format(i)
+    end
+    qs[#qs + 1] = "# a comment is no question"
+    local file = env.write(table.concat(qs, "\n") .. "\n")
+    local status, out, err = env.run(("%s timeout --preserve-status -s INT 0.7 bin/names-dig @127.0.0.1 -p %d"
+      .. " -f %s -c 20"):format(prefix(), env.bad.slow, quote(file)))
+    os.remove(file)
+    assert.are.equal(130, status)
+    local done = tonumber(err:match(";; (%d+) questions of 400 in [%d.]+ s %([%d,]+ q/s%), interrupted"))
+    assert.is_not_nil(done, err)
+    assert.is_true(done >= 20 and done < 400, done .. " done")
+    assert.are.equal(done, #lines(out))
+  end)
+
+  it("reads a named pipe given as the file once, as it comes", function()
+    local qs = mixedInput(50)
+    local file = env.write(table.concat(qs, "\n") .. "\n")
+    local _, fromFile = bulk({ "-f", file })
+    local fifo = os.tmpname()
+    os.remove(fifo)
+    assert.is_true(os.execute("mkfifo " .. quote(fifo)))
+    local status, out, err = env.run(("(sleep 0.2; cat %s) >%s & %s timeout 60 bin/names-dig -f %s"):format(
+      quote(file), quote(fifo), prefix(), quote(fifo)))
+    os.remove(fifo)
+    os.remove(file)
+    assert.are.equal(0, status)
+    assert.are.same(normalLines(fromFile), normalLines(out))
+    assert.matches(";; 50 questions in", err, 1, true) -- a pipe has no total ahead
+  end)
+
   it("draws no progress line when standard error is not a terminal", function()
     local file = env.write("www.example.test\nnx.example.test\n")
     local _, _, err = bulk({ "-f", file })

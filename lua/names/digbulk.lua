@@ -42,7 +42,8 @@ local now = core.now
 
 local traceback, tostring, type = debug.traceback, tostring, type
 local isFailure, CancelledError = defer.isFailure, defer.CancelledError
-local fields, inShard, start, fill = input.fields, input.inShard, dig.start, dig.fill
+local fields, inShard, isQuestion = input.fields, input.inShard, input.isQuestion
+local start, fill = dig.start, dig.fill
 local bulkText = digformat.bulkText
 
 -- The end of a question that was never asked (a bad line).
@@ -70,9 +71,9 @@ function M.run(o, out)
     return dig.EXIT_BATCH
   end
   local shard = o.shard
-  local total = source:count(shard and function(line)
-    return input.isQuestion(line) and inShard(line, shard[1], shard[2])
-  end)
+  local keep = shard and function(line)
+    return isQuestion(line) and inShard(line, shard[1], shard[2])
+  end
 
   local ropts = {}
   for k, v in pairs(o) do
@@ -87,12 +88,18 @@ function M.run(o, out)
   local ordered = not o.unordered
   local defaultType, qps = o.qtype, o.qps
 
-  local started = reactor.seconds()
-  local counters = stats.Stats(total, started)
   local showProgress = o.progress
   if showProgress == nil then
     showProgress = core.repl.fd_kind(2) == "tty"
   end
+  -- The progress line shows the total from the start: the file is counted
+  -- ahead. Without it the questions are counted as they are read, and what
+  -- is left when the run stops early is counted at the end.
+  local total = showProgress and source:count(keep) or nil
+  local counted = 0 -- the question lines read so far
+
+  local started = reactor.seconds()
+  local counters = stats.Stats(total, started)
   local stdoutTTY = core.repl.fd_kind(1) == "tty"
   if stdoutTTY then
     stdout:setvbuf("line")
@@ -165,6 +172,10 @@ function M.run(o, out)
     source:close()
     stdout:flush()
     erase()
+    if not counters.total then
+      local rest = source:countRest(keep)
+      counters.total = rest and counted + rest
+    end
     stderr:write(counters:summary(reactor.seconds(), stopping and "interrupted" or nil))
     stderr:flush()
     dig.closeResolver(resolver)
@@ -359,8 +370,13 @@ function M.run(o, out)
         if not shard or inShard(line, shard[1], shard[2]) then
           local name, qtype, qclass, plain = fields(line, defaultType)
           if name then
+            counted = counted + 1
             ask(line, name, qtype, qclass, nil, plain)
           elseif name == false then
+            -- a bad line, but only a question line counts (not an overlong comment)
+            if isQuestion(line) then
+              counted = counted + 1
+            end
             ask(line, nil, nil, nil, qtype)
           end
         end

@@ -34,7 +34,7 @@ Source.__index = Source
 -- @treturn string|nil why it cannot be opened
 function M.open(path, ahead)
   local self = setmetatable({ queue = {}, head = 1, tail = 0, eof = false, ahead = ahead or 4096,
-    partial = "", path = path, block = "", pos = 1 }, Source)
+    partial = "", path = path, block = "", pos = 1, offset = 0 }, Source)
   if path == "-" then
     local kind = core.repl.fd_kind(0)
     if kind == "file" or kind == "unknown" then
@@ -48,7 +48,9 @@ function M.open(path, ahead)
       return nil, err
     end
     self.file = f
-    self.regular = true
+    -- a file that can seek is counted ahead; a pipe given by its path
+    -- (names-dig -f <(command)) is read once, as it comes
+    self.regular = f:seek("end") ~= nil and f:seek("set", 0) ~= nil
   end
   return self
 end
@@ -97,6 +99,30 @@ local function countQuestions(f)
   return n
 end
 
+-- The question lines of the file at `path` from byte `offset` on (or
+-- the lines `keep` keeps).
+local function countFrom(path, offset, keep)
+  local f = io.open(path, "rb")
+  if not f then
+    return nil
+  end
+  local n
+  if f:seek("set", offset) then
+    if keep then
+      n = 0
+      for line in f:lines() do
+        if keep(line) then
+          n = n + 1
+        end
+      end
+    else
+      n = countQuestions(f)
+    end
+  end
+  f:close()
+  return n
+end
+
 --- How many question lines a regular file has, read once ahead (nil for
 -- a pipe). `keep(line)`, when given, decides instead (a shard).
 -- @tparam[opt] function keep
@@ -105,22 +131,19 @@ function Source:count(keep)
   if not self.regular then
     return nil
   end
-  local f = io.open(self.path, "rb")
-  if not f then
+  return countFrom(self.path, 0, keep)
+end
+
+--- `count` of what is left after the lines read so far (also after
+-- `close`): a run that counts as it reads knows its total at the end, or
+-- when interrupted, with this.
+-- @tparam[opt] function keep
+-- @treturn integer|nil
+function Source:countRest(keep)
+  if not self.regular then
     return nil
   end
-  local n = 0
-  if keep then
-    for line in f:lines() do
-      if keep(line) then
-        n = n + 1
-      end
-    end
-  else
-    n = countQuestions(f)
-  end
-  f:close()
-  return n
+  return countFrom(self.path, self.offset + self.pos - 1, keep)
 end
 
 -- A line without the CR of a CRLF file.
@@ -193,12 +216,14 @@ function Source:_refill()
     local more = self.file and self.file:read(BLOCK)
     if not more then
       self.eof = true
+      self.offset = self.offset + #block -- all of it read
       self.block, self.pos = "", 1
       if pos > #block then
         return nil
       end
       return chomp(sub(block, pos))
     end
+    self.offset = self.offset + pos - 1 -- where the new block starts in the file
     block = sub(block, pos) .. more
     pos = 1
     nl = find(block, "\n", 1, true)
