@@ -215,6 +215,7 @@ static int same_question(const nm_msg *m, const uint8_t *key, uint16_t qtype, ui
 static int meets_ttl(const uint16_t *ttl_at, int n, size_t from, size_t to)
 {
     int lo = 0, hi = n;
+    if (n == 0 || to <= ttl_at[0]) return 0; /* the question, and most owners */
     while (lo < hi) { /* the first field that ends after `from` */
         int mid = lo + (hi - lo) / 2;
         if ((size_t)ttl_at[mid] + 4 <= from) lo = mid + 1;

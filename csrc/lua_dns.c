@@ -1226,7 +1226,22 @@ static int l_rdata_text(lua_State *L)
     return 1;
 }
 
-/* name_check(text) -> the canonical text (no final dot), or raises */
+/* Whether a valid name's text is its canonical text as it is: letters,
+ * digits, '-' and '_' in labels, no final dot (nothing that
+ * nm_name_to_text would escape or drop).  Most names a lookup is given. */
+static int is_plain_text(const char *s, size_t n)
+{
+    if (n == 0 || s[n - 1] == '.') return 0;
+    for (size_t i = 0; i < n; i++) {
+        unsigned char c = (unsigned char)s[i];
+        if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' ||
+              c == '_' || c == '.'))
+            return 0;
+    }
+    return 1;
+}
+
+/* name_check(text) -> the canonical text (no final dot), or nil and why */
 static int l_name_check(lua_State *L)
 {
     size_t n, wl;
@@ -1238,6 +1253,10 @@ static int l_name_check(lua_State *L)
         lua_pushnil(L);
         lua_pushstring(L, nm_strerror(err));
         return 2;
+    }
+    if (is_plain_text(s, n)) {
+        lua_settop(L, 1); /* the canonical text already */
+        return 1;
     }
     n = nm_name_to_text(wire, text, 0);
     lua_pushlstring(L, text, n);

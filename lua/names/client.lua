@@ -386,7 +386,9 @@ local function onAnswer(st, message, err, attempts)
       return tryNext(st) -- the next candidate, or NODATA, or this error
     end
     return result:errback(out)
-  elseif st[INDEX] < select(2, candidateAt(st[CANDIDATES], 1)) and #out[1] == 0 then
+  end
+  local candidates = st[CANDIDATES]
+  if type(candidates) == "table" and st[INDEX] < #candidates and #out[1] == 0 then
     st[NODATA] = st[NODATA] or out
     return tryNext(st)
   end

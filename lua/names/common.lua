@@ -198,22 +198,29 @@ function M.checkTimeout(timeout, fname, level)
 end
 
 -- `f(name, timeout)` or `f{name = ..., timeout = ...}`; names may be Name.
+local nameCheck = core.name_check
+
 local function nameArgs(fname, name, timeout)
-  if type(name) == "table" and getmetatable(name) == nil then
-    name, timeout = name.name or name[1], name.timeout or name[2]
+  if type(name) ~= "string" then -- the common case first: this runs for every lookup
+    if type(name) == "table" and getmetatable(name) == nil then
+      name, timeout = name.name or name[1], name.timeout or name[2]
+    end
+    if getmetatable(name) == dns.Name then
+      name = name.name
+    end
+    if type(name) ~= "string" then
+      argcheck.error(1, fname, "name: string expected, got " .. type(name), 2)
+    end
   end
-  if getmetatable(name) == dns.Name then
-    name = name.name
-  end
-  if type(name) ~= "string" then
-    argcheck.error(1, fname, "name: string expected, got " .. type(name), 2)
-  end
-  local canonical, err = core.name_check(name)
+  local canonical, err = nameCheck(name)
   if not canonical then
     argcheck.error(1, fname, format("%s: '%s'", err, name), 2)
   end
+  if timeout ~= nil then
+    timeout = M.checkTimeout(timeout, fname, 3)
+  end
   -- the name as given, its timeout, and its canonical text (no final dot)
-  return name, M.checkTimeout(timeout, fname, 3), canonical
+  return name, timeout, canonical
 end
 
 M.nameArgs = nameArgs
@@ -248,7 +255,9 @@ end
 local baseQueries = setmetatable({}, { __mode = "k" })
 
 -- The classes whose _answer and _addressNow are taken, by method (weak).
+-- (A ResolverChain reads it too, inlining ownMethod in its per-lookup loop.)
 local methodClass = setmetatable({}, { __mode = "k" })
+M._methodClass = methodClass
 
 --- Registers a resolver class whose `_answer` (and `_addressNow`, if it
 -- has one) may be called in place of its `_lookup` (see answerNow).
@@ -310,9 +319,9 @@ end
 --- Whether `resolver:query(q, timeout)` is ResolverBase's, which is
 -- `resolver:_lookup(q.name.name, q.cls, q.type, timeout)`.
 function M.plainQuery(resolver)
-  local mt = getmetatable(resolver)
-  return type(mt) == "table" and resolver.query == rawget(mt, "query") and baseQueries[rawget(mt, "query")]
-    or false
+  -- whichever class or instance it comes from, a query ResolverBase made
+  -- only calls _lookup
+  return baseQueries[resolver.query] or false
 end
 
 --- The `_lookup` of a resolver that has `_answer` and never waits.
@@ -343,12 +352,13 @@ M.lookupTypes = {
 -- @tparam table cls
 -- @treturn table cls
 function M.ResolverBase(cls)
+  local IN = dns.IN
   for method, qtype in pairs(M.lookupTypes) do
     cls[method] = function(self, name, timeout)
       local canonical
       name, timeout, canonical = nameArgs(method, name, timeout)
       -- the canonical name too, for a chain that would check it again
-      return self:_lookup(name, dns.IN, qtype, timeout, canonical)
+      return self:_lookup(name, IN, qtype, timeout, canonical)
     end
   end
 

@@ -378,7 +378,7 @@ end
 -- @tparam[opt] function canceller called as `canceller(d)` by `d:cancel()`
 -- @treturn Deferred
 function M.Deferred(canceller)
-  if canceller ~= nil then
+  if canceller ~= nil and type(canceller) ~= "function" then
     checkCallable(canceller, 1, "Deferred")
   end
   return setmetatable({ nil, nil, nil, nil, nil, nil, nil, nil,
@@ -522,8 +522,11 @@ end
 -- @tparam[opt] table errbackArgs extra arguments (`n` honoured)
 -- @treturn Deferred self
 function Deferred:addCallbacks(callback, errback, callbackArgs, errbackArgs)
-  checkCallable(callback, 1, "addCallbacks")
-  if errback ~= nil then
+  -- functions pass without a call: this runs for every lookup
+  if type(callback) ~= "function" then
+    checkCallable(callback, 1, "addCallbacks")
+  end
+  if errback ~= nil and type(errback) ~= "function" then
     checkCallable(errback, 2, "addCallbacks")
   end
   -- inline, not checkOptTable: this runs for every Deferred a lookup makes
@@ -532,7 +535,10 @@ function Deferred:addCallbacks(callback, errback, callbackArgs, errbackArgs)
     checkOptTable(callbackArgs, 3, "addCallbacks")
     checkOptTable(errbackArgs, 4, "addCallbacks")
   end
-  append(self, callback, errback or false, callbackArgs or false, errbackArgs or false)
+  local n = self._n
+  self[n + 1], self[n + 2], self[n + 3], self[n + 4] = callback, errback or false, callbackArgs or false,
+    errbackArgs or false
+  self._n = n + 4
   if self.called then
     runCallbacks(self)
   end
@@ -585,7 +591,9 @@ function Deferred:addBoth(f, ...)
     checkCallable(f, 1, "addBoth")
   end
   local args = select("#", ...) > 0 and pack(...) or false
-  append(self, f, f, args, args)
+  local n = self._n
+  self[n + 1], self[n + 2], self[n + 3], self[n + 4] = f, f, args, args
+  self._n = n + 4
   if self.called then
     runCallbacks(self)
   end
@@ -602,13 +610,13 @@ local function alreadyCalled(self)
   error(M.AlreadyCalledError(), 3)
 end
 
--- The rare ends of `fire`'s fast path: the first callback returned a
--- Deferred or a Failure, or added more callbacks. The general loop takes
--- over after the first entry (slots 1 to 4).
-local function afterFirst(d, r, mt)
-  d._i = 5
+-- The rare ends of `fire`'s fast path: a callback returned a Deferred,
+-- or added more callbacks. The general loop takes over at entry i (the
+-- entries before it have run).
+local function afterFast(d, i, r, mt)
+  d._i = i
   if isDeferredMeta[mt] and chainResult(d, r) then
-    if d._n == 4 then
+    if i > d._n then
       d._n, d._i = 0, nil
     end
     return
@@ -616,48 +624,61 @@ local function afterFirst(d, r, mt)
   runCallbacks(d)
 end
 
--- First firing. Most Deferreds have exactly one entry when they fire: that
--- case runs here, without the general loop.
+-- First firing. Most Deferreds fire once with a few plain callbacks (a
+-- lookup's user adds one or two): that case runs here, without the
+-- general loop's bookkeeping; the first continuation (another Deferred
+-- waiting on this one), a Deferred returned by a callback or a callback
+-- added meanwhile hands over to runCallbacks, which does what it would
+-- have done from there.
 local function fire(self, result, failed)
   self.called = true
   self.result = result
   local n = self._n
-  if n ~= 4 or self.paused > 0 then
+  if n == 0 or self.paused > 0 then
     if n > 0 or failed then
       runCallbacks(self, failed)
     end
     return
   end
-  local fn, args
-  if failed then
-    fn, args = self[2], self[4]
-  else
-    fn, args = self[1], self[3]
-  end
-  if fn == CONTINUE then
-    return runCallbacks(self, failed)
-  elseif not fn then
-    self._n = 0
-    if failed then
-      arm(self)
-    end
-    return
-  end
+  local i = 1
+  -- running from the first callback to the last: a callback that adds
+  -- another must not start the general loop under this one
   self._running = true
-  local _, r
-  if args then
-    _, r = xpcall(fn, handler, result, unpack(args, 1, args.n))
-  else
-    _, r = xpcall(fn, handler, result)
+  while i < n do
+    local fn, args
+    if failed then
+      fn, args = self[i + 1], self[i + 3]
+    else
+      fn, args = self[i], self[i + 2]
+    end
+    if fn == CONTINUE then
+      self._running = false
+      self._i = i
+      return runCallbacks(self, failed)
+    end
+    i = i + 4
+    if fn then
+      local _, r
+      if args then
+        _, r = xpcall(fn, handler, result, unpack(args, 1, args.n))
+      else
+        _, r = xpcall(fn, handler, result)
+      end
+      self.result = r
+      result = r
+      local mt = getmetatable(r)
+      if isDeferredMeta[mt] or self._n ~= n then
+        self._running = false
+        return afterFast(self, i, r, mt)
+      end
+      failed = mt == Failure
+    end
   end
   self._running = false
-  self.result = r
-  local mt = getmetatable(r)
-  if self._n == 4 and mt ~= Failure and not isDeferredMeta[mt] then
-    self._n = 0
-    return
+  self._n = 0
+  if failed then
+    arm(self)
   end
-  afterFirst(self, r, mt)
 end
 
 --- Fire the Deferred with a result (a Failure result takes the errback path).

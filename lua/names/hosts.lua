@@ -100,7 +100,10 @@ end
 
 -- The file answers at once: see common.answerNow.
 function Resolver:_answer(name, cls, qtype)
-  self:_maybeReload()
+  local checked = self._checked -- _maybeReload's test, written out: every lookup of a chain comes here
+  if not checked or reactor.seconds() - checked >= 1 then
+    self:_maybeReload()
+  end
   name = common.relative(name)
   if cls ~= dns.IN then
     return nil, class.NotImplementedError("hosts: class " .. cls)

@@ -17,8 +17,8 @@ local errors = require "names.error"
 
 local M = {}
 
-local answerNow, addressNow, isinstance, nameCheck = common.answerNow, common.addressNow, class.isinstance,
-  core.name_check
+local addressNow, isinstance, nameCheck, methodClass = common.addressNow, class.isinstance, core.name_check,
+  common._methodClass
 local succeed, fail = defer.succeed, defer.fail
 local DomainError, TimeoutError, NotImplementedError = errors.DomainError, defer.TimeoutError,
   class.NotImplementedError
@@ -87,12 +87,19 @@ function ResolverChain:_answer(name, cls, qtype)
   local resolvers = self.resolvers
   local n = #resolvers
   for i = 1, n do
-    local result, err = answerNow(resolvers[i], name, cls, qtype)
+    -- common.answerNow, written out: this loop runs for every lookup
+    local r = resolvers[i]
+    local answer = r._answer
+    local owner = answer and methodClass[answer]
+    if not owner or r._lookup ~= owner._lookup or r.query ~= owner.query then
+      return false, i
+    end
+    local result, err = answer(r, name, cls, qtype)
     if result then
       return result
     elseif result == false then
       return false, i
-    elseif i == n or not movesOnError(err) then
+    elseif i == n or (err ~= nil and not movesOnError(err)) then
       return nil, err or DomainError(name)
     end
   end
