@@ -147,6 +147,26 @@ describe("names-dig -f's input", function()
     assert.is_nil(source:next())
     assert.is_true(source.eof)
     source:close()
+    -- read(): the same lines into the same fields, common ones in place
+    local dns = require "names.dns"
+    source = assert(input.open(path))
+    n = 0
+    local inPlace = 0
+    for text in io.lines(path) do
+      n = n + 1
+      text = text:gsub("\r$", "")
+      local got = table.pack(source:read(dns.MX))
+      if got[1] == true then
+        inPlace = inPlace + 1
+        assert.are.equal(text, source:lastLine(), "line " .. n)
+      else
+        assert.are.equal(text, got[1], "line " .. n)
+      end
+      assert.are.same({ input.fields(text, dns.MX) }, { table.unpack(got, 2, got.n) }, "line " .. n)
+    end
+    assert.is_nil(source:read())
+    assert.is_true(inPlace > 3000)
+    source:close()
     os.remove(path)
   end)
 end)

@@ -292,8 +292,9 @@ function M.run(o, out)
     end
   end
 
-  -- A question of line `lineNo`; `name` nil, `why` says what is wrong
-  -- with the line; `plain`, the name prints as it is.
+  -- A question of line `lineNo` (`line` its text, or true: see
+  -- Source:read); `name` nil, `why` says what is wrong with the line;
+  -- `plain`, the name prints as it is.
   local function ask(line, name, qtype, qclass, why, plain)
     seq = seq + 1
     inflight = inflight + 1
@@ -318,6 +319,9 @@ function M.run(o, out)
       s.d = d
       d:addCallbacks(ended, ended, s.args, s.args)
     else
+      if line == true then -- read where it lay: its text, for the JSON line
+        s.input = source:lastLine()
+      end
       s.error = why
       ended(BAD, s)
     end
@@ -362,23 +366,28 @@ function M.run(o, out)
             break
           end
         end
-        local line = source:next()
+        local line, name, qtype, qclass, plain
+        if shard then
+          line = source:next()
+          if line and inShard(line, shard[1], shard[2]) then
+            name, qtype, qclass, plain = fields(line, defaultType)
+          end
+        else
+          line, name, qtype, qclass, plain = source:read(defaultType)
+        end
         if not line then
           break -- nil: the end; false: a pipe with nothing yet (wakeup calls pump)
         end
         lineNo = lineNo + 1
-        if not shard or inShard(line, shard[1], shard[2]) then
-          local name, qtype, qclass, plain = fields(line, defaultType)
-          if name then
+        if name then
+          counted = counted + 1
+          ask(line, name, qtype, qclass, nil, plain)
+        elseif name == false then
+          -- a bad line, but only a question line counts (not an overlong comment)
+          if isQuestion(line) then
             counted = counted + 1
-            ask(line, name, qtype, qclass, nil, plain)
-          elseif name == false then
-            -- a bad line, but only a question line counts (not an overlong comment)
-            if isQuestion(line) then
-              counted = counted + 1
-            end
-            ask(line, nil, nil, nil, qtype)
           end
+          ask(line, nil, nil, nil, qtype)
         end
       end
     until not again and endsCount == 0

@@ -22,6 +22,11 @@ M.maxLine = 1200
 -- How much of a file is read at once.
 local BLOCK = 1 << 16
 
+-- The type words seen in this run, each with its number: a run of a
+-- million "NAME PTR" lines reads "PTR" once. Only words that are types go
+-- in, so it holds at most the spellings of the types an input uses.
+local typeOfWord = {}
+
 -- Source ----------------------------------------------------------------------
 
 local Source = { __name = "names.diginput.Source" }
@@ -265,6 +270,55 @@ function Source:next()
   return line
 end
 
+--- The next line read into its question, for bulk mode's loop: `line,
+-- name, qtype, qclass, plain`, where `line` is nil at the end and false
+-- when a pipe has nothing yet (as `next`), and the rest are what
+-- `fields(line)` gives. A common line of a file (`NAME` or `NAME TYPE`)
+-- is read into its fields where it lies in the block, without a string of
+-- its own: `line` is then true (`lastLine` makes its text when needed).
+-- @tparam[opt=A] integer defaultType
+-- @return line, then `fields`'s values
+function Source:read(defaultType)
+  if self.file then
+    local pos = self.pos
+    local name, word, nextPos = match(self.block, "^(%g+)[ \t]*(%g*)\r?\n()", pos)
+    if name and nextPos - pos <= M.maxLine + 1 then
+      local b = byte(name)
+      if b ~= 35 and b ~= 59 and b ~= 45 then -- no comment, no -x (as in fields)
+        local qtype
+        if word == "" then
+          qtype = defaultType or dns.A
+        else
+          qtype = typeOfWord[word]
+          if not qtype then
+            qtype = options.typeNumber(word)
+            typeOfWord[word] = qtype
+          end
+        end
+        if qtype then
+          self.pos, self.lineAt = nextPos, pos
+          return true, name, qtype, dns.IN, true
+        end
+      end
+    end
+  end
+  local line = self:next()
+  if not line then
+    return line
+  end
+  return line, M.fields(line, defaultType)
+end
+
+--- The text of the line `read` last gave as true.
+-- @treturn string
+function Source:lastLine()
+  local line = sub(self.block, self.lineAt, self.pos - 2)
+  if byte(line, -1) == 13 then
+    return sub(line, 1, -2)
+  end
+  return line
+end
+
 --- Stops reading.
 function Source:close()
   self.closed = true
@@ -331,10 +385,6 @@ function M.question(line, defaultType)
   return q
 end
 
--- The type words seen in this run, each with its number: a run of a
--- million "NAME PTR" lines reads "PTR" once. Only words that are types go
--- in, so it holds at most the spellings of the types an input uses.
-local typeOfWord = {}
 
 --- `question` for bulk mode's loop, without a table per line: the name,
 -- type and class; nil for no question; false and why for a bad line. The
