@@ -132,24 +132,11 @@ function M.run(o, out)
     return s
   end
 
-  local function release(s)
-    s.text = nil
-    nfree = nfree + 1
-    free[nfree] = s
-  end
-
   local function erase()
     if drawn then
       stderr:write(ERASE)
       drawn = false
     end
-  end
-
-  local function write(text)
-    if eraseFirst then
-      erase()
-    end
-    stdout:write(text)
   end
 
   local function finish()
@@ -201,26 +188,28 @@ function M.run(o, out)
   end
 
   -- Writes a slot's line, in ordered mode with every later one now in
-  -- order.
+  -- order; a written slot is free for the next question.
   local function output(s)
-    if not ordered then
-      write(s.text)
-      written = written + 1
-      release(s)
-      return
-    end
-    if s.seq ~= written + 1 then
+    if ordered and s.seq ~= written + 1 then
       return -- an earlier line is still to come
     end
-    local i = written % window + 1
-    while s and s.text do
-      write(s.text)
-      ring[i] = false
-      written = written + 1
-      release(s)
-      i = written % window + 1
-      s = ring[i]
+    if eraseFirst then
+      erase()
     end
+    local i = written % window + 1
+    repeat
+      stdout:write(s.text)
+      s.text = nil
+      nfree = nfree + 1
+      free[nfree] = s
+      written = written + 1
+      if not ordered then
+        return
+      end
+      ring[i] = false
+      i = i % window + 1
+      s = ring[i]
+    until not (s and s.text)
   end
 
   -- The line of an end that needs the outcome table: a failure, a bad
