@@ -20,14 +20,29 @@ typedef struct centry {
     double stored, expires;
     uint32_t cap; /* no TTL is shown above it */
     uint16_t qtype, qcls;
-    size_t keylen;
-    uint8_t *key; /* the lower-cased qname (a fixed array of NM_NAME_MAX
-                   * made every entry twice its usual size) */
-    int nttl;
-    uint16_t *ttl_at; /* where each record's TTL sits in msg */
-    uint8_t *msg;
-    size_t len;
+    uint16_t nttl; /* records, each with a TTL */
+    uint16_t len;  /* of the message: at most 65,535 octets */
+    uint8_t keylen;
+    /* then, in the same block: where each record's TTL sits in the
+     * message (nttl offsets), the message, the key (the lower-cased
+     * qname).  No pointers to them and no fixed key array: an entry was
+     * twice its usual size with them. */
 } centry;
+
+static uint16_t *ttl_at_of(const centry *e)
+{
+    return (uint16_t *)(void *)(uintptr_t)(e + 1);
+}
+
+static uint8_t *msg_of(const centry *e)
+{
+    return (uint8_t *)(ttl_at_of(e) + e->nttl);
+}
+
+static uint8_t *key_of(const centry *e)
+{
+    return msg_of(e) + e->len;
+}
 
 struct nm_cache {
     int refs;          /* the owner's, and one per resolver filling it */
@@ -137,7 +152,7 @@ static centry **find(nm_cache *c, const uint8_t *key, size_t keylen, uint16_t qt
     for (; *pe; pe = &(*pe)->hnext) {
         const centry *e = *pe;
         if (e->hash == hash && e->qtype == qtype && e->qcls == qcls && e->keylen == keylen &&
-            memcmp(e->key, key, keylen) == 0)
+            memcmp(key_of(e), key, keylen) == 0)
             return pe;
     }
     return pe;
@@ -341,21 +356,19 @@ int nm_cache_put_msg(nm_cache *c, const uint8_t *qname, uint16_t qtype, uint16_t
     if (!err && c->max_entries == 0) err = NM_CACHE_OFF;
     if (err) return err;
     /* one block: the entry, its TTL offsets, the message, the key */
-    e = malloc(sizeof *e + (size_t)m->nrr * sizeof *e->ttl_at + m->len + keylen);
+    if (m->len > UINT16_MAX || m->nrr > UINT16_MAX) return NM_EVALUE; /* never from the wire */
+    e = malloc(sizeof *e + (size_t)m->nrr * sizeof(uint16_t) + m->len + keylen);
     if (!e) return NM_ENOMEM;
-    e->ttl_at = (uint16_t *)(void *)(e + 1);
-    e->msg = (uint8_t *)(e->ttl_at + m->nrr);
-    e->key = e->msg + m->len;
-    e->nttl = m->nrr;
-    for (int i = 0; i < m->nrr; i++) e->ttl_at[i] = (uint16_t)(m->rr[i].rdata - 6);
-    if (names_meet_ttls(m, e->ttl_at)) {
+    e->nttl = (uint16_t)m->nrr;
+    e->len = (uint16_t)m->len;
+    e->keylen = (uint8_t)keylen;
+    for (int i = 0; i < m->nrr; i++) ttl_at_of(e)[i] = (uint16_t)(m->rr[i].rdata - 6);
+    if (names_meet_ttls(m, ttl_at_of(e))) {
         free(e);
         return NM_CACHE_TTL_IN_NAME;
     }
-    memcpy(e->msg, m->wire, m->len);
-    e->len = m->len;
-    memcpy(e->key, key, keylen);
-    e->keylen = keylen;
+    memcpy(msg_of(e), m->wire, m->len);
+    memcpy(key_of(e), key, keylen);
     e->qtype = qtype;
     e->qcls = qcls;
     e->hash = hash;
@@ -398,9 +411,9 @@ int nm_cache_get(nm_cache *c, const uint8_t *qname, uint16_t qtype, uint16_t qcl
     /* a clock that went back shows the TTLs as stored */
     elapsed = now > e->stored ? (uint32_t)(now - e->stored) : 0;
     if (!(copy = malloc(e->len))) return NM_ENOMEM;
-    memcpy(copy, e->msg, e->len);
+    memcpy(copy, msg_of(e), e->len);
     for (int i = 0; i < e->nttl; i++) {
-        uint8_t *p = copy + e->ttl_at[i];
+        uint8_t *p = copy + ttl_at_of(e)[i];
         uint32_t ttl = min32(ttl_of(nm_get32(p)), e->cap);
         ttl = ttl > elapsed ? ttl - elapsed : 0;
         p[0] = (uint8_t)(ttl >> 24);

@@ -17,7 +17,7 @@ local errors = require "names.error"
 
 local M = {}
 
-local addressNow, isinstance, nameCheck, methodClass = common.addressNow, class.isinstance, core.name_check,
+local isinstance, nameCheck, methodClass = class.isinstance, core.name_check,
   common._methodClass
 local succeed, fail = defer.succeed, defer.fail
 local DomainError, TimeoutError, NotImplementedError = errors.DomainError, defer.TimeoutError,
@@ -110,8 +110,16 @@ end
 -- (see common.addressNow): the first member that answers for the name
 -- decides; false as soon as one cannot tell.
 function ResolverChain:_addressNow(name, cls, effort)
-  for _, r in ipairs(self.resolvers) do
-    local address = addressNow(r, name, cls, effort)
+  local resolvers = self.resolvers
+  for i = 1, #resolvers do
+    -- common.addressNow, written out as in _answer
+    local r = resolvers[i]
+    local f = r._addressNow
+    local owner = f and methodClass[f]
+    if not owner or r._lookup ~= owner._lookup or r.query ~= owner.query then
+      return false
+    end
+    local address = f(r, name, cls, effort)
     if address ~= nil then
       return address
     end
