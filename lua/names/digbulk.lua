@@ -36,9 +36,8 @@ M.outputBuffer = 1 << 16
 
 local ERASE = "\r\27[K"
 
--- reactor.seconds's clock, without the call between: it is read twice a
--- question.
-local now = core.now
+-- The loop's clock: read when a question starts and when it ends.
+local now = reactor.seconds
 
 local traceback, tostring, type = debug.traceback, tostring, type
 local isFailure, CancelledError = defer.isFailure, defer.CancelledError

@@ -60,7 +60,10 @@ function M.open(path, ahead)
   return self
 end
 
--- Whether a question line counts as one (blank lines and comments do not).
+--- Whether a line is a question line (blank lines and comments, `#` or
+-- `;` first, are not).
+-- @tparam string line
+-- @treturn boolean
 local function isQuestion(line)
   return find(line, "^%s*[^%s#;]") ~= nil
 end
