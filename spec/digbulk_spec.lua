@@ -369,6 +369,40 @@ describe("names-dig -f", function()
     assert.matches(";; 50 questions in", err, 1, true) -- a pipe has no total ahead
   end)
 
+  it("gives a line it cannot make an internal-error line of its own, and goes on", function()
+    local digcli = require "names.digcli"
+    local digformat = require "names.digformat"
+    local file = env.write("www.example.test\nboom.example.test\nnx.example.test\n-x 999.1.1.1\n")
+    local outPath, errPath = os.tmpname(), os.tmpname()
+    local stdout, stderr = assert(io.open(outPath, "w")), assert(io.open(errPath, "w"))
+    local bulkText = digformat.bulkText
+    digformat.bulkText = function(name, ...)
+      if name == "boom.example.test" then
+        error("no line for this one")
+      end
+      return bulkText(name, ...)
+    end
+    local ok, status = pcall(digcli.main, { "@127.0.0.1", "-p", tostring(port), "-f", file },
+      { stdout = stdout, stderr = stderr })
+    digformat.bulkText = bulkText
+    stdout:close()
+    stderr:close()
+    os.remove(file)
+    assert.is_true(ok, status)
+    assert.are.equal(0, status)
+    local out = env.slurp(outPath)
+    os.remove(outPath)
+    os.remove(errPath)
+    assert.are.same({
+      "www.example.test\tA\tNOERROR\t192.0.2.10",
+      "",
+      "nx.example.test\tA\tNXDOMAIN",
+      ";; line 4: '999.1.1.1' is not an IPv4 or IPv6 address",
+    }, { lines(out)[1], (lines(out)[2]:gsub("^;; line 2: internal error: .*no line for this one$", "")),
+      lines(out)[3], lines(out)[4] })
+    assert.are.equal(4, #lines(out))
+  end)
+
   it("draws no progress line when standard error is not a terminal", function()
     local file = env.write("www.example.test\nnx.example.test\n")
     local _, _, err = bulk({ "-f", file })

@@ -212,7 +212,8 @@ function M.run(o, out)
   end
 
   -- The line of an end that needs the outcome table: a failure, a bad
-  -- line, any JSON line.
+  -- line, any JSON line. (`formatting` is set while the line is made: an
+  -- error there costs that line alone; one in the counting is the run's.)
   local function outcomeLine(s, v)
     local outcome = { name = s.name, qtype = s.qtype, qclass = s.qclass, line = s.line, input = s.input,
       plain = s.plain }
@@ -227,6 +228,7 @@ function M.run(o, out)
       fill(outcome, v, resolver)
       counters:add(outcome.status, outcome.time)
     end
+    formatting = s
     return line1(outcome)
   end
 
@@ -239,9 +241,9 @@ function M.run(o, out)
       local v = s.value
       s.value, s.d = nil, nil
       inflight = inflight - 1
-      formatting = s
       if textLines and v ~= BAD and not isFailure(v) then
         counters:add("NOERROR", s.ended - s.started)
+        formatting = s
         s.text = bulkText(s.name, s.qtype, "NOERROR", v.answers, s.plain)
       else
         s.text = outcomeLine(s, v)
