@@ -388,26 +388,51 @@ int nm_cache_put_msg(nm_cache *c, const uint8_t *qname, uint16_t qtype, uint16_t
     return NM_OK;
 }
 
-int nm_cache_get(nm_cache *c, const uint8_t *qname, uint16_t qtype, uint16_t qcls, double now,
-                 uint8_t **out, size_t *outlen)
+/* The live entry of a key, made recent, or NULL (an expired one dropped). */
+static centry *live_entry(nm_cache *c, const uint8_t *qname, uint16_t qtype, uint16_t qcls, double now,
+                          int *err)
 {
     uint8_t key[NM_NAME_MAX];
     size_t keylen;
     uint64_t hash;
-    uint32_t elapsed;
     centry *e;
+    if ((*err = make_key(c, qname, qtype, qcls, key, &keylen, &hash))) return NULL;
+    e = *find(c, key, keylen, qtype, qcls, hash);
+    if (!e) {
+        *err = NM_ENOTFOUND;
+        return NULL;
+    }
+    if (!(now < e->expires)) { /* NaN too */
+        drop(c, e);
+        *err = NM_ENOTFOUND;
+        return NULL;
+    }
+    lru_unlink(c, e);
+    lru_push(c, e);
+    return e;
+}
+
+int nm_cache_peek(nm_cache *c, const uint8_t *qname, uint16_t qtype, uint16_t qcls, double now,
+                  const uint8_t **msg, size_t *len)
+{
+    int err;
+    centry *e = live_entry(c, qname, qtype, qcls, now, &err);
+    *msg = e ? msg_of(e) : NULL;
+    *len = e ? e->len : 0;
+    return e ? NM_OK : err;
+}
+
+int nm_cache_get(nm_cache *c, const uint8_t *qname, uint16_t qtype, uint16_t qcls, double now,
+                 uint8_t **out, size_t *outlen)
+{
+    uint32_t elapsed;
     uint8_t *copy;
     int err;
+    centry *e = live_entry(c, qname, qtype, qcls, now, &err);
 
     *out = NULL;
     *outlen = 0;
-    if ((err = make_key(c, qname, qtype, qcls, key, &keylen, &hash))) return err;
-    e = *find(c, key, keylen, qtype, qcls, hash);
-    if (!e) return NM_ENOTFOUND;
-    if (!(now < e->expires)) { /* NaN too */
-        drop(c, e);
-        return NM_ENOTFOUND;
-    }
+    if (!e) return err;
     /* a clock that went back shows the TTLs as stored */
     elapsed = now > e->stored ? (uint32_t)(now - e->stored) : 0;
     if (!(copy = malloc(e->len))) return NM_ENOMEM;
@@ -421,8 +446,6 @@ int nm_cache_get(nm_cache *c, const uint8_t *qname, uint16_t qtype, uint16_t qcl
         p[2] = (uint8_t)(ttl >> 8);
         p[3] = (uint8_t)ttl;
     }
-    lru_unlink(c, e);
-    lru_push(c, e);
     *out = copy;
     *outlen = e->len;
     return NM_OK;

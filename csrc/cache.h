@@ -79,6 +79,13 @@ int nm_cache_put(nm_cache *c, const uint8_t *qname, uint16_t qtype, uint16_t qcl
 int nm_cache_put_msg(nm_cache *c, const uint8_t *qname, uint16_t qtype, uint16_t qcls,
                      const nm_msg *m, double now);
 
+/* On a hit, NM_OK and the message as stored, in place: its TTLs are the
+ * ones it came with (not counted down), and it is valid until the next
+ * call that may store or drop (put, get, peek, clear, free).  For a
+ * reader that wants no TTL, such as an address out of the answers. */
+int nm_cache_peek(nm_cache *c, const uint8_t *qname, uint16_t qtype, uint16_t qcls, double now,
+                  const uint8_t **msg, size_t *len);
+
 /* On a hit, NM_OK and a malloc'd copy in *out (the caller frees it) of
  * *outlen bytes with the TTLs counted down; NM_ENOTFOUND on a miss or an
  * expired entry (which is dropped then), NM_ENOMEM. */

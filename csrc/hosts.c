@@ -364,6 +364,29 @@ int nm_hosts_addresses(const nm_hosts *h, const char *name, int family, uint8_t 
     return n;
 }
 
+int nm_hosts_first(const nm_hosts *h, const char *name, uint8_t out6[16], uint8_t out4[16])
+{
+    char text[NM_NAME_TEXT_MAX];
+    size_t tl = normalize(name, strlen(name), text);
+    uint32_t ni;
+    int found = 0;
+
+    if (!tl) return 0;
+    ni = find_name(h, text, tl, (uint32_t)nm_hash(&h->key, text, tl));
+    if (ni == NONE) return 0;
+    for (uint32_t p = h->names[ni].first; p != NONE && found != 3; p = h->pairs[p].next_by_name) {
+        const haddr *a = &h->addrs[h->pairs[p].addr];
+        if (a->family == AF_INET6 && !(found & 1)) {
+            memcpy(out6, a->bytes, 16);
+            found |= 1;
+        } else if (a->family == AF_INET && !(found & 2)) {
+            memcpy(out4, a->bytes, 16);
+            found |= 2;
+        }
+    }
+    return found;
+}
+
 int nm_hosts_names(const nm_hosts *h, int family, const uint8_t *addr, const char **out, int max)
 {
     uint8_t bytes[16] = { 0 };

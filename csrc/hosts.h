@@ -57,6 +57,11 @@ int nm_hosts_reload_if_changed(nm_hosts *h, const char *path, nm_file_stamp *sta
 int nm_hosts_addresses(const nm_hosts *h, const char *name, int family, uint8_t out[][16],
                        int max);
 
+/* The first address of each family the file gives a name, in one look:
+ * bit 0 of the result set when out6 was filled, bit 1 when out4 was
+ * (0: an unknown name). */
+int nm_hosts_first(const nm_hosts *h, const char *name, uint8_t out6[16], uint8_t out4[16]);
+
 /* The names of an address (4 bytes for AF_INET, 16 for AF_INET6), in file
  * order, each line's canonical name before its aliases.  The strings
  * belong to h and stay valid until it is parsed, loaded, reloaded with a

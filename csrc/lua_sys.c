@@ -197,12 +197,14 @@ static int l_hosts_find(lua_State *L)
     int family = luaL_checkinteger(L, 3) == 6 ? AF_INET6 : AF_INET;
     uint8_t out[64][16];
     const nm_hosts *h = check_hosts(L)->hosts;
-    int n = nm_hosts_addresses(h, name, family, out, 64);
-    if (n == 0) {
+    uint8_t first6[16], first4[16];
+    int found = nm_hosts_first(h, name, first6, first4), n;
+    if (!(found & (family == AF_INET6 ? 1 : 2))) { /* the common miss: one look */
         lua_pushnil(L);
-        lua_pushboolean(L, nm_hosts_addresses(h, name, family == AF_INET ? AF_INET6 : AF_INET, out, 1) > 0);
+        lua_pushboolean(L, found != 0);
         return 2;
     }
+    n = nm_hosts_addresses(h, name, family, out, 64);
     push_address_list(L, family, out, n);
     return 1;
 }
@@ -214,9 +216,10 @@ static int l_hosts_address(lua_State *L)
     const char *name = luaL_checkstring(L, 2);
     const nm_hosts *h = check_hosts(L)->hosts;
     char buf[INET6_ADDRSTRLEN];
-    uint8_t out[1][16];
-    if (nm_hosts_addresses(h, name, AF_INET6, out, 1) > 0) inet_ntop(AF_INET6, out[0], buf, sizeof buf);
-    else if (nm_hosts_addresses(h, name, AF_INET, out, 1) > 0) inet_ntop(AF_INET, out[0], buf, sizeof buf);
+    uint8_t out6[16], out4[16];
+    int found = nm_hosts_first(h, name, out6, out4);
+    if (found & 1) inet_ntop(AF_INET6, out6, buf, sizeof buf);
+    else if (found & 2) inet_ntop(AF_INET, out4, buf, sizeof buf);
     else return 0;
     lua_pushstring(L, buf);
     return 1;
@@ -410,7 +413,8 @@ static size_t extract_address(const nm_msg *m, const uint8_t *name, int level, c
 static int l_cache_address(lua_State *L)
 {
     static const uint16_t types[2] = { 28, 1 };
-    uint8_t wire[NM_NAME_MAX], *held[2] = { NULL, NULL };
+    uint8_t wire[NM_NAME_MAX];
+    const uint8_t *held[2] = { NULL, NULL };
     size_t len[2], n, wl;
     const char *name = luaL_checklstring(L, 2, &n);
     lua_Integer cls = luaL_checkinteger(L, 3), effort = luaL_optinteger(L, 5, 10);
@@ -422,16 +426,18 @@ static int l_cache_address(lua_State *L)
     if (nm_name_from_text(name, n, wire, &wl) != NM_OK) return luaL_argerror(L, 2, "bad name");
     luaL_argcheck(L, cls >= 0 && cls <= 65535, 3, "class out of range");
     c = *check_cache_box(L, 1); /* after the arguments, whose conversion may run a finalizer */
+    /* in place (no TTL is read): a peek drops only the entry it looks
+     * up, and nothing is stored in between */
     for (int i = 0; i < 2; i++)
-        if (nm_cache_get(c, wire, types[i], (uint16_t)cls, now, &held[i], &len[i]) == NM_OK) have++;
+        if (nm_cache_peek(c, wire, types[i], (uint16_t)cls, now, &held[i], &len[i]) == NM_OK) have++;
     for (int i = 0; i < 2 && have == 2 && !found; i++) {
         nm_msg m;
+        /* no answer record, no address (a NODATA, as most AAAA are) */
+        if (len[i] < NM_HEADER_LEN || nm_get16(held[i] + 6) == 0) continue;
         if (nm_msg_parse(&m, held[i], len[i]) == NM_OK && m.rcode == 0)
             found = extract_address(&m, wire, effort > 64 ? 64 : (int)effort, text);
         nm_msg_release(&m);
     }
-    free(held[0]);
-    free(held[1]);
     if (have == 0) return 0;
     if (!found) {
         lua_pushboolean(L, 0);

@@ -149,24 +149,24 @@ describe("the resolver against named", function()
   it("hands a query's own argument to its callback first, and lets go of both when it ends", function()
     local r = resolver()
     r:set_servers{ named() }
-    local state = { name = "state" }
+    local holder = { state = { name = "state" } } -- let go of below
     local got, plain
     local handle = r:query("www.example.test", A, 1, nil, "", function(arg, m, e, a)
       got = { arg = arg, m = m, e = e, a = a }
-    end, state)
+    end, holder.state)
     r:query("www.example.test", A, 1, nil, "", function(m, e, a)
       plain = { m = m, e = e, a = a }
     end)
     assert.is_true(handle:active())
     assert.is_true(wait(function() return got ~= nil and plain ~= nil end, 5))
-    assert.are.equal(state, got.arg)
+    assert.are.equal(holder.state, got.arg)
     assert.are.equal("192.0.2.10", addresses(got.m))
     assert.is_nil(got.e)
     assert.are.equal("192.0.2.10", addresses(plain.m))
     assert.is_false(handle:active())
     -- the ended handle, still held, holds neither the callback nor its argument
-    local weak = setmetatable({ state }, { __mode = "v" })
-    state, got = nil, nil
+    local weak = setmetatable({ holder.state }, { __mode = "v" })
+    holder.state, got = nil, nil
     collectgarbage()
     collectgarbage()
     assert.is_nil(weak[1])

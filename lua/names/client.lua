@@ -367,20 +367,33 @@ local NODATA <const>, LAST_FAILURE <const> = 11, 12
 
 local tryNext
 
-local queryDeferred, queryDone = common.queryDeferred, common.queryDone
-local Failure, isFailure = defer.Failure, defer.isFailure
+local queryDeferred, queryDone, cancelQuery, lazyResult = common.queryDeferred, common.queryDone,
+  common.cancelQuery, common.lazyResult
+local Failure, newDeferred, OK = defer.Failure, defer.Deferred, dns.OK
 
+-- The common ways through are written out here (queryDone's, filterAnswer's
+-- NOERROR, candidateAt's one name): this runs for every lookup.
 local function onAnswer(st, message, err, attempts)
   local result = st[RESULT]
-  if queryDone(result, err) then
-    return
+  if err ~= nil or result.called then
+    if queryDone(result, err) then
+      return
+    end
+  else
+    result._handle = nil
   end
   if not message then
     return result:errback(failureFor(dns.Query(candidateAt(st[CANDIDATES], st[INDEX]), st[QTYPE], st[CLS]), err,
       attempts))
   end
-  local out = filterAnswer(message, attempts)
-  if isFailure(out) then
+  local out
+  if message.rCode == OK then
+    out = lazyResult(message)
+    if attempts then -- only when the resolver reports them (reportAttempts)
+      out.attempts = attempts
+    end
+  else
+    out = filterAnswer(message, attempts)
     if out:check(errors.DNSNameError) then
       st[LAST_FAILURE] = out
       return tryNext(st) -- the next candidate, or NODATA, or this error
@@ -398,7 +411,12 @@ end
 function tryNext(st)
   local i = st[INDEX] + 1
   st[INDEX] = i
-  local candidate = candidateAt(st[CANDIDATES], i)
+  local candidates, candidate = st[CANDIDATES]
+  if type(candidates) == "string" then
+    candidate = i == 1 and candidates or nil
+  else
+    candidate = candidates[i]
+  end
   if not candidate then
     if st[NODATA] then
       return st[RESULT]:callback(st[NODATA])
@@ -424,11 +442,22 @@ end
 -- is kept unless a later candidate has data. One Deferred per lookup, the
 -- core's callback firing it straight: this is the per-query path.
 function Resolver:_lookup(name, cls, qtype, timeout, canonical)
-  self:_maybeParseConfig()
+  if self.resolv then -- _maybeParseConfig's test, written out
+    local checked = self._checked
+    if not checked or reactor.seconds() - checked >= 1 then
+      self:_maybeParseConfig()
+    end
+  end
+  local candidates
+  if canonical and canonical ~= "" and (self._noSearch or not self._conf) then
+    candidates = canonical -- _candidates's answer without a search list
+  else
+    candidates = self:_candidates(name, canonical)
+  end
   local cache = self.cache
-  local result = queryDeferred()
-  local st = { self, name, cls, qtype, timeout, self:_candidates(name, canonical), cache or false,
-    cache and common.relative(name), 0, result, false, false }
+  local result = newDeferred(cancelQuery) -- common.queryDeferred's
+  local st = { self, name, cls, qtype, timeout, candidates, cache or false,
+    cache and (canonical or common.relative(name)), 0, result, false, false }
   tryNext(st)
   return result
 end

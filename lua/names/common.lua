@@ -76,9 +76,12 @@ end
 -- @treturn Result
 function M.lazyResult(message)
   -- sized for the sections __index sets (an absent key stays absent: a
-  -- nil in a constructor only makes room)
-  return setmetatable({ nil, nil, nil, message = message, answers = nil, authority = nil, additional = nil },
-    Result)
+  -- nil in a constructor only makes room); the answers at once when the
+  -- message has them decoded already (a reply's are), as __index would
+  -- set them on the first read
+  local answers = rawget(message, "answers")
+  return setmetatable({ answers, nil, nil, message = message, answers = answers, authority = nil,
+    additional = nil }, Result)
 end
 
 function M.isResult(v)
@@ -152,6 +155,7 @@ end
 function M.queryDeferred()
   return defer.Deferred(cancelQuery)
 end
+M.cancelQuery = cancelQuery -- for a caller that makes the Deferred itself
 
 --- The start of a core query's callback for a `queryDone` Deferred: the
 -- query is over (its handle let go); true when there is nothing left to do
@@ -253,6 +257,7 @@ end
 
 -- The query methods ResolverBase made (see plainQuery).
 local baseQueries = setmetatable({}, { __mode = "k" })
+M._baseQueries = baseQueries -- a ResolverChain reads it in its per-lookup path
 
 -- The classes whose _answer and _addressNow are taken, by method (weak).
 -- (A ResolverChain reads it too, inlining ownMethod in its per-lookup loop.)

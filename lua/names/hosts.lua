@@ -142,9 +142,11 @@ function Resolver:_addressNow(name, cls)
   if cls ~= IN then
     return false
   end
-  self:_maybeReload()
-  name = common.relative(name)
-  return self._hosts:address(name)
+  local checked = self._checked -- as in _answer
+  if not checked or reactor.seconds() - checked >= 1 then
+    self:_maybeReload()
+  end
+  return self._hosts:address(common.relative(name))
 end
 
 common.ResolverBase(Resolver)

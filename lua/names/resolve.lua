@@ -17,8 +17,8 @@ local errors = require "names.error"
 
 local M = {}
 
-local isinstance, nameCheck, methodClass = class.isinstance, core.name_check,
-  common._methodClass
+local isinstance, nameCheck, methodClass, baseQueries = class.isinstance, core.name_check,
+  common._methodClass, common._baseQueries
 local succeed, fail = defer.succeed, defer.fail
 local DomainError, TimeoutError, NotImplementedError = errors.DomainError, defer.TimeoutError,
   class.NotImplementedError
@@ -137,7 +137,14 @@ function ResolverChain:_lookup(name, cls, qtype, timeout, canonical)
   elseif result == nil then
     return fail(err)
   end
-  return askFrom(self.resolvers, err, name, cls, qtype, timeout, canonical)
+  local resolvers = self.resolvers
+  local r = resolvers[err]
+  if err == #resolvers and baseQueries[r.query] then
+    -- askFrom's first case, written out: the network, last in
+    -- createResolver's chain, asked for every name that misses the rest
+    return r:_lookup(name, cls, qtype, timeout, canonical)
+  end
+  return askFrom(resolvers, err, name, cls, qtype, timeout, canonical)
 end
 
 --- A zone transfer goes to the first resolver that can make one.

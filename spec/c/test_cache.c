@@ -140,6 +140,42 @@ TEST(positive_answer_counts_down_and_expires)
     nm_cache_free(c);
 }
 
+TEST(peek_gives_the_stored_bytes_in_place_and_expires_as_get_does)
+{
+    nm_cache *c = nm_cache_new(2, 86400, 3600);
+    msgb b;
+    const uint8_t *msg;
+    size_t len;
+    mb_begin(&b, 0, "www.example.com", T_A);
+    mb_a(&b, NM_ANSWER, "www.example.com", 300, 1);
+    mb_end(&b);
+    CHECK_INT(put(c, &b, "www.example.com", T_A, 1000.0), NM_OK);
+    /* the TTLs as stored, later too; the key in any case */
+    CHECK_INT(nm_cache_peek(c, wire("WWW.example.com"), T_A, C_IN, 1250.0, &msg, &len), NM_OK);
+    CHECK_INT(len, b.w.len);
+    CHECK_MEM(msg, b.w.buf, len);
+    CHECK_INT(nm_cache_peek(c, wire("www.example.com"), T_AAAA, C_IN, 1250.0, &msg, &len), NM_ENOTFOUND);
+    CHECK(msg == NULL && len == 0);
+    /* a peek makes the entry recent: the other one leaves first */
+    nm_writer_free(&b.w);
+    mb_begin(&b, 0, "two.example.com", T_A);
+    mb_a(&b, NM_ANSWER, "two.example.com", 300, 2);
+    mb_end(&b);
+    CHECK_INT(put(c, &b, "two.example.com", T_A, 1001.0), NM_OK);
+    CHECK_INT(nm_cache_peek(c, wire("www.example.com"), T_A, C_IN, 1002.0, &msg, &len), NM_OK);
+    nm_writer_free(&b.w);
+    mb_begin(&b, 0, "three.example.com", T_A);
+    mb_a(&b, NM_ANSWER, "three.example.com", 300, 3);
+    mb_end(&b);
+    CHECK_INT(put(c, &b, "three.example.com", T_A, 1003.0), NM_OK);
+    CHECK_STR(ttls(c, "two.example.com", T_A, 1003.0), "miss");
+    /* expired: dropped, as by get */
+    CHECK_INT(nm_cache_peek(c, wire("www.example.com"), T_A, C_IN, 1300.0, &msg, &len), NM_ENOTFOUND);
+    CHECK_INT(nm_cache_count(c), 1);
+    nm_writer_free(&b.w);
+    nm_cache_free(c);
+}
+
 TEST(a_clock_that_goes_back_shows_the_ttls_as_stored)
 {
     nm_cache *c = nm_cache_new(100, 86400, 3600);

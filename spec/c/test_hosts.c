@@ -95,6 +95,25 @@ TEST(forward_lookups_in_file_order_any_case)
     nm_hosts_free(h);
 }
 
+TEST(first_gives_each_familys_first_address_in_one_look)
+{
+    nm_hosts *h = nm_hosts_new();
+    uint8_t six[16], four[16];
+    char buf[INET6_ADDRSTRLEN];
+    CHECK_INT(parse(h, sample), NM_OK);
+    CHECK_INT(nm_hosts_first(h, "WWW.example.com.", six, four), 3);
+    CHECK_STR(inet_ntop(AF_INET6, six, buf, sizeof buf), "2001:db8::10");
+    CHECK_STR(inet_ntop(AF_INET, four, buf, sizeof buf), "192.0.2.10");
+    CHECK_INT(nm_hosts_first(h, "router.local", six, four), 1);
+    CHECK_STR(inet_ntop(AF_INET6, six, buf, sizeof buf), "fe80::1");
+    CHECK_INT(nm_hosts_first(h, "ip6-localhost", six, four), 1);
+    CHECK_STR(inet_ntop(AF_INET6, six, buf, sizeof buf), "::1");
+    CHECK_INT(nm_hosts_first(h, "web.example.com", six, four), 2);
+    CHECK_INT(nm_hosts_first(h, "nowhere.example", six, four), 0);
+    CHECK_INT(nm_hosts_first(h, "bad..name", six, four), 0);
+    nm_hosts_free(h);
+}
+
 TEST(ipv4_fills_the_first_four_bytes_only)
 {
     nm_hosts *h = nm_hosts_new();
