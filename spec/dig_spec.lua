@@ -8,6 +8,7 @@ local async = require "async"
 local cjson = require "cjson"
 local dig = require "names.dig"
 local digcli = require "names.digcli"
+local digformat = require "names.digformat"
 local dns = require "names.dns"
 local env = require "testenv"
 local options = require "names.digoptions"
@@ -160,6 +161,28 @@ describe("names-dig against the test server, beside dig", function()
       local theirs = realDig({ "+norec", "+short", rr.owner, rr.type, words[8] })
       assert.is_true(#theirs > 0, rr.owner .. " " .. rr.type)
       assert.are.same(sorted(lines(theirs)), sorted(lines(mine)), rr.owner .. " " .. rr.type)
+    end
+  end)
+
+  it("writes each record's rdata from its fields as toText writes it", function()
+    local seen = 0
+    for _, rr in ipairs(env.zone_types()) do
+      local words = { "@127.0.0.1", "-p", tostring(port), "+norec", rr.owner, rr.type }
+      if rr.owner == "bigtxt.example.test." then
+        words[#words + 1] = "+tcp"
+      end
+      local _, _, outcome = namesDig(words)
+      for _, answer in ipairs(outcome.answers) do
+        assert.are.equal(answer.payload:toText(), digformat.rdataText(answer), rr.owner .. " " .. rr.type)
+        seen = seen + 1
+      end
+    end
+    assert.is_true(seen > 50)
+    -- names that need escapes, the root, addresses in every form
+    for _, payload in ipairs{ dns.Record_PTR("a\\.b\\032c\\(.example"), dns.Record_NS(""), dns.Record_CNAME("."),
+      dns.Record_MX(0, "\\@.example"), dns.Record_AAAA("::ffff:192.0.2.1"), dns.Record_AAAA("2001:DB8:0:0:1::1"),
+      dns.Record_A("0.0.0.0"), dns.Record_DNAME("x\\;y.example") } do
+      assert.are.equal(payload:toText(), digformat.rdataText(dns.RRHeader{ payload = payload }))
     end
   end)
 

@@ -105,6 +105,72 @@ local function expectedLine(q)
   return nil -- MX: the server's order of the two
 end
 
+describe("names-dig -f's input", function()
+  it("reads a line into the question question() reads, without a table", function()
+    local dns = require "names.dns"
+    for _, line in ipairs{ "www.example.test", "  www.example.test  ", "www.example.test\tMX", "a.test ptr",
+      "a.test TYPE65534", "a.test ANY", "a.test IN", "a.test A IN", "a.test MX CH", "a.test FOO", "-x 192.0.2.1",
+      "-x", "-x 192.0.2.1 A", "-name.test", "# comment", "; comment", "", "   ", "a.test #x",
+      ("a"):rep(1300), "a b c", "\0\1\2", "a\tb PTR", "a\127b", "a.test\tPTR\t", "caf\195\169.test" } do
+      local q, why = input.question(line, dns.TXT)
+      local name, qtype, qclass, printable = input.fields(line, dns.TXT)
+      if q then
+        assert.are.same({ q.name, q.qtype, q.qclass }, { name, qtype, qclass }, line)
+        if printable then
+          assert.is_nil(name:find("[%c\127]"), line)
+        end
+      else
+        assert.are.same({ q, why }, { name, qtype }, line)
+      end
+    end
+  end)
+
+  it("reads a file's lines and counts its questions, across blocks, CRLF and a last line without newline", function()
+    local long = ("l"):rep(70000) .. ".test" -- longer than a block
+    local want = { "a.test", "", "  # indented comment", "; comment", "b.test\r", "   ", "\1odd.test",
+      "  c.test MX", "#", "d.test" }
+    local path = os.tmpname()
+    local f = assert(io.open(path, "wb"))
+    f:write(long, "\n")
+    for _ = 1, 3000 do -- several blocks
+      f:write(table.concat(want, "\n"), "\n")
+    end
+    f:write("last.test") -- no final newline
+    f:close()
+    local source = assert(input.open(path))
+    assert.are.equal(1 + 3000 * 5 + 1, source:count())
+    local n = 0
+    for text in io.lines(path) do
+      n = n + 1
+      assert.are.equal((text:gsub("\r$", "")), source:next(), "line " .. n)
+    end
+    assert.is_nil(source:next())
+    assert.is_true(source.eof)
+    source:close()
+    -- read(): the same lines into the same fields, common ones in place
+    local dns = require "names.dns"
+    source = assert(input.open(path))
+    n = 0
+    local inPlace = 0
+    for text in io.lines(path) do
+      n = n + 1
+      text = text:gsub("\r$", "")
+      local got = table.pack(source:read(dns.MX))
+      if got[1] == true then
+        inPlace = inPlace + 1
+        assert.are.equal(text, source:lastLine(), "line " .. n)
+      else
+        assert.are.equal(text, got[1], "line " .. n)
+      end
+      assert.are.same({ input.fields(text, dns.MX) }, { table.unpack(got, 2, got.n) }, "line " .. n)
+    end
+    assert.is_nil(source:read())
+    assert.is_true(inPlace > 3000)
+    source:close()
+    os.remove(path)
+  end)
+end)
+
 describe("names-dig -f", function()
   setup(function()
     env.assert_server_up()
@@ -268,6 +334,73 @@ describe("names-dig -f", function()
     assert.are.equal(8, status)
     assert.are.equal("", out)
     assert.matches("couldn't open specified batch file: /nonexistent/names.txt", err, 1, true)
+  end)
+
+  it("counts what it did not reach when interrupted without a progress line", function()
+    local qs = {}
+    for i = 1, 400 do
+      qs[i] = ("q%d.example.test"):format(i)
+    end
+    qs[#qs + 1] = "# a comment is no question"
+    local file = env.write(table.concat(qs, "\n") .. "\n")
+    local status, out, err = env.run(("%s timeout --preserve-status -s INT 0.7 bin/names-dig @127.0.0.1 -p %d"
+      .. " -f %s -c 20"):format(prefix(), env.bad.slow, quote(file)))
+    os.remove(file)
+    assert.are.equal(130, status)
+    local done = tonumber(err:match(";; (%d+) questions of 400 in [%d.]+ s %([%d,]+ q/s%), interrupted"))
+    assert.is_not_nil(done, err)
+    assert.is_true(done >= 20 and done < 400, done .. " done")
+    assert.are.equal(done, #lines(out))
+  end)
+
+  it("reads a named pipe given as the file once, as it comes", function()
+    local qs = mixedInput(50)
+    local file = env.write(table.concat(qs, "\n") .. "\n")
+    local _, fromFile = bulk({ "-f", file })
+    local fifo = os.tmpname()
+    os.remove(fifo)
+    assert.is_true(os.execute("mkfifo " .. quote(fifo)))
+    local status, out, err = env.run(("(sleep 0.2; cat %s) >%s & %s timeout 60 bin/names-dig -f %s"):format(
+      quote(file), quote(fifo), prefix(), quote(fifo)))
+    os.remove(fifo)
+    os.remove(file)
+    assert.are.equal(0, status)
+    assert.are.same(normalLines(fromFile), normalLines(out))
+    assert.matches(";; 50 questions in", err, 1, true) -- a pipe has no total ahead
+  end)
+
+  it("gives a line it cannot make an internal-error line of its own, and goes on", function()
+    local digcli = require "names.digcli"
+    local digformat = require "names.digformat"
+    local file = env.write("www.example.test\nboom.example.test\nnx.example.test\n-x 999.1.1.1\n")
+    local outPath, errPath = os.tmpname(), os.tmpname()
+    local stdout, stderr = assert(io.open(outPath, "w")), assert(io.open(errPath, "w"))
+    local bulkText = digformat.bulkText
+    digformat.bulkText = function(name, ...)
+      if name == "boom.example.test" then
+        error("no line for this one")
+      end
+      return bulkText(name, ...)
+    end
+    local ok, status = pcall(digcli.main, { "@127.0.0.1", "-p", tostring(port), "-f", file },
+      { stdout = stdout, stderr = stderr })
+    digformat.bulkText = bulkText
+    stdout:close()
+    stderr:close()
+    os.remove(file)
+    assert.is_true(ok, status)
+    assert.are.equal(0, status)
+    local out = env.slurp(outPath)
+    os.remove(outPath)
+    os.remove(errPath)
+    assert.are.same({
+      "www.example.test\tA\tNOERROR\t192.0.2.10",
+      "",
+      "nx.example.test\tA\tNXDOMAIN",
+      ";; line 4: '999.1.1.1' is not an IPv4 or IPv6 address",
+    }, { lines(out)[1], (lines(out)[2]:gsub("^;; line 2: internal error: .*no line for this one$", "")),
+      lines(out)[3], lines(out)[4] })
+    assert.are.equal(4, #lines(out))
   end)
 
   it("draws no progress line when standard error is not a terminal", function()

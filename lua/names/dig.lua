@@ -13,6 +13,7 @@
 
 local cache = require "names.cache"
 local client = require "names.client"
+local common = require "names.common"
 local defer = require "names.defer"
 local dns = require "names.dns"
 local errors = require "names.error"
@@ -23,6 +24,8 @@ local reactor = require "names.reactor"
 local resolve = require "names.resolve"
 
 local M = {}
+
+local byte, find = string.byte, string.find
 
 --- dig's exit statuses.
 M.EXIT_OK, M.EXIT_USAGE, M.EXIT_BATCH, M.EXIT_NOREPLY, M.EXIT_INTERNAL, M.EXIT_INTERRUPTED =
@@ -81,17 +84,17 @@ end
 -- @treturn table a resolver, with `hostsFile` set when the chain has one
 function M.resolverFor(o)
   local report = o.reportAttempts ~= false
-  local common = { timeout = timeoutFor(o), tcp = o.tcp or nil, dnssec = o.dnssec or nil,
+  local settings = { timeout = timeoutFor(o), tcp = o.tcp or nil, dnssec = o.dnssec or nil,
     recurse = o.recurse, reportAttempts = report, maxInflight = o.maxInflight,
     cookies = o.cookie ~= false }
   if o.server then
-    common.servers = { serverURL(o) }
-    common.caFile = o.tlsCa
-    local r = client.Resolver(common)
+    settings.servers = { serverURL(o) }
+    settings.caFile = o.tlsCa
+    local r = client.Resolver(settings)
     reporting[r] = report
     return r
   end
-  common.resolv = client.defaultResolvConf
+  settings.resolv = client.defaultResolvConf
   if o.port then
     local servers = {}
     local probe = client.Resolver{ resolv = client.defaultResolvConf }
@@ -100,9 +103,9 @@ function M.resolverFor(o)
       servers[i] = serverSpec(host, o.port)
     end
     probe:close()
-    common.servers = servers
+    settings.servers = servers
   end
-  local network = client.Resolver(common)
+  local network = client.Resolver(settings)
   local hostsFile = client.defaultHosts
   local cached = cache.CacheResolver()
   network:setCache(cached)
@@ -188,75 +191,97 @@ local function fromFailure(o, f)
   o.answers, o.authority, o.additional = o.answers or {}, o.authority or {}, o.additional or {}
 end
 
+--- Fills outcome `o` from a question's end: a Result (`resolver` tells
+-- where it came from) or a Failure that is not a cancel. Bulk mode fills
+-- its own outcome tables with it.
+-- @tparam table o
+-- @param v a Result or a Failure
+-- @tparam table resolver
+function M.fill(o, v, resolver)
+  if defer.isFailure(v) then
+    fromFailure(o, v)
+  else
+    fromResult(o, v, resolver)
+  end
+end
+
 -- resolver:query of a new Query: dns.Query raises on a bad name, so it is
 -- made inside the pcall (a function of its own, not a closure per question)
 local function query(resolver, name, qtype, qclass)
   return resolver:query(dns.Query(name, qtype, qclass))
 end
 
+-- The lookup method of each type (lookupPointer for PTR, ...).
+local lookupOf = {}
+for method, qtype in pairs(common.lookupTypes) do
+  lookupOf[qtype] = method
+end
+
+--- Starts one question: the Deferred of the resolver's lookup, or nil and
+-- why the name is bad (`name: empty label: 'a..b'`). A question of class
+-- IN whose type has a lookup method (`lookupPointer`, ...) asks through
+-- it, as the library's users do, saving the Query object; one with an
+-- escape or a final dot goes through `resolver:query`, which reads its
+-- name into canonical text first.
+-- @tparam table resolver
+-- @tparam string name
+-- @tparam integer qtype
+-- @tparam integer qclass
+-- @treturn Deferred|nil
+-- @treturn string|nil
+function M.start(resolver, name, qtype, qclass)
+  local method = qclass == dns.IN and lookupOf[qtype]
+  if method and byte(name, -1) ~= 46 and not find(name, "\\", 1, true) then
+    local ok, d = pcall(resolver[method], resolver, name)
+    if ok then
+      return d
+    end
+  end
+  -- a bad name says why through dns.Query, as it always has
+  local ok, d = pcall(query, resolver, name, qtype, qclass)
+  if ok then
+    return d
+  end
+  -- "bad argument #1 to 'Query' (name: empty label: 'a..b')": the part in brackets
+  local why = tostring(d):gsub("^.-:%d+: ", "")
+  return nil, why:match("^bad argument #%d+ to '[^']*' %((.*)%)$") or why
+end
+
 -- The end of a question: its outcome from the result or the failure. A
--- cancelled question stays a failure (CancelledError), unless a `notify`
--- function was given: that one gets every end, the cancelled included (nil
--- and the failure).
+-- cancelled question stays a failure (CancelledError).
 local function settle(v, o)
   o.time = reactor.seconds() - o.started
   o.started = nil
-  local notify, job = o.notify, o.job
-  o.notify, o.job = nil, nil
   local resolver = o.resolver
   o.resolver = nil
-  if defer.isFailure(v) then
-    if v:check(defer.CancelledError) then
-      if notify then
-        notify(job, nil, v)
-        return nil
-      end
-      return v
-    end
-    fromFailure(o, v)
-  else
-    fromResult(o, v, resolver)
+  if defer.isFailure(v) and v:check(defer.CancelledError) then
+    return v
   end
-  -- the TLS session of an encrypted server (single questions: bulk mode
-  -- has notify and no use for it)
-  if not notify and resolver and resolver.getServerSecurity then
+  M.fill(o, v, resolver)
+  -- the TLS session of an encrypted server
+  if resolver and resolver.getServerSecurity then
     local sec = resolver:getServerSecurity()
     o.tlsSession = type(sec) == "table" and type(sec[1]) == "table" and next(sec[1]) and sec[1] or nil
-  end
-  if notify then
-    notify(job, o)
-    return nil
   end
   return o
 end
 
 --- Asks one question. Fires (never errbacks) with an outcome table (see
--- names.digformat), whatever happened but a cancel. With `notify`, the
--- outcome goes to `notify(job, outcome)` instead (`notify(job, nil,
--- failure)` when cancelled), and the Deferred fires with nil: one callback
--- less per question in bulk mode.
+-- names.digformat), whatever happened but a cancel.
 -- @tparam table resolver from `resolverFor`, or any resolver
 -- @tparam string name
 -- @tparam[opt=A] integer qtype
 -- @tparam[opt=IN] integer qclass
--- @tparam[opt] function notify
--- @param[opt] job passed to `notify`
 -- @treturn Deferred firing with the outcome
-function M.ask(resolver, name, qtype, qclass, notify, job)
+function M.ask(resolver, name, qtype, qclass)
   qtype, qclass = qtype or dns.A, qclass or dns.IN
   local o = setmetatable({ name = name, qtype = qtype, qclass = qclass, started = reactor.seconds(),
-    resolver = resolver, notify = notify, job = job }, Outcome)
-  local ok, d = pcall(query, resolver, name, qtype, qclass)
-  if not ok then
-    -- "bad argument #1 to 'Query' (name: empty label: 'a..b')": the part in brackets
-    local why = tostring(d):gsub("^.-:%d+: ", "")
-    o.status, o.error, o.time = "BADINPUT", why:match("^bad argument #%d+ to '[^']*' %((.*)%)$") or why, 0
+    resolver = resolver }, Outcome)
+  local d, why = M.start(resolver, name, qtype, qclass)
+  if not d then
+    o.status, o.error, o.time = "BADINPUT", why, 0
     o.answers, o.authority, o.additional = {}, {}, {}
-    o.started, o.resolver, o.notify, o.job = nil, nil, nil, nil
-    if notify then
-      notify(job, o)
-      return defer.succeed(nil)
-    end
+    o.started, o.resolver = nil, nil
     return defer.succeed(o)
   end
   return d:addBoth(settle, o)

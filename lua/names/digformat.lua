@@ -8,7 +8,9 @@
 -- `additional` (lists of RRHeader), `source` (`"network"`, `"hosts"`,
 -- `"cache"`), `server` and `transport` (for a network answer), `attempts`
 -- (the library's tries), `time` (seconds), `error` (a line, when no answer),
--- `hosts` (the hosts file's path).
+-- `hosts` (the hosts file's path), and in bulk mode `line` and `input` (the
+-- input line's number and text) and `plain` (true when the name is known
+-- to hold no control bytes: it prints as it is).
 -- @module names.digformat
 
 local cjson = require "cjson"
@@ -17,7 +19,7 @@ local options = require "names.digoptions"
 
 local M = {}
 
-local concat, format = table.concat, string.format
+local concat, find, format = table.concat, string.find, string.format
 
 local rcodeNames = {
   [0] = "NOERROR", "FORMERR", "SERVFAIL", "NXDOMAIN", "NOTIMP", "REFUSED", "YXDOMAIN", "YXRRSET",
@@ -240,6 +242,50 @@ function M.full(o, command)
   return concat(out, "\n")
 end
 
+-- The text of a name in rdata: the name's own text (escaped as dig
+-- escapes it) and the final dot.
+local function nameText(n)
+  local text = n.name
+  if text == "" then
+    return "."
+  end
+  return text .. "."
+end
+
+local function nameRdata(p)
+  return nameText(p.name)
+end
+
+local function addressRdata(p)
+  return p.address
+end
+
+-- The record classes whose text is their fields as they are: a bulk run
+-- prints millions of these, and the general printer (the record encoded
+-- again, then printed) costs more than the rest of the line. spec/dig_spec
+-- checks each against toText.
+local rdataOf = {
+  [dns.Record_A] = addressRdata, [dns.Record_AAAA] = addressRdata,
+  [dns.Record_MX] = function(p) return p.preference .. " " .. nameText(p.name) end,
+}
+for _, t in ipairs{ "PTR", "NS", "CNAME", "DNAME", "MB", "MG", "MR" } do
+  rdataOf[dns["Record_" .. t]] = nameRdata
+end
+
+--- A record's rdata as dig's `+short` prints it (`rr.payload:toText()`),
+-- straight from the fields for the common types.
+-- @tparam RRHeader rr
+-- @treturn string
+function M.rdataText(rr)
+  local p = rr.payload
+  local f = rdataOf[getmetatable(p)]
+  if f then
+    return f(p)
+  end
+  return p:toText()
+end
+local rdataText = M.rdataText
+
 --- `+short`: the rdata of each answer, one a line (dig prints nothing
 -- else; no answer gives dig's error line).
 -- @tparam table o an outcome
@@ -252,7 +298,7 @@ function M.short(o)
   end
   local out = {}
   for _, rr in ipairs(o.answers) do
-    out[#out + 1] = rr.payload:toText() .. "\n"
+    out[#out + 1] = rdataText(rr) .. "\n"
   end
   return concat(out)
 end
@@ -337,10 +383,66 @@ end
 -- A name as the input gave it, with control bytes written as BIND
 -- writes them (\DDD), so that a line of output is always one line.
 local function printable(name)
-  if not name:find("[%c\127]") then
+  if not find(name, "[%c\127]") then
     return name
   end
   return (name:gsub("[%c\127]", function(c) return format("\\%03d", c:byte()) end))
+end
+
+
+-- A type's text, kept: a bulk run asks few types, millions of times.
+local typeTexts = setmetatable({}, { __index = function(t, qtype)
+  local text = options.typeText(qtype)
+  t[qtype] = text
+  return text
+end })
+
+-- What the text of the name-only and address records is made of.
+local NAME, ADDRESS = 1, 2
+local textKind = { [dns.Record_A] = ADDRESS, [dns.Record_AAAA] = ADDRESS }
+for cls, f in pairs(rdataOf) do
+  if f == nameRdata then
+    textKind[cls] = NAME
+  end
+end
+
+local NONE = {}
+
+--- Bulk mode's text line from its parts: `NAME TYPE STATUS rdata...`,
+-- tab-separated. One record of the common types goes into the line as its
+-- fields are, with no string of its own.
+-- @tparam string name the name as given
+-- @tparam integer qtype
+-- @tparam string status
+-- @tparam {RRHeader,...} answers
+-- @tparam[opt] boolean plain the name has no control bytes (it needs no escapes)
+-- @treturn string
+function M.bulkText(name, qtype, status, answers, plain)
+  if not plain then
+    name = printable(name)
+  end
+  local n = #answers
+  if n == 1 then
+    local rr = answers[1]
+    local p = rr.payload
+    local kind = textKind[getmetatable(p)]
+    if kind == NAME then
+      local text = p.name.name
+      if text ~= "" then
+        return name .. "\t" .. typeTexts[qtype] .. "\t" .. status .. "\t" .. text .. ".\n"
+      end
+    elseif kind == ADDRESS then
+      return name .. "\t" .. typeTexts[qtype] .. "\t" .. status .. "\t" .. p.address .. "\n"
+    end
+    return name .. "\t" .. typeTexts[qtype] .. "\t" .. status .. "\t" .. rdataText(rr) .. "\n"
+  elseif n == 0 then
+    return name .. "\t" .. typeTexts[qtype] .. "\t" .. status .. "\n"
+  end
+  local parts = { name, typeTexts[qtype], status }
+  for i = 1, n do
+    parts[i + 3] = rdataText(answers[i])
+  end
+  return concat(parts, "\t") .. "\n"
 end
 
 --- Bulk mode, text: `NAME TYPE STATUS rdata...`, tab-separated, one line a
@@ -351,11 +453,7 @@ function M.bulkLine(o)
   if o.status == "BADINPUT" then
     return format(";; line %d: %s\n", o.line, o.error)
   end
-  local parts = { printable(o.name), options.typeText(o.qtype), o.status }
-  for _, rr in ipairs(o.answers or {}) do
-    parts[#parts + 1] = rr.payload:toText()
-  end
-  return concat(parts, "\t") .. "\n"
+  return M.bulkText(o.name, o.qtype, o.status, o.answers or NONE, o.plain)
 end
 
 --- Bulk mode, `+json`: name, type, status, rcode, answers as text, the
@@ -366,7 +464,7 @@ function M.bulkJSON(o)
   if o.status == "BADINPUT" then
     return json{ line = o.line, input = o.input, status = o.status, error = o.error } .. "\n"
   end
-  return json{ name = printable(o.name), type = options.typeText(o.qtype), status = o.status,
+  return json{ name = o.plain and o.name or printable(o.name), type = options.typeText(o.qtype), status = o.status,
     rcode = o.rcode, answers = texts(o.answers), server = o.server or o.source ~= "network" and o.source or nil,
     time = o.time and math.floor(o.time * 1e6 + 0.5) / 1e6, attempts = o.attempts and #o.attempts or 0,
     error = o.error } .. "\n"

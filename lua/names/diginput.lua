@@ -19,6 +19,14 @@ local byte, find, format, match, sub = string.byte, string.find, string.format, 
 -- written as text with escapes; this leaves room for a type and blanks).
 M.maxLine = 1200
 
+-- How much of a file is read at once.
+local BLOCK = 1 << 16
+
+-- The type words seen in this run, each with its number: a run of a
+-- million "NAME PTR" lines reads "PTR" once. Only words that are types go
+-- in, so it holds at most the spellings of the types an input uses.
+local typeOfWord = {}
+
 -- Source ----------------------------------------------------------------------
 
 local Source = { __name = "names.diginput.Source" }
@@ -31,7 +39,7 @@ Source.__index = Source
 -- @treturn string|nil why it cannot be opened
 function M.open(path, ahead)
   local self = setmetatable({ queue = {}, head = 1, tail = 0, eof = false, ahead = ahead or 4096,
-    partial = "", path = path }, Source)
+    partial = "", path = path, block = "", pos = 1, offset = 0 }, Source)
   if path == "-" then
     local kind = core.repl.fd_kind(0)
     if kind == "file" or kind == "unknown" then
@@ -45,31 +53,113 @@ function M.open(path, ahead)
       return nil, err
     end
     self.file = f
-    self.regular = true
+    -- a file that can seek is counted ahead; a pipe given by its path
+    -- (names-dig -f <(command)) is read once, as it comes
+    self.regular = f:seek("end") ~= nil and f:seek("set", 0) ~= nil
   end
   return self
 end
 
---- How many lines a regular file has, read once ahead (nil for a pipe).
--- `keep(line)` may filter them (a shard).
+--- Whether a line is a question line (blank lines and comments, `#` or
+-- `;` first, are not).
+-- @tparam string line
+-- @treturn boolean
+local function isQuestion(line)
+  return find(line, "^%s*[^%s#;]") ~= nil
+end
+M.isQuestion = isQuestion
+
+-- The first bytes that make a line a question at once (anything but a
+-- blank, "#" and ";"); the others are looked at whole.
+local questionStart = {}
+for b = 33, 255 do
+  questionStart[b] = b ~= 35 and b ~= 59 or nil
+end
+
+-- The question lines of an open file, counted a block at a time: a line
+-- that starts with a letter or digit costs one plain search.
+local function countQuestions(f)
+  local n, rest = 0, ""
+  while true do
+    local block = f:read(BLOCK)
+    if not block then
+      break
+    end
+    if rest ~= "" then
+      block = rest .. block
+    end
+    local pos = 1
+    while true do
+      local nl = find(block, "\n", pos, true)
+      if not nl then
+        break
+      end
+      if questionStart[byte(block, pos)] or (nl > pos and isQuestion(sub(block, pos, nl - 1))) then
+        n = n + 1
+      end
+      pos = nl + 1
+    end
+    rest = sub(block, pos)
+  end
+  if rest ~= "" and isQuestion(rest) then
+    n = n + 1
+  end
+  return n
+end
+
+-- The question lines of the file at `path` from byte `offset` on (or
+-- the lines `keep` keeps).
+local function countFrom(path, offset, keep)
+  local f = io.open(path, "rb")
+  if not f then
+    return nil
+  end
+  local n
+  if f:seek("set", offset) then
+    if keep then
+      n = 0
+      for line in f:lines() do
+        if keep(line) then
+          n = n + 1
+        end
+      end
+    else
+      n = countQuestions(f)
+    end
+  end
+  f:close()
+  return n
+end
+
+--- How many question lines a regular file has, read once ahead (nil for
+-- a pipe). `keep(line)`, when given, decides instead (a shard).
 -- @tparam[opt] function keep
 -- @treturn integer|nil
 function Source:count(keep)
   if not self.regular then
     return nil
   end
-  local f = io.open(self.path, "rb")
-  if not f then
+  return countFrom(self.path, 0, keep)
+end
+
+--- `count` of what is left after the lines read so far (also after
+-- `close`): a run that counts as it reads knows its total at the end, or
+-- when interrupted, with this.
+-- @tparam[opt] function keep
+-- @treturn integer|nil
+function Source:countRest(keep)
+  if not self.regular then
     return nil
   end
-  local n = 0
-  for line in f:lines() do
-    if keep == nil or keep(line) then
-      n = n + 1
-    end
+  return countFrom(self.path, self.offset + self.pos - 1, keep)
+end
+
+-- A line without the CR of a CRLF file.
+local function chomp(line)
+  if byte(line, -1) == 13 then
+    return sub(line, 1, -2)
   end
-  f:close()
-  return n
+  return line
 end
 
 local function push(self, line)
@@ -126,20 +216,46 @@ function Source:_watch()
   end))
 end
 
+-- The file's next block, and the line it ends (or the last line).
+function Source:_refill()
+  local block, pos = self.block, self.pos
+  local nl
+  repeat
+    local more = self.file and self.file:read(BLOCK)
+    if not more then
+      self.eof = true
+      self.offset = self.offset + #block -- all of it read
+      self.block, self.pos = "", 1
+      if pos > #block then
+        return nil
+      end
+      return chomp(sub(block, pos))
+    end
+    self.offset = self.offset + pos - 1 -- where the new block starts in the file
+    block = sub(block, pos) .. more
+    pos = 1
+    nl = find(block, "\n", 1, true)
+  until nl
+  self.block, self.pos = block, 1
+  return self:next()
+end
+
 --- The next line, or nil: `false` when none is there yet (a pipe; the
 -- `wakeup` function is called when there is), nil at the end.
 -- @treturn string|false|nil
 function Source:next()
   if self.file then
-    local line = self.file:read("l")
-    if not line then
-      self.eof = true
-      return nil
+    -- a block at a time, cut at the newlines
+    local block, pos = self.block, self.pos
+    local nl = find(block, "\n", pos, true)
+    if not nl then
+      return self:_refill()
     end
-    if byte(line, -1) == 13 then -- a CRLF file
-      return sub(line, 1, -2)
+    self.pos = nl + 1
+    if nl > pos and byte(block, nl - 1) == 13 then -- a CRLF file
+      return sub(block, pos, nl - 2)
     end
-    return line
+    return sub(block, pos, nl - 1)
   end
   if self.head > self.tail then
     if self.eof then
@@ -153,6 +269,55 @@ function Source:next()
   self.head = self.head + 1
   if self:buffered() < self.ahead // 2 then
     self:_watch()
+  end
+  return line
+end
+
+--- The next line read into its question, for bulk mode's loop: `line,
+-- name, qtype, qclass, plain`, where `line` is nil at the end and false
+-- when a pipe has nothing yet (as `next`), and the rest are what
+-- `fields(line)` gives. A common line of a file (`NAME` or `NAME TYPE`)
+-- is read into its fields where it lies in the block, without a string of
+-- its own: `line` is then true (`lastLine` makes its text when needed).
+-- @tparam[opt=A] integer defaultType
+-- @return line, then `fields`'s values
+function Source:read(defaultType)
+  if self.file then
+    local pos = self.pos
+    local name, word, nextPos = match(self.block, "^(%g+)[ \t]*(%g*)\r?\n()", pos)
+    if name and nextPos - pos <= M.maxLine + 1 then
+      local b = byte(name)
+      if b ~= 35 and b ~= 59 and b ~= 45 then -- no comment, no -x (as in fields)
+        local qtype
+        if word == "" then
+          qtype = defaultType or dns.A
+        else
+          qtype = typeOfWord[word]
+          if not qtype then
+            qtype = options.typeNumber(word)
+            typeOfWord[word] = qtype
+          end
+        end
+        if qtype then
+          self.pos, self.lineAt = nextPos, pos
+          return true, name, qtype, dns.IN, true
+        end
+      end
+    end
+  end
+  local line = self:next()
+  if not line then
+    return line
+  end
+  return line, M.fields(line, defaultType)
+end
+
+--- The text of the line `read` last gave as true.
+-- @treturn string
+function Source:lastLine()
+  local line = sub(self.block, self.lineAt, self.pos - 2)
+  if byte(line, -1) == 13 then
+    return sub(line, 1, -2)
   end
   return line
 end
@@ -221,6 +386,47 @@ function M.question(line, defaultType)
     end
   end
   return q
+end
+
+
+--- `question` for bulk mode's loop, without a table per line: the name,
+-- type and class; nil for no question; false and why for a bad line. The
+-- common lines (`NAME` and `NAME TYPE` of printable ASCII) take one
+-- pattern, and say so: the fourth value is true when the name needs no
+-- escapes to be printed (no control bytes). The rest go through
+-- `question`.
+-- @tparam string line
+-- @tparam[opt=A] integer defaultType
+-- @treturn string|nil|false
+-- @treturn integer|string|nil the type, or why the line is bad
+-- @treturn integer|nil the class
+-- @treturn boolean|nil whether the name is printable as it is
+function M.fields(line, defaultType)
+  if #line <= M.maxLine then
+    -- %g: a printable byte but the space, so no control bytes either
+    local name, word = match(line, "^(%g+)[ \t]*(%g*)$")
+    local b = name and byte(name)
+    -- not a comment, and not -x (any other name starting with "-" goes the
+    -- long way too)
+    if b and b ~= 35 and b ~= 59 and b ~= 45 then
+      if word == "" then
+        return name, defaultType or dns.A, dns.IN, true
+      end
+      local qtype = typeOfWord[word]
+      if not qtype then
+        qtype = options.typeNumber(word)
+        typeOfWord[word] = qtype
+      end
+      if qtype then
+        return name, qtype, dns.IN, true
+      end
+    end
+  end
+  local q, why = M.question(line, defaultType)
+  if q then
+    return q.name, q.qtype, q.qclass
+  end
+  return q, why
 end
 
 --- FNV-1a of a name, case folded: the same name lands in the same shard on
