@@ -49,8 +49,8 @@ CORE_SRC    = csrc/wire.c csrc/name.c csrc/rrtype.c csrc/rdata.c csrc/message.c 
               csrc/reply.c csrc/clock.c csrc/transport.c csrc/udp.c csrc/tcp.c csrc/stream_frame.c \
               csrc/resolver.c \
               csrc/hash.c csrc/filestamp.c csrc/resolvconf.c csrc/hosts.c csrc/cache.c \
-              csrc/route.c \
-              csrc/tls.c csrc/doh.c csrc/dot.c csrc/https.c csrc/serverurl.c
+              csrc/route.c csrc/serverurl.c csrc/tls_provider.c \
+              csrc/tls.c csrc/doh.c csrc/dot.c csrc/https.c csrc/tls_builtin.c
 # The binding: the only files that include lua.h.
 BIND_SRC    = csrc/lua_core.c csrc/lua_class.c csrc/lua_dns.c csrc/lua_loop.c csrc/lua_resolver.c \
               csrc/lua_transport.c csrc/lua_sys.c csrc/lua_repl.c csrc/lua_route.c
@@ -58,6 +58,12 @@ BIND_SRC    = csrc/lua_core.c csrc/lua_class.c csrc/lua_dns.c csrc/lua_loop.c cs
 CORE_OBJ    = $(CORE_SRC:csrc/%.c=$(BUILD)/obj/%.o)
 BIND_OBJ    = $(BIND_SRC:csrc/%.c=$(BUILD)/obj/%.o)
 MODULE      = $(BUILD)/names/core.so
+# The encrypted transports, a module of their own: names.core never names
+# their functions (tls_provider.h), so OpenSSL and nghttp2 (1.7 MB of RSS
+# when loaded) are linked to names.tls alone, which names.core loads when
+# a tls:// or https:// server first needs it.
+TLS_MODULE  = $(BUILD)/names/tls.so
+TLS_BUILTIN = $(BUILD)/obj/tls_builtin.o
 CORE_LIB    = $(BUILD)/libnames.a
 
 LUA_MODULES = $(wildcard lua/names/*.lua)
@@ -72,7 +78,7 @@ SUPPORT_BIN = $(SUPPORT_SRC:spec/support/%.c=$(BUILD)/support/%)
 
 .PHONY: all demo test check asan valgrind fuzz bench bench-resolver bench-codec lint docs install clean ctest support
 
-all: $(MODULE)
+all: $(MODULE) $(TLS_MODULE)
 
 $(BUILD)/obj/lua_%.o: csrc/lua_%.c
 	@mkdir -p $(dir $@)
@@ -88,11 +94,16 @@ $(CORE_LIB): $(CORE_OBJ)
 
 $(MODULE): $(BIND_OBJ) $(CORE_LIB)
 	@mkdir -p $(dir $@)
-	$(CC) $(LIBFLAG) -o $@ $(BIND_OBJ) $(CORE_LIB) $(UV_LIBS) $(TLS_LIBS) $(LDFLAGS)
+	$(CC) $(LIBFLAG) -o $@ $(BIND_OBJ) $(CORE_LIB) $(UV_LIBS) $(LDFLAGS)
 
+$(TLS_MODULE): $(BUILD)/obj/lua_tls.o $(CORE_LIB)
+	@mkdir -p $(dir $@)
+	$(CC) $(LIBFLAG) -o $@ $(BUILD)/obj/lua_tls.o $(CORE_LIB) $(UV_LIBS) $(TLS_LIBS) $(LDFLAGS)
+
+# C programs link the whole core, the encrypted transports' provider too
 $(BUILD)/ctest/%: spec/c/%.c $(CORE_LIB) spec/c/ctest.h
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) -Ispec/c -o $@ $< $(CORE_LIB) $(UV_LIBS) $(TLS_LIBS) $(LDFLAGS)
+	$(CC) $(ALL_CFLAGS) -Ispec/c -o $@ $< $(TLS_BUILTIN) $(CORE_LIB) $(UV_LIBS) $(TLS_LIBS) $(LDFLAGS)
 
 # The misbehaving server stands alone: it must build even when the core does not.
 $(BUILD)/support/badserver: spec/support/badserver.c
@@ -101,7 +112,7 @@ $(BUILD)/support/badserver: spec/support/badserver.c
 
 $(BUILD)/support/%: spec/support/%.c $(CORE_LIB)
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) -o $@ $< $(CORE_LIB) $(UV_LIBS) $(TLS_LIBS) $(LDFLAGS)
+	$(CC) $(ALL_CFLAGS) -o $@ $< $(TLS_BUILTIN) $(CORE_LIB) $(UV_LIBS) $(TLS_LIBS) $(LDFLAGS)
 
 ctest: $(CTEST_BIN)
 support: $(SUPPORT_BIN)
@@ -162,7 +173,7 @@ docs:
 install: all
 	install -d $(DESTDIR)$(LUADIR)/names $(DESTDIR)$(LIBDIR)/names $(DESTDIR)$(BINDIR)
 	install -m 644 $(LUA_MODULES) $(DESTDIR)$(LUADIR)/names/
-	install -m 755 $(MODULE) $(DESTDIR)$(LIBDIR)/names/
+	install -m 755 $(MODULE) $(TLS_MODULE) $(DESTDIR)$(LIBDIR)/names/
 	$(if $(BIN_SCRIPTS),install -m 755 $(BIN_SCRIPTS) $(DESTDIR)$(BINDIR)/)
 
 clean:

@@ -13,7 +13,7 @@
 
 #include "lua_loop.h"
 #include "serverurl.h"
-#include "tls.h"
+#include "tls_provider.h"
 
 #define RESOLVER_MT "names.resolver"
 #define QUERY_MT "names.query"
@@ -375,6 +375,18 @@ static int l_resolver_new(lua_State *L)
 }
 
 /* Reads a server: "addr", "[addr]:port", or {host, port}. */
+/* The encrypted transports, loaded (require "names.tls") the first time
+ * a tls:// or https:// server or a TLS option needs them: a program that
+ * never does never loads OpenSSL and nghttp2 (tls_provider.h). */
+static void need_tls(lua_State *L)
+{
+    if (nm_tls_provider_get()) return;
+    lua_getglobal(L, "require");
+    lua_pushliteral(L, "names.tls");
+    lua_call(L, 1, 0);
+    if (!nm_tls_provider_get()) luaL_error(L, "names.tls did not install the encrypted transports");
+}
+
 static void check_server(lua_State *L, int idx, nm_server_url *out, int n)
 {
     int err;
@@ -452,7 +464,9 @@ static int l_set_servers(lua_State *L)
     lua_pushvalue(L, 2);
     lua_pushlightuserdata(L, list);
     if ((n = caught(L, read_servers, 2)) != 0) return n;
-    lr = check_resolver(L, 1); /* again: reading the list ran metamethods */
+    for (int i = 0; i < list->n; i++)
+        if (list->urls[i].kind != NM_UDP) need_tls(L);
+    lr = check_resolver(L, 1); /* again: reading the list ran metamethods, loading ran a module */
     if (lua_istable(L, 3)) {
         lua_getfield(L, 3, "get");
         get = lua_toboolean(L, -1);
@@ -508,7 +522,8 @@ static int l_security(lua_State *L)
                 lua_pushstring(L, info[i].alpn);
                 lua_setfield(L, -2, "alpn");
                 if (info[i].check_status != NM_TLS_OK) {
-                    lua_pushstring(L, nm_tls_strstatus(info[i].check_status));
+                    /* a connection was made: the provider is there */
+                    lua_pushstring(L, nm_tls_provider_get()->tls_strstatus(info[i].check_status));
                     lua_setfield(L, -2, "check");
                     lua_pushstring(L, info[i].error);
                     lua_setfield(L, -2, "error");
@@ -523,7 +538,10 @@ static int l_security(lua_State *L)
 /* resolver:set_tls{strict=, caFile=, caPath=, pins={...}, handshakeTimeout=} */
 static int l_set_tls(lua_State *L)
 {
-    lresolver *lr = check_resolver(L, 1);
+    lresolver *lr;
+    check_resolver(L, 1);
+    need_tls(L);
+    lr = check_resolver(L, 1); /* again: loading ran a module */
     const char *pins[64];
     nm_tls_config cfg;
     char err[200];
@@ -737,6 +755,7 @@ static int l_exchange(lua_State *L)
     o.server = &server.addr;
     o.transport = nm_transport_find(luaL_optstring(L, 4, "udp"));
     luaL_argcheck(L, o.transport >= 0, 4, "no such transport");
+    if (o.transport == NM_TLS || o.transport == NM_HTTPS) need_tls(L);
     o.timeout = luaL_optnumber(L, 5, 10);
     luaL_checktype(L, 6, LUA_TFUNCTION);
     if (!lua_isnoneornil(L, 7)) o.transport = nm_lua_check_via(L, 7)->ops->kind;

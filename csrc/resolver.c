@@ -10,7 +10,15 @@
 #include "edns.h"
 #include "name.h"
 #include "random.h"
-#include "tls.h"
+#include "tls_provider.h"
+
+/* The TLS contexts are the provider's (tls_provider.h): one exists only
+ * when the provider does. */
+static void tls_ctx_free(nm_tls_ctx *ctx)
+{
+    if (ctx) nm_tls_provider_get()->ctx_free(ctx);
+}
+
 
 /* Datagrams read with one system call: libuv's most (64 KiB of buffer
  * each, touched only as far as the datagrams go). */
@@ -214,15 +222,15 @@ static void maybe_freed(nm_resolver *r)
     }
     nm_rxbuf_free(&r->rx);
     nm_cache_free(r->cache); /* its hold on the cache */
-    nm_tls_ctx_free(r->tls_ctx[0]);
-    nm_tls_ctx_free(r->tls_ctx[1]);
+    tls_ctx_free(r->tls_ctx[0]);
+    tls_ctx_free(r->tls_ctx[1]);
     free(r);
     if (cb) cb(arg);
 }
 
 static void server_free(server *s)
 {
-    if (s && s->sec.ctx) nm_tls_ctx_free(s->sec.ctx);
+    if (s) tls_ctx_free(s->sec.ctx);
     free(s);
 }
 
@@ -247,12 +255,16 @@ static void on_connected(void *owner, void *transport, int status)
     nm_resolver *r = owner;
     nm_transport *t = transport;
     if (status != 0) return;
-    nm_tls *tls = t->ops->kind == NM_TLS ? nm_dot_tls(t) : t->ops->kind == NM_HTTPS ? nm_https_tls(t) : NULL;
+    const nm_tls_provider *p = nm_tls_provider_get();
+    nm_tls *tls = !p                         ? NULL
+                  : t->ops->kind == NM_TLS   ? p->dot_tls(t)
+                  : t->ops->kind == NM_HTTPS ? p->https_tls(t)
+                                             : NULL;
     if (!tls) return;
     for (int i = 0; i < r->nservers; i++) {
         server *s = r->servers[i];
         if (s->conn[t->ops->kind] == t) {
-            nm_tls_get_info(tls, &s->tls);
+            p->get_info(tls, &s->tls);
             s->has_tls = 1;
         }
     }
@@ -851,8 +863,22 @@ static void on_reply(nm_pending *p, int status, const nm_msg *msg, int err)
 {
     attempt *a = p->owner;
     nm_resolver *r = a->ex->r;
+    nm_msg own;
     r->dispatching++;
-    reply(a, status, msg, err);
+    if (msg && (a->pub.transport == NM_TLS || a->pub.transport == NM_HTTPS)) {
+        /* The encrypted transports may be a module of their own (names.tls)
+         * with its own copy of the parser: its records point into that
+         * copy's type tables, which this one's readers index by. Parsed
+         * again here; it was checked there, so this cannot fail. */
+        if (nm_msg_parse(&own, msg->wire, msg->len) == NM_OK) {
+            reply(a, status, &own, err);
+        } else {
+            reply(a, NM_EIO, NULL, err);
+        }
+        nm_msg_release(&own);
+    } else {
+        reply(a, status, msg, err);
+    }
     r->dispatching--;
 }
 
@@ -1527,16 +1553,21 @@ int nm_resolver_set_tls(nm_resolver *r, const nm_tls_config *cfg, unsigned hands
 {
     nm_tls_config c = *cfg;
     nm_tls_ctx *made[2];
+    const nm_tls_provider *p = nm_tls_provider_get();
+    if (!p) {
+        snprintf(err, errlen, "the encrypted transports are not loaded");
+        return NM_EVALUE;
+    }
     c.alpn = "dot";
-    if (!(made[0] = nm_tls_ctx_new(&c, err, errlen))) return NM_EVALUE;
+    if (!(made[0] = p->ctx_new(&c, err, errlen))) return NM_EVALUE;
     c.alpn = "h2";
-    if (!(made[1] = nm_tls_ctx_new(&c, err, errlen))) {
-        nm_tls_ctx_free(made[0]);
+    if (!(made[1] = p->ctx_new(&c, err, errlen))) {
+        p->ctx_free(made[0]);
         return NM_EVALUE;
     }
     /* servers set before keep the contexts they hold */
     for (int i = 0; i < 2; i++) {
-        nm_tls_ctx_free(r->tls_ctx[i]);
+        tls_ctx_free(r->tls_ctx[i]);
         r->tls_ctx[i] = made[i];
     }
     r->handshake_ms = handshake_ms;
@@ -1576,7 +1607,7 @@ int nm_resolver_set_servers_ex(nm_resolver *r, const nm_server_spec *specs, int 
         s->kind = sp->kind;
         if (sp->kind == NM_UDP) continue;
         s->sec.ctx = r->tls_ctx[sp->kind == NM_HTTPS];
-        nm_tls_ctx_ref(s->sec.ctx);
+        nm_tls_provider_get()->ctx_ref(s->sec.ctx); /* made by set_tls above: the provider is there */
         snprintf(s->sec.authname, sizeof s->sec.authname, "%s", sp->authname ? sp->authname : "");
         snprintf(s->sec.authority, sizeof s->sec.authority, "%s", sp->authority ? sp->authority : "");
         snprintf(s->sec.path, sizeof s->sec.path, "%s", sp->path ? sp->path : "");

@@ -432,3 +432,38 @@ describe("encrypted DNS", function()
     end)
   end)
 end)
+
+describe("the encrypted transports as a module of their own", function()
+  -- in a child: this process has loaded them already
+  local function child(chunk)
+    local script = env.write(chunk)
+    local status, out, err = env.run(env.lua_command() .. " " .. script)
+    os.remove(script)
+    assert.equal("", err)
+    assert.equal(0, status)
+    return out
+  end
+
+  it("are not loaded (nor OpenSSL) for clear servers, and are on the first tls:// server", function()
+    local out = child(format([[
+      local client = require "names.client"
+      local reactor = require "names.reactor"
+      local function libssl()
+        local f = assert(io.open("/proc/self/maps"))
+        local maps = f:read("a")
+        f:close()
+        return maps:find("libssl", 1, true) ~= nil
+      end
+      local clear = client.Resolver{ servers = { { "127.0.0.1", %d } } }
+      local got
+      clear:lookupAddress("www.example.test"):addBoth(function(r) got = r; reactor.stop() end)
+      reactor.run()
+      print(got.answers[1].payload.address, package.loaded["names.tls"] ~= nil, libssl())
+      local secure = client.Resolver{ servers = { %q }, caFile = %q }
+      secure:lookupAddress("www.example.test"):addBoth(function(r) got = r; reactor.stop() end)
+      reactor.run()
+      print(got.answers[1].payload.address, package.loaded["names.tls"] ~= nil, libssl())
+    ]], env.port, tlsURL(env.tls.dot), CA))
+    assert.equal("192.0.2.10\tfalse\tfalse\n192.0.2.10\ttrue\ttrue\n", out)
+  end)
+end)
