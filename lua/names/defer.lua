@@ -374,6 +374,14 @@ local function checkOptTable(t, n, fname)
   end
 end
 
+-- A Deferred, its canceller taken as it is: the library's own (a lookup
+-- makes one) needs no test.
+local function withCanceller(canceller)
+  return setmetatable({ nil, nil, nil, nil, nil, nil, nil, nil,
+    called = false, _n = 0, _running = false, _canceller = canceller, result = nil }, Deferred)
+end
+M._withCanceller = withCanceller
+
 --- Create a Deferred.
 -- @tparam[opt] function canceller called as `canceller(d)` by `d:cancel()`
 -- @treturn Deferred
@@ -381,15 +389,7 @@ function M.Deferred(canceller)
   if canceller ~= nil and type(canceller) ~= "function" then
     checkCallable(canceller, 1, "Deferred")
   end
-  return setmetatable({ nil, nil, nil, nil, nil, nil, nil, nil,
-    called = false, _n = 0, _running = false, _canceller = canceller, result = nil }, Deferred)
-end
-
--- The same with a canceller of the library's own, a function: no test
--- (a lookup makes one).
-function M._withCanceller(canceller)
-  return setmetatable({ nil, nil, nil, nil, nil, nil, nil, nil,
-    called = false, _n = 0, _running = false, _canceller = canceller, result = nil }, Deferred)
+  return withCanceller(canceller)
 end
 
 local function append(d, cb, eb, cbArgs, ebArgs)
