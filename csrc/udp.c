@@ -2,8 +2,9 @@
  * server (the resolver's) or not (a protocol's listening port).
  *
  * Replies are read several at a time (libuv's recvmmsg) when the receive
- * buffer has room for several.  With batching on, queries queue until the
- * loop's next turn (an idle handle) and leave with one sendmmsg.
+ * buffer has room for several.  With batching on, queries queue and leave
+ * with one sendmmsg: at the end of the batch of replies whose callbacks
+ * queued them, or else on the loop's next turn (an idle handle).
  *
  * Lifetime: the struct holds two handles (the socket and the idle handle)
  * and is freed when both have closed. */
@@ -163,6 +164,8 @@ static void fail_all(nm_udp *u, int err)
     if (!u->closing) set_ref(u);
 }
 
+static void flush(nm_udp *u);
+
 /* ------------------------------------------------------------ receiving */
 
 static void on_recv(uv_udp_t *h, ssize_t nread, const uv_buf_t *buf, const struct sockaddr *from,
@@ -180,7 +183,17 @@ static void on_recv(uv_udp_t *h, ssize_t nread, const uv_buf_t *buf, const struc
         if (u->connected && nread == UV_ECONNREFUSED) fail_all(u, (int)nread);
         return;
     }
-    if (!from) return; /* nothing more to read, or the end of a batch */
+    if (!from) {
+        /* nothing more to read, or the end of a batch: what the replies'
+         * callbacks queued on this socket leaves now, not a loop turn
+         * later (at one query in flight that turn is on every lookup's
+         * path; a query on another socket still waits for its idle) */
+        if (u->nout && !u->closing) {
+            uv_idle_stop(&u->flusher);
+            flush(u);
+        }
+        return;
+    }
     if (u->connected && !nm_addr_equal(&u->peer, from)) {
         u->drops.bad_source++;
         u->unmatched++;

@@ -6,9 +6,14 @@
  *
  * Each test runs its own libuv loop, closes its resolver and checks that
  * the loop then closes with no handle left. */
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <sys/socket.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "ctest.h"
 #include "errors.h"
@@ -820,6 +825,87 @@ TEST(answers_a_burst_of_2000_queries)
     CHECK(st.sent[NM_UDP] >= 2000 && st.sent[NM_UDP] < 2100);
     CHECK(st.opened[NM_UDP] >= 8 && st.opened[NM_UDP] < 16);
     CHECK_INT(st.exchanges, 2000);
+    teardown(&f);
+}
+
+/* A query started by a reply's callback leaves in the same loop turn as
+ * the reply came in (the end of the receive batch flushes the queue), not
+ * one turn later: at one query in flight, that turn is on every lookup's
+ * path.  The server is the test's own socket, which echoes each query as
+ * its reply. */
+typedef struct chained {
+    fixture *f;
+    result first, second;
+} chained;
+
+static void on_first_of_chain(void *arg, const nm_result *res)
+{
+    chained *c = arg;
+    on_result(&c->first, res);
+    query(c->f, "second.example.test", T_A, 0, &c->second);
+}
+
+static int echo_one(int fd)
+{
+    uint8_t buf[512];
+    struct sockaddr_storage from;
+    socklen_t fromlen = sizeof from;
+    ssize_t n = recvfrom(fd, buf, sizeof buf, MSG_DONTWAIT, (struct sockaddr *)&from, &fromlen);
+    size_t end = NM_HEADER_LEN;
+    if (n < NM_HEADER_LEN) return 0;
+    while (end < (size_t)n && buf[end]) end += 1u + buf[end];
+    end += 5; /* the root label, type and class */
+    if (end > (size_t)n) return 0;
+    /* the question alone, as a NOERROR reply without records: no OPT, so
+     * that the query's client cookie is not sent back as a broken one */
+    buf[2] |= 0x80;
+    buf[10] = buf[11] = 0;
+    return sendto(fd, buf, end, 0, (struct sockaddr *)&from, fromlen) == (ssize_t)end;
+}
+
+static int readable_within(int fd, int ms)
+{
+    struct pollfd p = { fd, POLLIN, 0 };
+    return poll(&p, 1, ms) == 1;
+}
+
+TEST(sends_a_query_made_in_a_reply_callback_in_the_same_loop_turn)
+{
+    fixture f;
+    chained c;
+    const double t[] = { 5 };
+    nm_addr s;
+    struct sockaddr_in sin;
+    socklen_t len = sizeof sin;
+    nm_query_options o = { NULL, 0, 0 };
+    int fd = socket(AF_INET, SOCK_DGRAM, 0);
+    CHECK(fd >= 0);
+    memset(&sin, 0, sizeof sin);
+    sin.sin_family = AF_INET;
+    sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    CHECK_INT(bind(fd, (struct sockaddr *)&sin, sizeof sin), 0);
+    CHECK_INT(getsockname(fd, (struct sockaddr *)&sin, &len), 0);
+    s = server(ntohs(sin.sin_port));
+    setup(&f, t, 1, &s, 1);
+    memset(&c, 0, sizeof c);
+    c.f = &f;
+    c.first.took = now_s();
+    CHECK(nm_resolver_query(f.r, wire("first.example.test"), T_A, C_IN, &o, on_first_of_chain, &c) != NULL);
+    /* the first query leaves on the loop's next turn */
+    for (int i = 0; i < 100 && !readable_within(fd, 0); i++) uv_run(&f.loop, UV_RUN_NOWAIT);
+    CHECK(readable_within(fd, 1000));
+    CHECK(echo_one(fd));
+    /* the turn that takes the reply runs the callback, which asks again */
+    while (!c.first.done && now_s() - c.first.took < 5) uv_run(&f.loop, UV_RUN_ONCE);
+    CHECK(c.first.done);
+    CHECK_INT(c.first.status, NM_OK);
+    CHECK_INT(c.first.rcode, 0);
+    /* ... and the second query is out before the loop runs again */
+    CHECK(readable_within(fd, 1000));
+    CHECK(echo_one(fd));
+    CHECK(run_until(&f, &c.second.done, 5));
+    CHECK_INT(c.second.status, NM_OK);
+    close(fd);
     teardown(&f);
 }
 
