@@ -313,6 +313,82 @@ describe("names.defer", function()
     end)
   end)
 
+  describe("callbacks added after firing", function()
+    -- a fired, idle Deferred with nothing queued runs an added callback at
+    -- once, outside the general loop: these hold it to the loop's rules
+    it("gives each added callback the result of the one before", function()
+      local d = defer.succeed(1)
+      d:addCallback(function(r) return r + 1 end)
+      d:addCallbacks(function(r) return r * 10 end, error)
+      local got
+      d:addBoth(function(r) got = r; return r end)
+      assert.are.equal(20, got)
+      assert.are.equal(20, d.result)
+    end)
+
+    it("runs a callback added inside a callback after it, with its result", function()
+      local d, order = defer.succeed("a"), {}
+      d:addCallback(function(r)
+        d:addCallback(function(r2) order[#order + 1] = "inner " .. r2; return r2 .. "c" end)
+        order[#order + 1] = "outer " .. r
+        return r .. "b"
+      end)
+      assert.are.same({ "outer a", "inner ab" }, order)
+      assert.are.equal("abc", d.result)
+    end)
+
+    it("waits on a pending Deferred a callback returns, callbacks added meanwhile too", function()
+      local d, inner, got = defer.succeed(1), Deferred(), nil
+      d:addCallback(function() return inner end)
+      d:addCallback(function(r) got = r; return r end)
+      assert.is_nil(got)
+      assert.are.equal(1, d.paused)
+      inner:callback("late")
+      assert.are.equal("late", got)
+      assert.are.equal(0, d.paused)
+    end)
+
+    it("takes at once the result of a fired Deferred a callback returns", function()
+      local d = defer.succeed(1)
+      d:addCallback(function() return defer.succeed("inner") end)
+      assert.are.equal("inner", d.result)
+    end)
+
+    it("passes a failure by a callback and a result by an errback", function()
+      local ran = false
+      local ok, failed = defer.succeed(1), defer.fail(GenericError("x"))
+      ok:addErrback(function() ran = true end)
+      failed:addCallback(function() ran = true end)
+      failed:addCallbacks(function() ran = true end)
+      assert.is_false(ran)
+      assert.are.equal(1, ok.result)
+      assert.is_true(failed.result:check(GenericError) ~= nil)
+      failed:addErrback(function() end)
+    end)
+
+    it("turns a raising callback into a failure that is watched, and clears the watch once handled", function()
+      local d = defer.succeed(1)
+      d:addCallback(function() error(GenericError("boom")) end)
+      assert.is_true(defer.isFailure(d.result))
+      assert.is_not_nil(rawget(d, "_watch"))
+      d:addBoth(function(f) return f:check(GenericError) and "recovered" end)
+      assert.are.equal("recovered", d.result)
+      assert.is_nil(rawget(d, "_watch"))
+    end)
+
+    it("reports nothing for a failure an addBoth handles, and reports one it raises again", function()
+      local quiet = captureStderr(function()
+        defer.fail(GenericError("handled")):addBoth(function() return "fine" end)
+      end)
+      assert.are.equal("", quiet)
+      local loud = captureStderr(function()
+        defer.fail(GenericError("first")):addBoth(function() error(GenericError("again")) end)
+      end)
+      assert.matches("^Unhandled error in Deferred:\n%[Failure instance: Traceback: "
+        .. "<class 'spec%.GenericError'>: again\n", loud)
+    end)
+  end)
+
   describe("with a single callback", function()
     it("waits on a pending Deferred the callback returns", function()
       local inner = Deferred()

@@ -521,6 +521,51 @@ local function runCallbacks(self, failed)
   end
 end
 
+-- The rare ends of `fire`'s fast path: a callback returned a Deferred,
+-- or added more callbacks. The general loop takes over at entry i (the
+-- entries before it have run).
+local function afterFast(d, i, r, mt)
+  d._i = i
+  if isDeferredMeta[mt] and chainResult(d, r) then
+    if i > d._n then
+      d._n, d._i = 0, nil
+    end
+    return
+  end
+  runCallbacks(d)
+end
+
+-- A callback added to a Deferred that has fired and is idle (not paused,
+-- not running, nothing queued) runs at once, without an entry and
+-- without runCallbacks's loop: every answer from the hosts file or the
+-- cache is a fired Deferred given its callbacks this way. `fn` is the
+-- function for the result's path; `wasFailed`, whether the result is a
+-- Failure. A Deferred returned, or callbacks added meanwhile, hand over to
+-- the general loop as in runPlain.
+local function runNow(self, fn, args, wasFailed)
+  self._running = true
+  local _, r
+  if args then
+    _, r = xpcall(fn, handler, self.result, unpack(args, 1, args.n))
+  else
+    _, r = xpcall(fn, handler, self.result)
+  end
+  self._running = false
+  self.result = r
+  local mt = getmetatable(r)
+  if isDeferredMeta[mt] or self._n ~= 0 then
+    if wasFailed then
+      disarm(self)
+    end
+    afterFast(self, 1, r, mt)
+  elseif mt == Failure then
+    arm(self)
+  elseif wasFailed then
+    disarm(self)
+  end
+  return self
+end
+
 --- Add a callback and an errback.
 -- @tparam function callback called as `callback(result, table.unpack(callbackArgs))`
 -- @tparam[opt] function errback called as `errback(failure, table.unpack(errbackArgs))`;
@@ -543,6 +588,14 @@ function Deferred:addCallbacks(callback, errback, callbackArgs, errbackArgs)
     checkOptTable(errbackArgs, 4, "addCallbacks")
   end
   local n = self._n
+  if n == 0 and self.called and not self._running and self.paused == 0 then
+    if getmetatable(self.result) ~= Failure then
+      return runNow(self, callback, callbackArgs, false)
+    elseif errback then
+      return runNow(self, errback, errbackArgs, true)
+    end
+    return self -- the failure passes this entry by
+  end
   self[n + 1], self[n + 2], self[n + 3], self[n + 4] = callback, errback or false, callbackArgs or false,
     errbackArgs or false
   self._n = n + 4
@@ -565,6 +618,12 @@ function Deferred:addCallback(f, ...)
     args = pack(...)
   end
   local n = self._n
+  if n == 0 and self.called and not self._running and self.paused == 0 then
+    if getmetatable(self.result) ~= Failure then
+      return runNow(self, f, args, false)
+    end
+    return self
+  end
   self[n + 1], self[n + 2], self[n + 3], self[n + 4] = f, false, args, false
   self._n = n + 4
   if self.called then
@@ -582,6 +641,12 @@ function Deferred:addErrback(f, ...)
     checkCallable(f, 1, "addErrback")
   end
   local args = select("#", ...) > 0 and pack(...) or false
+  if self._n == 0 and self.called and not self._running and self.paused == 0 then
+    if getmetatable(self.result) == Failure then
+      return runNow(self, f, args, true)
+    end
+    return self
+  end
   append(self, false, f, false, args)
   if self.called then
     runCallbacks(self)
@@ -599,6 +664,9 @@ function Deferred:addBoth(f, ...)
   end
   local args = select("#", ...) > 0 and pack(...) or false
   local n = self._n
+  if n == 0 and self.called and not self._running and self.paused == 0 then
+    return runNow(self, f, args, getmetatable(self.result) == Failure)
+  end
   self[n + 1], self[n + 2], self[n + 3], self[n + 4] = f, f, args, args
   self._n = n + 4
   if self.called then
@@ -615,20 +683,6 @@ local function alreadyCalled(self)
     return
   end
   error(M.AlreadyCalledError(), 3)
-end
-
--- The rare ends of `fire`'s fast path: a callback returned a Deferred,
--- or added more callbacks. The general loop takes over at entry i (the
--- entries before it have run).
-local function afterFast(d, i, r, mt)
-  d._i = i
-  if isDeferredMeta[mt] and chainResult(d, r) then
-    if i > d._n then
-      d._n, d._i = 0, nil
-    end
-    return
-  end
-  runCallbacks(d)
 end
 
 -- Runs the callbacks from the first entry on, while they stay plain:
