@@ -74,8 +74,7 @@ end
 -- dig's answer lines, exactly as it prints them, for a list of queries
 -- {owner, type} to the test server: one dig process, +question to tell the
 -- answers apart. Returns a table "owner TYPE" (owner lower-cased) -> lines.
-local function dig_answers(list, opts)
-  opts = opts or {}
+local function run_dig(list, opts)
   local args = { "dig", "@" .. (opts.v6 and "::1" or "127.0.0.1"), "-p", tostring(env.port),
     "+norecurse", "+noall", "+answer", "+question", "+time=3", "+tries=2" }
   if opts.tcp then args[#args + 1] = "+tcp" end
@@ -95,6 +94,28 @@ local function dig_answers(list, opts)
     end
   end
   p:close()
+  return out
+end
+
+-- dig's answer lines to each question of `list` (every one an RRset the
+-- zones serve). A question dig printed no answer for is asked again in a
+-- later run, twice at most: in one CI run of the whole suite, dig's output
+-- once held aaaa.example.test's question and nothing after it, though named
+-- had answered; what dig prints is the oracle here, not what is tested.
+local function dig_answers(list, opts)
+  opts = opts or {}
+  local out = run_dig(list, opts)
+  for _ = 1, 2 do
+    local missing = {}
+    for _, q in ipairs(list) do
+      local got = out[q.owner:lower() .. " " .. q.type]
+      if not got or #got == 0 then missing[#missing + 1] = q end
+    end
+    if #missing == 0 then break end
+    for k, v in pairs(run_dig(missing, opts)) do
+      if #v > 0 then out[k] = v end
+    end
+  end
   return out
 end
 
