@@ -18,6 +18,7 @@ local argcheck = require "names.argcheck"
 local class = require "names.class"
 local core = require "names.core"
 local defer = require "names.defer"
+local delayedcall = require "names.delayedcall"
 
 local M = {}
 
@@ -134,71 +135,13 @@ core.on_timer(runUntilCurrent)
 
 -- DelayedCall -------------------------------------------------------------------
 
-local DelayedCall = { __name = "names.reactor.DelayedCall" }
-DelayedCall.__index = DelayedCall
-
-function DelayedCall.__tostring(self)
-  return ("<DelayedCall %s [%.3fs] called=%s cancelled=%s>"):format(
-    tostring(self.f), self.time - core.now(), self.called, self.cancelled)
-end
-
---- The time (reactor.seconds()) at which the call will run.
--- @treturn number
-function DelayedCall:getTime()
-  return self.time
-end
-
---- Whether the call has neither run nor been cancelled.
--- @treturn boolean
-function DelayedCall:active()
-  return not (self.called or self.cancelled)
-end
-
--- A number of seconds, not NaN, for argument `n` of `fname`.
-local function checkSeconds(seconds, n, fname)
-  if type(seconds) ~= "number" or seconds ~= seconds then
-    argcheck.error(n, fname, "seconds expected, got " .. (type(seconds) == "number" and "nan" or type(seconds)), 2)
-  end
-end
-
-
-local function checkActive(self, what)
-  if self.cancelled then
-    error("AlreadyCancelled: cannot " .. what .. " a cancelled call", 3)
-  elseif self.called then
-    error("AlreadyCalled: cannot " .. what .. " a call that has run", 3)
-  end
-end
-
---- Cancels the call; raises if it has already run or been cancelled.
-function DelayedCall:cancel()
-  checkActive(self, "cancel")
-  self.cancelled = true
-  remove(self)
-  arm()
-end
-
---- Moves the call to `seconds` from now.
--- @tparam number seconds
-function DelayedCall:reset(seconds)
-  checkSeconds(seconds, 1, "reset")
-  checkActive(self, "reset")
-  remove(self)
-  self.time = core.now() + seconds
-  insert(self)
-  arm()
-end
-
---- Postpones the call by `seconds`.
--- @tparam number seconds
-function DelayedCall:delay(seconds)
-  checkSeconds(seconds, 1, "delay")
-  checkActive(self, "delay")
-  remove(self)
-  self.time = self.time + seconds
-  insert(self)
-  arm()
-end
+local DelayedCall = delayedcall.class("names.reactor.DelayedCall", {
+  now = function() return core.now() end,
+  remove = remove,
+  insert = insert,
+  changed = arm,
+})
+local checkSeconds = delayedcall.checkSeconds
 
 -- The reactor's functions ---------------------------------------------------------
 

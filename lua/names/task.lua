@@ -18,6 +18,7 @@
 local argcheck = require "names.argcheck"
 local class = require "names.class"
 local defer = require "names.defer"
+local delayedcall = require "names.delayedcall"
 local reactor = require "names.reactor"
 
 local M = {}
@@ -91,41 +92,6 @@ end
 
 -- Clock ----------------------------------------------------------------------------
 
-local ClockCall = { __name = "names.task.DelayedCall" }
-ClockCall.__index = ClockCall
-
-function ClockCall.__tostring(self)
-  return format("<DelayedCall %s [%.3fs] called=%s cancelled=%s>", tostring(self.f),
-    self.time - self.clock.rightNow, self.called, self.cancelled)
-end
-
---- The clock time at which the call will run.
--- @treturn number
-function ClockCall:getTime()
-  return self.time
-end
-
---- Whether the call has neither run nor been cancelled.
--- @treturn boolean
-function ClockCall:active()
-  return not (self.called or self.cancelled)
-end
-
-local function checkSeconds(seconds, n, fname)
-  if type(seconds) ~= "number" or seconds ~= seconds then
-    error(format("bad argument #%d to '%s' (seconds expected, got %s)", n, fname,
-      type(seconds) == "number" and "nan" or type(seconds)), 3)
-  end
-end
-
-local function checkActive(self, what)
-  if self.cancelled then
-    error("AlreadyCancelled: cannot " .. what .. " a cancelled call", 3)
-  elseif self.called then
-    error("AlreadyCalled: cannot " .. what .. " a call that has run", 3)
-  end
-end
-
 local Clock = { __name = "names.task.Clock" }
 Clock.__index = Clock
 
@@ -154,32 +120,12 @@ local function unschedule(self, call)
   end
 end
 
---- Cancels the call; raises if it has already run or been cancelled.
-function ClockCall:cancel()
-  checkActive(self, "cancel")
-  self.cancelled = true
-  unschedule(self.clock, self)
-end
-
---- Moves the call to `seconds` from the clock's present.
--- @tparam number seconds
-function ClockCall:reset(seconds)
-  checkSeconds(seconds, 1, "reset")
-  checkActive(self, "reset")
-  unschedule(self.clock, self)
-  self.time = self.clock.rightNow + seconds
-  schedule(self.clock, self)
-end
-
---- Postpones the call by `seconds`.
--- @tparam number seconds
-function ClockCall:delay(seconds)
-  checkSeconds(seconds, 1, "delay")
-  checkActive(self, "delay")
-  unschedule(self.clock, self)
-  self.time = self.time + seconds
-  schedule(self.clock, self)
-end
+local ClockCall = delayedcall.class("names.task.DelayedCall", {
+  now = function(call) return call.clock.rightNow end,
+  remove = function(call) unschedule(call.clock, call) end,
+  insert = function(call) schedule(call.clock, call) end,
+})
+local checkSeconds = delayedcall.checkSeconds
 
 --- Twisted's `task.Clock`: a reactor's time that moves only by `advance`.
 -- Its `callLater` and `seconds` work called as plain functions, as
