@@ -279,20 +279,43 @@ describe("encrypted DNS", function()
 
   describe("one connection per server", function()
     for _, transport in ipairs{ "tls", "https" } do
+      -- The 1,000 lookups are made before the loop runs, so the server's
+      -- answers wait unread meanwhile. On a loaded machine named 9.18 has
+      -- closed such a connection before a byte of answer reached us, having
+      -- read all 1,000 queries (its query log): once in CI, and once in a
+      -- dozen runs with both CPUs kept busy. A run that ends so is made once
+      -- more, on a new resolver; any other failure, or a second close, fails
+      -- the test.
+      local function serverClosed(results)
+        for _, res in ipairs(results) do
+          local f = res.failure
+          if f and f:check(require("names.error").ResolverError)
+              and tostring(f.value):find("connection closed by the server", 1, true) then
+            return true
+          end
+        end
+        return false
+      end
+
       it(format("carries 1,000 queries in flight over %s, each answer matched to its question", transport),
         function()
-          local r = resolver{
-            servers = { transport == "tls" and tlsURL(env.tls.dot) or dohURL(env.tls.doh) }, caFile = CA,
-            timeout = { 20 }, maxInflight = 1000,
-          }
-          local ds, names = {}, {}
-          for i = 1, 1000 do
-            -- distinct names, so that nothing is shared; none of them exists
-            names[i] = format("x%d.example.test", i)
-            ds[i] = r:lookupAddress(names[i]):addCallbacks(function(res) return { result = res } end,
-              function(f) return { failure = f } end)
+          local r, names, results
+          for _ = 1, 2 do
+            r = resolver{
+              servers = { transport == "tls" and tlsURL(env.tls.dot) or dohURL(env.tls.doh) }, caFile = CA,
+              timeout = { 20 }, maxInflight = 1000,
+            }
+            local ds = {}
+            names = {}
+            for i = 1, 1000 do
+              -- distinct names, so that nothing is shared; none of them exists
+              names[i] = format("x%d.example.test", i)
+              ds[i] = r:lookupAddress(names[i]):addCallbacks(function(res) return { result = res } end,
+                function(f) return { failure = f } end)
+            end
+            results = async.wait(defer.gatherResults(ds), 60)
+            if not serverClosed(results) then break end
           end
-          local results = async.wait(defer.gatherResults(ds), 60)
           assert.equal(1000, #results)
           for i, res in ipairs(results) do
             -- each NXDOMAIN carries its own question
