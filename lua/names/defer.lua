@@ -535,14 +535,28 @@ local function afterFast(d, i, r, mt)
   runCallbacks(d)
 end
 
--- A callback added to a Deferred that has fired and is idle (not paused,
--- not running, nothing queued) runs at once, without an entry and
--- without runCallbacks's loop: every answer from the hosts file or the
--- cache is a fired Deferred given its callbacks this way. `fn` is the
--- function for the result's path; `wasFailed`, whether the result is a
--- Failure. A Deferred returned, or callbacks added meanwhile, hand over to
--- the general loop as in runPlain.
-local function runNow(self, fn, args, wasFailed)
+-- An entry added to a Deferred that has fired (every answer from the hosts
+-- file or the cache is a fired Deferred given its callbacks). When the
+-- Deferred is idle (not paused, not running, nothing queued) the function
+-- for its result's path runs at once, without an entry and without
+-- runCallbacks's loop; a Deferred that function returns, or callbacks it
+-- adds, hand over to the general loop as in runPlain. Otherwise the entry
+-- queues and the general loop runs. `false` for a function or its
+-- arguments: none.
+local function addFired(self, callback, errback, callbackArgs, errbackArgs)
+  if self._n ~= 0 or self._running or self.paused ~= 0 then
+    append(self, callback, errback, callbackArgs, errbackArgs)
+    runCallbacks(self)
+    return self
+  end
+  local wasFailed = getmetatable(self.result) == Failure
+  local fn, args = callback, callbackArgs
+  if wasFailed then
+    fn, args = errback, errbackArgs
+  end
+  if not fn then
+    return self -- the result passes this entry by
+  end
   self._running = true
   local _, r
   if args then
@@ -587,21 +601,13 @@ function Deferred:addCallbacks(callback, errback, callbackArgs, errbackArgs)
     checkOptTable(callbackArgs, 3, "addCallbacks")
     checkOptTable(errbackArgs, 4, "addCallbacks")
   end
-  local n = self._n
-  if n == 0 and self.called and not self._running and self.paused == 0 then
-    if getmetatable(self.result) ~= Failure then
-      return runNow(self, callback, callbackArgs, false)
-    elseif errback then
-      return runNow(self, errback, errbackArgs, true)
-    end
-    return self -- the failure passes this entry by
+  if self.called then
+    return addFired(self, callback, errback or false, callbackArgs or false, errbackArgs or false)
   end
+  local n = self._n
   self[n + 1], self[n + 2], self[n + 3], self[n + 4] = callback, errback or false, callbackArgs or false,
     errbackArgs or false
   self._n = n + 4
-  if self.called then
-    runCallbacks(self)
-  end
   return self
 end
 
@@ -617,18 +623,12 @@ function Deferred:addCallback(f, ...)
   if select("#", ...) > 0 then
     args = pack(...)
   end
-  local n = self._n
-  if n == 0 and self.called and not self._running and self.paused == 0 then
-    if getmetatable(self.result) ~= Failure then
-      return runNow(self, f, args, false)
-    end
-    return self
+  if self.called then
+    return addFired(self, f, false, args, false)
   end
+  local n = self._n
   self[n + 1], self[n + 2], self[n + 3], self[n + 4] = f, false, args, false
   self._n = n + 4
-  if self.called then
-    runCallbacks(self)
-  end
   return self
 end
 
@@ -641,16 +641,10 @@ function Deferred:addErrback(f, ...)
     checkCallable(f, 1, "addErrback")
   end
   local args = select("#", ...) > 0 and pack(...) or false
-  if self._n == 0 and self.called and not self._running and self.paused == 0 then
-    if getmetatable(self.result) == Failure then
-      return runNow(self, f, args, true)
-    end
-    return self
+  if self.called then
+    return addFired(self, false, f, false, args)
   end
   append(self, false, f, false, args)
-  if self.called then
-    runCallbacks(self)
-  end
   return self
 end
 
@@ -663,15 +657,12 @@ function Deferred:addBoth(f, ...)
     checkCallable(f, 1, "addBoth")
   end
   local args = select("#", ...) > 0 and pack(...) or false
-  local n = self._n
-  if n == 0 and self.called and not self._running and self.paused == 0 then
-    return runNow(self, f, args, getmetatable(self.result) == Failure)
+  if self.called then
+    return addFired(self, f, f, args, args)
   end
+  local n = self._n
   self[n + 1], self[n + 2], self[n + 3], self[n + 4] = f, f, args, args
   self._n = n + 4
-  if self.called then
-    runCallbacks(self)
-  end
   return self
 end
 
@@ -692,8 +683,8 @@ end
 -- Deferreds fire once with a few plain callbacks (a lookup's user adds one
 -- or two): those run here, without the general loop's
 -- bookkeeping. `self` has fired, is not paused or running, and no entry
--- of it has run. (Also written for Deferreds given callbacks after they
--- fired; measured, that gained nothing over the general loop.)
+-- of it has run. (A callback added after the firing takes addFired's
+-- way; running this loop there gained nothing over the general one.)
 local function runPlain(self, result, failed)
   local n = self._n
   local wasFailed = failed
