@@ -374,7 +374,6 @@ static int l_resolver_new(lua_State *L)
     return 1;
 }
 
-/* Reads a server: "addr", "[addr]:port", or {host, port}. */
 /* The encrypted transports, loaded (require "names.tls") the first time
  * a tls:// or https:// server or a TLS option needs them: a program that
  * never does never loads OpenSSL and nghttp2 (tls_provider.h). */
@@ -387,6 +386,7 @@ static void need_tls(lua_State *L)
     if (!nm_tls_provider_get()) luaL_error(L, "names.tls did not install the encrypted transports");
 }
 
+/* Reads a server: "addr", "[addr]:port", or {host, port}. */
 static void check_server(lua_State *L, int idx, nm_server_url *out, int n)
 {
     int err;

@@ -19,7 +19,6 @@ static void tls_ctx_free(nm_tls_ctx *ctx)
     if (ctx) nm_tls_provider_get()->ctx_free(ctx);
 }
 
-
 /* Datagrams read with one system call: libuv's most (64 KiB of buffer
  * each, touched only as far as the datagrams go). */
 #define RX_CHUNKS 20

@@ -77,14 +77,13 @@ void nm_rxbuf_get(nm_rxbuf *rx, uv_buf_t *buf)
 
 const char *nm_transport_strerror(int err, char *buf, size_t cap)
 {
+    const nm_tls_provider *tls = nm_tls_provider_get();
     if (err <= NM_ERR_HTTP(100) && err >= NM_ERR_HTTP(599))
         snprintf(buf, cap, "HTTP status %d", -(err - NM_ERR_HTTP(0)));
     else if (err <= NM_ERR_DOH(-1) && err >= NM_ERR_DOH(-99))
-        snprintf(buf, cap, "%s", nm_tls_provider_get() ? nm_tls_provider_get()->doh_strstatus(err - NM_ERR_DOH(0))
-                                                        : "HTTP error");
+        snprintf(buf, cap, "%s", tls ? tls->doh_strstatus(err - NM_ERR_DOH(0)) : "HTTP error");
     else if (err <= NM_ERR_TLS(-1) && err >= NM_ERR_TLS(-99))
-        snprintf(buf, cap, "%s", nm_tls_provider_get() ? nm_tls_provider_get()->tls_strstatus(err - NM_ERR_TLS(0))
-                                                        : "TLS error");
+        snprintf(buf, cap, "%s", tls ? tls->tls_strstatus(err - NM_ERR_TLS(0)) : "TLS error");
     else
         snprintf(buf, cap, "%s", uv_strerror(err));
     return buf;

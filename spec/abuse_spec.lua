@@ -17,9 +17,7 @@ end
 -- would change this process for good); it must succeed quietly. Returns
 -- its standard output.
 local function inChild(chunk)
-  local script = env.write(chunk)
-  local status, out, err = env.run(env.lua_command() .. " " .. script)
-  os.remove(script)
+  local status, out, err = env.run_lua(chunk)
   assert.equal("", err)
   assert.equal(0, status)
   return out

@@ -100,8 +100,9 @@ end
 -- dig's answer lines to each question of `list` (every one an RRset the
 -- zones serve). A question dig printed no answer for is asked again in a
 -- later run, twice at most: in one CI run of the whole suite, dig's output
--- once held aaaa.example.test's question and nothing after it, though named
--- had answered; what dig prints is the oracle here, not what is tested.
+-- once held aaaa.example.test's question and nothing after it, though
+-- named's query log shows dig's query; what dig prints is the oracle here,
+-- not what is tested.
 local function dig_answers(list, opts)
   opts = opts or {}
   local out = run_dig(list, opts)

@@ -459,9 +459,7 @@ end)
 describe("the encrypted transports as a module of their own", function()
   -- in a child: this process has loaded them already
   local function child(chunk)
-    local script = env.write(chunk)
-    local status, out, err = env.run(env.lua_command() .. " " .. script)
-    os.remove(script)
+    local status, out, err = env.run_lua(chunk)
     assert.equal("", err)
     assert.equal(0, status)
     return out

@@ -12,12 +12,7 @@ end
 
 -- Runs a Lua chunk in a child lua5.4 with the checkout on its paths;
 -- returns its exit code, stdout and stderr.
-local function child(code)
-  local script = env.write(code)
-  local status, out, err = env.run(("%s %q"):format(env.lua_command(), script))
-  os.remove(script)
-  return status, out, err
-end
+local child = env.run_lua
 
 describe("names.reactor", function()
   describe("callLater", function()

@@ -206,6 +206,15 @@ function M.run(cmd)
   return status, M.slurp(out), M.slurp(err)
 end
 
+--- Runs a Lua chunk in a child lua5.4 of the checkout (lua_command's, no
+-- resolv.conf, no hosts file); returns its exit status, stdout and stderr.
+function M.run_lua(chunk)
+  local script = M.write(chunk)
+  local status, out, err = M.run(M.lua_command() .. " " .. shell_quote(script))
+  os.remove(script)
+  return status, out, err
+end
+
 --- The start of a command line that runs lua5.4 in the checkout with its
 -- modules on the paths and the given resolv.conf and hosts files.
 function M.lua_command(conf, hosts)
